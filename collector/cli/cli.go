@@ -1,0 +1,67 @@
+// Package cli is roomwatch-collector's command line: `serve` (the default) runs
+// the collector; the other subcommands (probe, tickets, inspect, report) are
+// tools for engineers, each in a file of its own. main stays a one-liner.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Env is what a subcommand may use from the process: arguments are passed
+// separately so that tests can run commands in-process.
+type Env struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// command is one subcommand; run returns the process exit code.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env Env, args []string) int
+}
+
+// commands lists the subcommands. Each lives in its own file.
+func commands() map[string]command {
+	return map[string]command{
+		"serve": {summary: "run the collector (default when the first argument is a flag)", run: runServe},
+	}
+}
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, env Env, args []string) int {
+	cmds := commands()
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		usage(env.Stdout, cmds)
+		return 0
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "roomwatch-collector: unknown command %q\n\n", name)
+		usage(env.Stderr, cmds)
+		return 2
+	}
+	return cmd.run(ctx, env, args)
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "roomwatch-collector: monitoring, alerts, tickets and inspections for police machine rooms")
+	fmt.Fprintln(w, "roomwatch-collector 机房监控、告警、工单与巡检中心")
+	fmt.Fprintln(w, "\nUsage: roomwatch-collector [command] [flags]\n\nCommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'roomwatch-collector COMMAND --help' for a command's flags.")
+}
