@@ -1,0 +1,74 @@
+// Package collector assembles roomwatch-collector: it reads the configuration and
+// starts the parts (probes, storage, rule evaluation, ticket pipeline, inspections,
+// HTTP API) that live in their own packages under internal/.
+package collector
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/config"
+	"github.com/roomwatch/roomwatch/internal/inventory"
+)
+
+// Config is the collector's one YAML file. Each feature owns a section whose type
+// lives in the feature's package; an empty file runs on the embedded defaults.
+type Config struct {
+	Global    Global              `yaml:"global"`
+	Web       Web                 `yaml:"web"`
+	Inventory inventory.Inventory `yaml:"inventory"`
+}
+
+// Global holds settings shared by every part.
+type Global struct {
+	// Bureau is the customer's name printed on check sheets and reports.
+	Bureau string `yaml:"bureau"`
+	// Timezone for SLA calendars, schedules and reports; Asia/Shanghai by default.
+	Timezone string `yaml:"timezone"`
+	// DataDir holds the TSDB, the ticket database and reports; ./data by default.
+	DataDir string `yaml:"data_dir"`
+	// Site is the default site label for the collector's own series.
+	Site string `yaml:"site"`
+}
+
+// Web holds the HTTP listener settings.
+type Web struct {
+	ListenAddress string `yaml:"listen_address"`
+}
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	return Config{
+		Global: Global{Timezone: "Asia/Shanghai", DataDir: "./data", Site: "local", Bureau: "县公安局"},
+		Web:    Web{ListenAddress: ":9120"},
+	}
+}
+
+// Location returns the configured time zone.
+func (c *Config) Location() (*time.Location, error) {
+	return time.LoadLocation(c.Global.Timezone)
+}
+
+// Validate implements config.Validator.
+func (c *Config) Validate() error {
+	if _, err := c.Location(); err != nil {
+		return &config.LineError{Msg: fmt.Sprintf("global.timezone %q: %v", c.Global.Timezone, err)}
+	}
+	if err := c.Inventory.Validate(); err != nil {
+		return fmt.Errorf("inventory: %w", err)
+	}
+	return nil
+}
+
+// LoadConfig reads the config file at path over the defaults; an empty path
+// gives the defaults.
+func LoadConfig(path string) (Config, error) {
+	c := DefaultConfig()
+	if path == "" {
+		return c, c.Validate()
+	}
+	if err := config.LoadFile(path, &c); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
