@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/gosnmp/gosnmp v1.47.0
+	github.com/icholy/digest v1.2.0
 	github.com/influxdata/influxdb-client-go/v2 v2.14.0
 	github.com/jonboulle/clockwork v0.5.0
 	github.com/prometheus-community/pro-bing v0.9.1
