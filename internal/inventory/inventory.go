@@ -121,6 +121,22 @@ type HTTPAuth struct {
 	Password   Secret `yaml:"password"`
 }
 
+// ProbeOptions tunes the network and camera checks of one device; zero values
+// take the defaults documented in docs/probes.md (ports by vendor, the main
+// stream's RTSP path, TLS verification on).
+type ProbeOptions struct {
+	TCPPorts   []int  `yaml:"tcp_ports"`   // tcp check; default: the port in address, else 80 and 554
+	HTTPScheme string `yaml:"http_scheme"` // http (default) or https, for http/isapi/dahua
+	HTTPPort   int    `yaml:"http_port"`
+	HTTPPath   string `yaml:"http_path"` // http check; default "/"
+	// InsecureSkipVerify accepts self-signed device certificates (most cameras have one).
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	RTSPPort           int    `yaml:"rtsp_port"`   // default 554
+	RTSPPath           string `yaml:"rtsp_path"`   // default by vendor: /Streaming/Channels/101, /cam/realmonitor?channel=1&subtype=0
+	UploadDir          string `yaml:"upload_dir"`  // checkpoint: where its captures land on this machine
+	CaptureURL         string `yaml:"capture_url"` // checkpoint: URL whose Last-Modified or body time is the newest capture
+}
+
 // Credential is a named, reusable set of secrets referenced by devices.
 type Credential struct {
 	SNMP *SNMP     `yaml:"snmp"`
@@ -157,6 +173,7 @@ type Device struct {
 	Interval    config.Duration   `yaml:"interval"`
 	Timeout     config.Duration   `yaml:"timeout"`
 	Labels      map[string]string `yaml:"labels"`
+	Probe       ProbeOptions      `yaml:"probe"` // tuning for the tcp/http/rtsp/camera checks
 
 	line int // where the device starts in its file, for errors
 }
