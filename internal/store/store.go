@@ -1,0 +1,196 @@
+// Package store is the collector's embedded time-series store: a Prometheus TSDB
+// in the data directory with the PromQL engine over it. It exposes the standard
+// storage interfaces (storage.Appendable for ingest, storage.Queryable for
+// queries and rules) and a small Querier for inspections and reports, which has
+// a second implementation over an external Prometheus HTTP API (scale mode).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/util/compression"
+)
+
+// DefaultRetention keeps 40 days: a full calendar month for the monthly SLA
+// report (due by the 5th of the next month) plus margin.
+const DefaultRetention = 40 * 24 * time.Hour
+
+// DefaultLookback is PromQL's lookback delta: how long a sample stays the
+// current value of its series. Five minutes, as in Prometheus.
+const DefaultLookback = 5 * time.Minute
+
+// Options configure Open. Zero values take the defaults.
+type Options struct {
+	// Dir is the TSDB directory (created if missing). Required.
+	Dir string
+	// Retention is how long samples are kept; DefaultRetention when zero.
+	Retention time.Duration
+	// MaxBytes bounds the size of the blocks on disk; 0 means unbounded.
+	MaxBytes int64
+	// QueryTimeout bounds one PromQL query; 2 minutes when zero.
+	QueryTimeout time.Duration
+	// MaxSamples bounds the samples one query may load; 50 million when zero.
+	MaxSamples int
+	// OutOfOrderWindow accepts samples this much older than a series' newest,
+	// which agents replaying their disk buffer after an outage need; 0 rejects them.
+	OutOfOrderWindow time.Duration
+	Logger           *slog.Logger
+	// Registerer receives the TSDB's and the engine's own metrics (may be nil).
+	Registerer prometheus.Registerer
+}
+
+// Store is an open TSDB with a PromQL engine. It implements storage.Appendable,
+// storage.AppendableV2, storage.Queryable and storage.ExemplarQueryable.
+type Store struct {
+	db     *tsdb.DB
+	engine *promql.Engine
+	meta   *MetadataStore
+	opts   Options
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (or creates) the TSDB in opts.Dir.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("store: no data directory")
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.QueryTimeout <= 0 {
+		opts.QueryTimeout = 2 * time.Minute
+	}
+	if opts.MaxSamples <= 0 {
+		opts.MaxSamples = 50_000_000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	to := tsdb.DefaultOptions()
+	to.RetentionDuration = opts.Retention.Milliseconds()
+	to.MaxBytes = opts.MaxBytes
+	to.OutOfOrderTimeWindow = opts.OutOfOrderWindow.Milliseconds()
+	to.WALCompression = compression.Snappy
+	db, err := tsdb.Open(opts.Dir, opts.Logger.With("component", "tsdb"), opts.Registerer, to, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: open tsdb in %s: %w", opts.Dir, err)
+	}
+	engine := promql.NewEngine(promql.EngineOpts{
+		Logger:               opts.Logger.With("component", "promql"),
+		Reg:                  opts.Registerer,
+		MaxSamples:           opts.MaxSamples,
+		Timeout:              opts.QueryTimeout,
+		LookbackDelta:        DefaultLookback,
+		EnableAtModifier:     true,
+		EnableNegativeOffset: true,
+	})
+	return &Store{db: db, engine: engine, meta: NewMetadataStore(), opts: opts}, nil
+}
+
+// Appender implements storage.Appendable.
+func (s *Store) Appender(ctx context.Context) storage.Appender { return s.db.Appender(ctx) }
+
+// AppenderV2 implements storage.AppendableV2.
+func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 { return s.db.AppenderV2(ctx) }
+
+// Querier implements storage.Queryable.
+func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) { return s.db.Querier(mint, maxt) }
+
+// ChunkQuerier implements storage.ChunkQueryable.
+func (s *Store) ChunkQuerier(mint, maxt int64) (storage.ChunkQuerier, error) {
+	return s.db.ChunkQuerier(mint, maxt)
+}
+
+// ExemplarQuerier implements storage.ExemplarQueryable.
+func (s *Store) ExemplarQuerier(ctx context.Context) (storage.ExemplarQuerier, error) {
+	return s.db.ExemplarQuerier(ctx)
+}
+
+// Engine returns the PromQL engine that queries this store.
+func (s *Store) Engine() *promql.Engine { return s.engine }
+
+// DB returns the underlying TSDB (for status pages and benchmarks).
+func (s *Store) DB() *tsdb.DB { return s.db }
+
+// Metadata returns the metric metadata (type, help, unit) seen by ingest.
+func (s *Store) Metadata() *MetadataStore { return s.meta }
+
+// Querier returns the PromQL Querier over this store.
+func (s *Store) PromQL() Querier { return NewLocalQuerier(s.engine, s) }
+
+// Retention returns the configured retention.
+func (s *Store) Retention() time.Duration { return s.opts.Retention }
+
+// Close flushes the head to the write-ahead log and closes the TSDB. It is
+// safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closeErr = s.engine.Close()
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("store: close tsdb: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// MetadataStore remembers each metric family's type, help and unit as the
+// ingest paths saw them, for /api/v1/metadata (Grafana's metric browser).
+type MetadataStore struct {
+	mu sync.RWMutex
+	m  map[string]metadata.Metadata
+}
+
+// NewMetadataStore returns an empty MetadataStore.
+func NewMetadataStore() *MetadataStore {
+	return &MetadataStore{m: map[string]metadata.Metadata{}}
+}
+
+// Set records the metadata of a metric family; the latest wins.
+func (m *MetadataStore) Set(family string, md metadata.Metadata) {
+	m.mu.RLock()
+	old, ok := m.m[family]
+	m.mu.RUnlock()
+	if ok && old == md {
+		return
+	}
+	m.mu.Lock()
+	m.m[family] = md
+	m.mu.Unlock()
+}
+
+// Get returns one family's metadata.
+func (m *MetadataStore) Get(family string) (metadata.Metadata, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	md, ok := m.m[family]
+	return md, ok
+}
+
+// Families returns the known family names, sorted.
+func (m *MetadataStore) Families() []string {
+	m.mu.RLock()
+	out := make([]string, 0, len(m.m))
+	for k := range m.m {
+		out = append(out, k)
+	}
+	m.mu.RUnlock()
+	sort.Strings(out)
+	return out
+}
