@@ -1,0 +1,143 @@
+package notify
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"strings"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/roomwatch/roomwatch/internal/inventory"
+)
+
+func secretOf(s string) inventory.Secret { return inventory.Secret(s) }
+
+type email struct {
+	cfg     ChannelConfig
+	timeout time.Duration
+	clock   clockwork.Clock
+	// tlsConfig overrides the STARTTLS config (tests trust their own CA).
+	tlsConfig *tls.Config
+}
+
+func (e *email) Name() string { return e.cfg.Name }
+func (e *email) Type() string { return "email" }
+
+// BuildMail returns the RFC 5322 message: UTF-8 subject in Q encoding, a
+// base64 text/plain UTF-8 body.
+func BuildMail(from string, to []string, subject, body string, date time.Time) []byte {
+	var b strings.Builder
+	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
+	hdr("From", from)
+	hdr("To", strings.Join(to, ", "))
+	hdr("Subject", mime.QEncoding.Encode("utf-8", subject))
+	hdr("Date", date.Format(time.RFC1123Z))
+	hdr("MIME-Version", "1.0")
+	hdr("Content-Type", `text/plain; charset="utf-8"`)
+	hdr("Content-Transfer-Encoding", "base64")
+	b.WriteString("\r\n")
+	enc := base64.StdEncoding.EncodeToString([]byte(body))
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n")
+	return []byte(b.String())
+}
+
+func (e *email) Send(ctx context.Context, m Message) error {
+	err := e.send(ctx, m)
+	if err == nil {
+		return nil
+	}
+	return scrub(IsPermanent(err), err, e.cfg.Password)
+}
+
+func (e *email) send(ctx context.Context, m Message) error {
+	host, _, err := net.SplitHostPort(e.cfg.Server)
+	if err != nil {
+		return &sendError{msg: fmt.Sprintf("server %q: %v", e.cfg.Server, err), permanent: true}
+	}
+	from, err := mail.ParseAddress(e.cfg.From)
+	if err != nil {
+		return &sendError{msg: fmt.Sprintf("from %q: %v", e.cfg.From, err), permanent: true}
+	}
+	var rcpts []string
+	for _, t := range e.cfg.To {
+		a, err := mail.ParseAddress(t)
+		if err != nil {
+			return &sendError{msg: fmt.Sprintf("to %q: %v", t, err), permanent: true}
+		}
+		rcpts = append(rcpts, a.Address)
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", e.cfg.Server)
+	if err != nil {
+		return fmt.Errorf("smtp dial: %w", err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("smtp greeting: %w", err)
+	}
+	defer c.Close()
+	if err := c.Hello("roomwatch"); err != nil {
+		return fmt.Errorf("smtp EHLO: %w", err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		tc := e.tlsConfig
+		if tc == nil {
+			tc = &tls.Config{ServerName: host, InsecureSkipVerify: e.cfg.InsecureSkipVerify} //nolint:gosec // operator's choice for internal CAs
+		}
+		if err := c.StartTLS(tc); err != nil {
+			return fmt.Errorf("smtp STARTTLS: %w", err)
+		}
+	} else if e.cfg.RequireTLS {
+		return &sendError{msg: "smtp: server does not offer STARTTLS and require_tls is set", permanent: true}
+	}
+	if e.cfg.Username != "" {
+		if ok, _ := c.Extension("AUTH"); !ok {
+			return &sendError{msg: "smtp: server does not offer AUTH", permanent: true}
+		}
+		if err := c.Auth(smtp.PlainAuth("", e.cfg.Username, e.cfg.Password.Reveal(), host)); err != nil {
+			return fmt.Errorf("smtp AUTH: %w", err)
+		}
+	}
+	if err := c.Mail(from.Address); err != nil {
+		return fmt.Errorf("smtp MAIL FROM: %w", err)
+	}
+	for _, r := range rcpts {
+		if err := c.Rcpt(r); err != nil {
+			return fmt.Errorf("smtp RCPT TO %s: %w", r, err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return fmt.Errorf("smtp DATA: %w", err)
+	}
+	if _, err := w.Write(BuildMail(e.cfg.From, e.cfg.To, m.Title, m.Body, e.clock.Now())); err != nil {
+		return fmt.Errorf("smtp DATA write: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("smtp end of DATA: %w", err)
+	}
+	if err := c.Quit(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("smtp QUIT: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package notify
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Event is what a notice is about; each event has its own template.
+type Event string
+
+// Events with shipped Chinese templates (templates/<event>.tmpl).
+const (
+	EventNew       Event = "new"       // 新工单
+	EventWarning   Event = "warning"   // 时限预警: warning point reached
+	EventBreach    Event = "breach"    // 超时: timer breached (first escalation)
+	EventEscalate  Event = "escalate"  // 升级: later escalation steps
+	EventRecovered Event = "recovered" // 故障恢复
+	EventClosed    Event = "closed"    // 工单关闭
+)
+
+// Events lists every event in display order.
+var Events = [...]Event{EventNew, EventWarning, EventBreach, EventEscalate, EventRecovered, EventClosed}
+
+// Data is what templates see. Fields are already display strings where the
+// caller knows the wording (Level "II级 严重", Category "机房IT设备", Timer "响应",
+// Role "项目经理"); times are shown in Location (Asia/Shanghai when nil).
+type Data struct {
+	TicketID string
+	Title    string
+	Summary  string
+	Level    string
+	Category string
+	Group    string
+	Site     string
+	Device   string
+	Status   string
+	OpenedAt time.Time
+	// Timer fields, for warning/breach/escalate.
+	Timer      string
+	Deadline   time.Time
+	Remaining  time.Duration
+	BreachedBy time.Duration
+	Role       string
+	Assignee   string
+	// Recovery/closing fields.
+	ResolvedAt time.Time
+	ClosedAt   time.Time
+	Cause      string
+	Resolution string
+	// URL links to the ticket in the web UI.
+	URL    string
+	Labels map[string]string
+	Extra  map[string]string
+
+	Location *time.Location
+}
+
+// Message is a rendered notice.
+type Message struct {
+	Event Event
+	// Title is one line (mail subject, DingTalk markdown title).
+	Title string
+	// Body is Markdown, readable as plain text too.
+	Body string
+	// Data is sent as-is in the generic webhook's JSON.
+	Data *Data
+}
+
+//go:embed templates/*.tmpl
+var shipped embed.FS
+
+// Templates renders messages per event. It is immutable after construction.
+type Templates struct {
+	byEvent map[Event]*template.Template
+}
+
+func funcs(loc func() *time.Location) template.FuncMap {
+	return template.FuncMap{
+		// time formats a time in the data's location: 2026-02-13 17:00.
+		"time": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(loc()).Format("2006-01-02 15:04")
+		},
+		// dur formats a duration in Chinese: 1小时30分钟.
+		"dur": FormatDuration,
+		"default": func(def, v string) string {
+			if strings.TrimSpace(v) == "" {
+				return def
+			}
+			return v
+		},
+	}
+}
+
+// FormatDuration writes d in Chinese units, e.g. 2天3小时, 1小时30分钟, 45秒.
+func FormatDuration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	d = d.Round(time.Second)
+	if d < time.Minute {
+		return fmt.Sprintf("%d秒", int(d/time.Second))
+	}
+	days := int(d / (24 * time.Hour))
+	h := int(d % (24 * time.Hour) / time.Hour)
+	m := int(d % time.Hour / time.Minute)
+	var b strings.Builder
+	if days > 0 {
+		fmt.Fprintf(&b, "%d天", days)
+	}
+	if h > 0 {
+		fmt.Fprintf(&b, "%d小时", h)
+	}
+	if m > 0 && days == 0 {
+		fmt.Fprintf(&b, "%d分钟", m)
+	}
+	if b.Len() == 0 {
+		b.WriteString("0分钟")
+	}
+	return b.String()
+}
+
+func parseTemplate(name, text string) (*template.Template, error) {
+	t, err := template.New(name).Option("missingkey=error").
+		Funcs(funcs(func() *time.Location { return time.UTC })).Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	for _, part := range []string{"title", "body"} {
+		if t.Lookup(part) == nil {
+			return nil, fmt.Errorf("template %s: must define %q", name, part)
+		}
+	}
+	return t, nil
+}
+
+// DefaultTemplates returns the shipped Chinese templates.
+func DefaultTemplates() *Templates {
+	t, err := LoadTemplates("")
+	if err != nil {
+		// The shipped templates are tested; this cannot happen in a release.
+		panic(err)
+	}
+	return t
+}
+
+// LoadTemplates returns the shipped templates, each replaced by dir/<event>.tmpl
+// when that file exists (dir "" means shipped only). A template file defines
+// {{define "title"}} and {{define "body"}}; see docs/notify.md for the fields.
+func LoadTemplates(dir string) (*Templates, error) {
+	ts := &Templates{byEvent: map[Event]*template.Template{}}
+	for _, ev := range Events {
+		name := string(ev) + ".tmpl"
+		text, err := shipped.ReadFile("templates/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("shipped template %s: %w", name, err)
+		}
+		if dir != "" {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			switch {
+			case err == nil:
+				text = b
+				name = filepath.Join(dir, name)
+			case !os.IsNotExist(err):
+				return nil, fmt.Errorf("load templates: %w", err)
+			}
+		}
+		t, err := parseTemplate(name, string(text))
+		if err != nil {
+			return nil, fmt.Errorf("load templates: %w", err)
+		}
+		ts.byEvent[ev] = t
+	}
+	return ts, nil
+}
+
+// Render renders the message for an event.
+func (ts *Templates) Render(ev Event, d Data) (Message, error) {
+	t, ok := ts.byEvent[ev]
+	if !ok {
+		return Message{}, fmt.Errorf("render: no template for event %q", ev)
+	}
+	loc := d.Location
+	if loc == nil {
+		var err error
+		if loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
+			loc = time.UTC
+		}
+	}
+	// Clone so that concurrent renders each bind their own location.
+	c, err := t.Clone()
+	if err != nil {
+		return Message{}, fmt.Errorf("render %s: %w", ev, err)
+	}
+	c.Funcs(funcs(func() *time.Location { return loc }))
+	var title, body bytes.Buffer
+	if err := c.ExecuteTemplate(&title, "title", d); err != nil {
+		return Message{}, fmt.Errorf("render %s title: %w", ev, err)
+	}
+	if err := c.ExecuteTemplate(&body, "body", d); err != nil {
+		return Message{}, fmt.Errorf("render %s body: %w", ev, err)
+	}
+	dd := d
+	return Message{
+		Event: ev,
+		Title: strings.TrimSpace(title.String()),
+		Body:  strings.TrimSpace(body.String()) + "\n",
+		Data:  &dd,
+	}, nil
+}

@@ -1,0 +1,207 @@
+// Package sla holds the SLA profiles of the service contracts (rules/sla/*.yml, one
+// per contract) and evaluates their timers from stored timestamps only: a deadline,
+// a warning point and an escalation step are pure functions of (timer spec,
+// calendar, started, stopped, now), so no in-memory timer exists and a restart loses
+// nothing.
+//
+// # Escalation rule
+//
+// Each timer has a warning fraction w (e.g. 0.8), a target T on a calendar, an
+// escalation chain of roles c[0..n-1] (c[0] is the handler, usually the resident
+// engineer 驻场工程师) and a step interval s. Measured in calendar time from the
+// timer's start:
+//
+//   - step 0, "warn": at w·T the handler c[0] is reminded (skipped when w is 0);
+//   - step 1, "breach": at T (the deadline) the timer is breached and c[1] is told;
+//   - step k+1, "escalate": at T + k·s (k ≥ 1, only when s > 0) c[k+1] is told,
+//     for as long as the chain has roles left.
+//
+// A step is due when its instant has passed (≥) and the timer had not stopped
+// before it. The caller records each (timer, step) once; Steps returns every step
+// due so far, so a collector that was down catches up with all missed steps.
+package sla
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kind names a timer.
+type Kind string
+
+// The timers the contracts use, in the order a ticket meets them.
+const (
+	Respond  Kind = "respond"  // 响应
+	Dispatch Kind = "dispatch" // 派单
+	OnSite   Kind = "onsite"   // 到场
+	Diagnose Kind = "diagnose" // 故障判断
+	Plan     Kind = "plan"     // 提交方案
+	Resolve  Kind = "resolve"  // 修复
+	Spare    Kind = "spare"    // 备件替换
+	Report   Kind = "report"   // 故障报告 (counts from resolution)
+)
+
+// Kinds lists the timer kinds in display order.
+var Kinds = [...]Kind{Respond, Dispatch, OnSite, Diagnose, Plan, Resolve, Spare, Report}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return k.order() >= 0 }
+
+func (k Kind) order() int {
+	for i, v := range Kinds {
+		if v == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// Chinese returns the Chinese name (响应, 派单, …).
+func (k Kind) Chinese() string {
+	switch k {
+	case Respond:
+		return "响应"
+	case Dispatch:
+		return "派单"
+	case OnSite:
+		return "到场"
+	case Diagnose:
+		return "故障判断"
+	case Plan:
+		return "提交方案"
+	case Resolve:
+		return "修复"
+	case Spare:
+		return "备件替换"
+	case Report:
+		return "故障报告"
+	}
+	return string(k)
+}
+
+// Anchor names the ticket event a timer counts from. The caller passes that
+// event's stored time as startedAt.
+type Anchor string
+
+// Anchors.
+const (
+	FromOpened   Anchor = "opened"   // the ticket was opened (受理): the default
+	FromOnSite   Anchor = "onsite"   // the engineer arrived
+	FromResolved Anchor = "resolved" // the fault was resolved (report timers)
+)
+
+// Valid reports whether a is a known anchor.
+func (a Anchor) Valid() bool { return a == FromOpened || a == FromOnSite || a == FromResolved }
+
+// Role is a person in the escalation chain.
+type Role string
+
+// Roles of the contracts' escalation chain.
+const (
+	Engineer          Role = "engineer"           // 驻场工程师
+	ProjectManager    Role = "project_manager"    // 项目经理
+	TechnicalDirector Role = "technical_director" // 技术总监
+	DeputyGM          Role = "deputy_gm"          // 技术副总
+)
+
+// Chinese returns the Chinese title of a known role, else the role itself.
+func (r Role) Chinese() string {
+	switch r {
+	case Engineer:
+		return "驻场工程师"
+	case ProjectManager:
+		return "项目经理"
+	case TechnicalDirector:
+		return "技术总监"
+	case DeputyGM:
+		return "技术副总"
+	}
+	return string(r)
+}
+
+// TimerSpec is one timer that applies to a ticket.
+type TimerSpec struct {
+	Kind Kind
+	// Target is the allowed calendar time from the anchor to the stop event.
+	Target time.Duration
+	// Calendar names the profile calendar the target is measured on.
+	Calendar string
+	From     Anchor
+	// Warn is the warning point as a fraction of Target (0 = no warning).
+	Warn float64
+	// Chain is the escalation chain, handler first.
+	Chain []Role
+	// Every is the escalation step after a breach (0 = one escalation only).
+	Every time.Duration
+	// Note is free text from the profile (the contract clause).
+	Note string
+}
+
+// TimerState is a timer evaluated at one instant.
+type TimerState struct {
+	Kind     Kind
+	Started  time.Time
+	Deadline time.Time
+	// WarnAt is zero when the spec has no warning point.
+	WarnAt time.Time
+	// Elapsed is the calendar time used so far (until stop or now).
+	Elapsed time.Duration
+	// Remaining is Target − Elapsed in calendar time; negative once breached.
+	Remaining time.Duration
+	// Running is true when the timer has not stopped.
+	Running bool
+	// Met is true when it stopped at or before the deadline; MetAt is the stop.
+	Met   bool
+	MetAt *time.Time
+	// Warned is true once WarnAt has passed while running.
+	Warned bool
+	// Breached is true once the deadline passed before the stop; BreachedBy is the
+	// calendar time past the deadline (at stop, or at now while running).
+	Breached   bool
+	BreachedBy time.Duration
+}
+
+// Status returns "met", "breached", "warning", "running" for display.
+func (s TimerState) Status() string {
+	switch {
+	case s.Met:
+		return "met"
+	case s.Breached:
+		return "breached"
+	case s.Warned:
+		return "warning"
+	}
+	return "running"
+}
+
+// StepKind is the kind of an escalation step.
+type StepKind string
+
+// Step kinds.
+const (
+	StepWarn     StepKind = "warn"
+	StepBreach   StepKind = "breach"
+	StepEscalate StepKind = "escalate"
+)
+
+// Step is one escalation step due on a timer.
+type Step struct {
+	Timer Kind
+	// Index is 0 for the warning, 1 for the breach, k+1 for the k-th escalation
+	// after the breach. (Timer, Index) identifies a step for send-once bookkeeping.
+	Index int
+	Kind  StepKind
+	Role  Role
+	At    time.Time
+}
+
+// Key returns "respond/1": a stable key to record that a step was handled.
+func (s Step) Key() string { return fmt.Sprintf("%s/%d", s.Timer, s.Index) }
+
+// String describes the step for logs.
+func (s Step) String() string {
+	return fmt.Sprintf("%s %s → %s at %s", s.Timer, s.Kind, s.Role, s.At.Format(time.RFC3339))
+}
+
+func parseRole(s string) Role { return Role(strings.TrimSpace(s)) }
