@@ -1,0 +1,72 @@
+package icmp
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/testutil"
+)
+
+// loopbackAddrs returns n addresses 127.x.y.z (z never 0 or 255), from 127.0.0.1.
+func loopbackAddrs(n int) []netip.Addr {
+	out := make([]netip.Addr, 0, n)
+	for i := 0; len(out) < n; i++ {
+		out = append(out, netip.AddrFrom4([4]byte{127, byte(i / (254 * 256)), byte(i / 254 % 256), byte(i%254 + 1)}))
+	}
+	return out
+}
+
+// newPinger opens a Pinger for the test and closes it at cleanup.
+func newPinger(t *testing.T, opts Options) *Pinger {
+	t.Helper()
+	p, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return p
+}
+
+// checkAnswered fails unless every stats shows count echoes, all answered,
+// with RTTs ordered and below the timeout.
+func checkAnswered(t *testing.T, stats []Stats, addrs []netip.Addr, count int, timeout time.Duration) {
+	t.Helper()
+	if len(stats) != len(addrs) {
+		t.Fatalf("got %d stats for %d addresses", len(stats), len(addrs))
+	}
+	bad := 0
+	for i, s := range stats {
+		ok := s.Addr == addrs[i] && s.Err == nil && s.Sent == count && s.Received == count && s.LossRatio == 0 &&
+			s.Reachable() && 0 < s.RTTMin && s.RTTMin <= s.RTTAvg && s.RTTAvg <= s.RTTMax && s.RTTMax <= timeout &&
+			s.Jitter <= s.RTTMax-s.RTTMin && !s.First.IsZero() && !s.Last.Before(s.First)
+		if !ok {
+			if bad++; bad <= 5 {
+				t.Errorf("address %d (%s): %+v", i, addrs[i], s)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d addresses wrong", bad, len(addrs))
+	}
+}
+
+func TestPingLoopback(t *testing.T) {
+	testutil.RequireRoot(t)
+	t.Parallel()
+	p := newPinger(t, Options{Mode: ModeRaw, Count: 3, Interval: 20 * time.Millisecond, Timeout: 2 * time.Second})
+	if p.Mode() != ModeRaw {
+		t.Fatalf("mode %v, want raw", p.Mode())
+	}
+	for _, n := range []int{1, 500} {
+		addrs := loopbackAddrs(n)
+		stats := p.PingAll(context.Background(), addrs)
+		checkAnswered(t, stats, addrs, 3, 2*time.Second)
+		t.Logf("%d addresses: first %+v", n, stats[0])
+	}
+}
