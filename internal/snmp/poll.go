@@ -1,0 +1,189 @@
+package snmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// maxRequestsPerPoll bounds the requests one poll may send, so an agent that
+// loops (or a table of a million rows) cannot hold a poller forever.
+const maxRequestsPerPoll = 5000
+
+// session is one poll of one device over its own socket.
+type session struct {
+	g *gosnmp.GoSNMP
+	// sent counts request packets put on the wire, retries included.
+	sent int
+	// maxRep is the GETBULK max-repetitions; maxVarbinds caps columns × maxRep.
+	maxRep      int
+	maxVarbinds int
+	// getBatch is how many OIDs go into one GET.
+	getBatch int
+}
+
+func (s *session) budget() error {
+	if s.sent > maxRequestsPerPoll {
+		return fmt.Errorf("more than %d requests in one poll: giving up", maxRequestsPerPoll)
+	}
+	return nil
+}
+
+// get fetches scalars, getBatch OIDs per PDU. Missing objects are simply
+// absent from the result. On SNMPv1 an OID the agent lacks fails the whole
+// PDU with noSuchName; it is dropped and the rest asked again.
+func (s *session) get(ctx context.Context, oids []string, into map[string]gosnmp.SnmpPDU) error {
+	batch := s.getBatch
+	for len(oids) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.budget(); err != nil {
+			return err
+		}
+		n := min(batch, len(oids))
+		req := oids[:n]
+		resp, err := s.g.Get(req)
+		if err != nil {
+			return fmt.Errorf("get: %w", err)
+		}
+		switch resp.Error {
+		case gosnmp.NoError:
+		case gosnmp.TooBig:
+			if batch == 1 {
+				return fmt.Errorf("get %s: agent says tooBig for a single OID", req[0])
+			}
+			batch = max(1, batch/2)
+			continue
+		case gosnmp.NoSuchName:
+			i := int(resp.ErrorIndex) - 1
+			if i < 0 || i >= len(req) {
+				return fmt.Errorf("get: noSuchName with error index %d out of range", resp.ErrorIndex)
+			}
+			// Drop the missing OID and ask again for the others.
+			rest := make([]string, 0, len(oids)-1)
+			rest = append(rest, oids[:i]...)
+			oids = append(rest, oids[i+1:]...)
+			continue
+		default:
+			return fmt.Errorf("get: agent answered %v (index %d)", resp.Error, resp.ErrorIndex)
+		}
+		for _, vb := range resp.Variables {
+			into[normOID(vb.Name)] = vb
+		}
+		oids = oids[n:]
+	}
+	return nil
+}
+
+// walkColumns walks the given table columns side by side: one GETBULK (or
+// GETNEXT on SNMPv1) carries the current position of every column not yet
+// finished, so a table of c columns and r rows takes about r/maxRep requests
+// instead of c·r/maxRep.
+func (s *session) walkColumns(ctx context.Context, cols []string, d *Data) error {
+	type cursor struct {
+		col, at string
+	}
+	active := make([]cursor, 0, len(cols))
+	for _, c := range cols {
+		active = append(active, cursor{col: c, at: c})
+	}
+	maxRep := s.maxRep
+	for len(active) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.budget(); err != nil {
+			return err
+		}
+		oids := make([]string, len(active))
+		for i, c := range active {
+			oids[i] = c.at
+		}
+		var resp *gosnmp.SnmpPacket
+		var err error
+		rep := 1
+		if s.g.Version == gosnmp.Version1 {
+			resp, err = s.g.GetNext(oids)
+		} else {
+			rep = max(1, min(maxRep, s.maxVarbinds/len(oids)))
+			resp, err = s.g.GetBulk(oids, 0, uint32(rep))
+		}
+		if err != nil {
+			return fmt.Errorf("walk %s: %w", active[0].col, err)
+		}
+		switch resp.Error {
+		case gosnmp.NoError:
+		case gosnmp.TooBig:
+			if rep == 1 {
+				return fmt.Errorf("walk: agent says tooBig for one row")
+			}
+			maxRep = max(1, rep/2)
+			continue
+		case gosnmp.NoSuchName:
+			// SNMPv1 end of MIB view for one column: that column is done.
+			i := int(resp.ErrorIndex) - 1
+			if i < 0 || i >= len(active) {
+				return fmt.Errorf("walk: noSuchName with error index %d out of range", resp.ErrorIndex)
+			}
+			active = append(active[:i], active[i+1:]...)
+			continue
+		default:
+			return fmt.Errorf("walk: agent answered %v (index %d)", resp.Error, resp.ErrorIndex)
+		}
+		n := len(active)
+		done := make([]bool, n)
+		vars := resp.Variables
+		if len(vars) == 0 {
+			return fmt.Errorf("walk %s: empty response", active[0].col)
+		}
+		for k, vb := range vars {
+			i := k % n
+			if done[i] {
+				continue
+			}
+			name := normOID(vb.Name)
+			c := &active[i]
+			idx, under := strings.CutPrefix(name, c.col+".")
+			if !under || vb.Type == gosnmp.EndOfMibView || compareOID(name, c.at) <= 0 {
+				done[i] = true
+				continue
+			}
+			d.addColumn(c.col, idx, vb)
+			c.at = name
+		}
+		// A column whose answers stopped short of a full repetition (the agent
+		// truncated the response) simply continues from its cursor next time.
+		next := active[:0]
+		for i, c := range active {
+			if !done[i] {
+				next = append(next, c)
+			}
+		}
+		active = next
+	}
+	return nil
+}
+
+// errAuth tells authentication and privacy failures apart for the message.
+func describe(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "request timeout"):
+		return fmt.Errorf("no answer (wrong address, community or port, or device down): %w", err)
+	case strings.Contains(msg, "wrong digest") || strings.Contains(msg, "WrongDigest") ||
+		strings.Contains(msg, "authentication") || strings.Contains(msg, "decrypt"):
+		return fmt.Errorf("SNMPv3 authentication failed (check username and passwords): %w", err)
+	case strings.Contains(msg, "unknown user") || strings.Contains(msg, "UnknownUserName"):
+		return fmt.Errorf("SNMPv3 user unknown to the device: %w", err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return fmt.Errorf("poll cut short: %w", err)
+	}
+	return err
+}

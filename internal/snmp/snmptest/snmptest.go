@@ -1,0 +1,172 @@
+// Package snmptest starts SNMP agents on loopback for tests: the real snmpsimd
+// (Debian snmpsim 0.4.5) serving .snmprec recordings, the real net-snmp snmpd
+// (for SNMPv3), and Responder, a small in-process agent built on gosnmp's
+// packet encoding that serves recordings (or deliberately odd values) from
+// memory, for garbage-value tests and load tests with thousands of devices.
+package snmptest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/roomwatch/roomwatch/internal/testutil"
+)
+
+// StartSnmpsim serves the given .snmprec files with snmpsimd on 127.0.0.1 and
+// returns its host and UDP port. Each file's community is its base name
+// without .snmprec. The files are copied into a temporary data directory the
+// snmpsim user can read; the daemon is stopped when the test ends. A missing
+// snmpsimd skips the test (fails it under ROOMWATCH_REQUIRE_PEERS=1).
+func StartSnmpsim(t testing.TB, files ...string) (host string, port int) {
+	t.Helper()
+	if len(files) == 0 {
+		t.Fatal("StartSnmpsim: no recordings given")
+	}
+	bin := testutil.LookBinary(t, "snmpsimd")
+	dir := worldReadableTempDir(t, "roomwatch-snmpsim-")
+	data, cache := filepath.Join(dir, "data"), filepath.Join(dir, "cache")
+	for _, d := range []string{data, cache} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatalf("read recording: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(data, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port = testutil.FreeUDPPort(t)
+	args := []string{"--data-dir=" + data, "--cache-dir=" + cache,
+		fmt.Sprintf("--agent-udpv4-endpoint=127.0.0.1:%d", port)}
+	if os.Geteuid() == 0 {
+		// snmpsimd refuses to run as root without dropping privileges.
+		u, err := user.Lookup("snmpsim")
+		if err != nil {
+			testutil.Missing(t, "user snmpsim (useradd -r snmpsim): %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(cache, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--process-user=snmpsim", "--process-group=snmpsim")
+	}
+	testutil.StartProcess(t, bin, args...)
+	community := strings.TrimSuffix(filepath.Base(files[0]), ".snmprec")
+	waitSNMP(t, "127.0.0.1", port, community, 60*time.Second)
+	return "127.0.0.1", port
+}
+
+// worldReadableTempDir makes a directory other users (snmpsim, snmpd's user)
+// can read, removed at the end of the test.
+func worldReadableTempDir(t testing.TB, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// waitSNMP polls the agent until it answers anything (even noSuchObject).
+func waitSNMP(t testing.TB, host string, port int, community string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		g := &gosnmp.GoSNMP{Target: host, Port: uint16(port), Community: community, Version: gosnmp.Version2c,
+			Timeout: 300 * time.Millisecond, Retries: 0, Context: context.Background(), MaxOids: 10}
+		if last = g.Connect(); last == nil {
+			_, last = g.Get([]string{"1.3.6.1.2.1.1.3.0"})
+			g.Conn.Close()
+			if last == nil {
+				return
+			}
+		}
+	}
+	t.Fatalf("SNMP agent on %s:%d did not answer within %v: %v", host, port, timeout, last)
+}
+
+// StartSnmpd runs net-snmp's snmpd in the foreground on a free loopback UDP
+// port with conf (snmpd.conf lines: createUser, rouser, rocommunity…; the
+// agentaddress line is added) and returns "127.0.0.1:port". System config is
+// ignored (-C) and state goes to a temp dir. It is ready when it returns.
+func StartSnmpd(t testing.TB, conf string) string {
+	t.Helper()
+	bin := testutil.LookBinary(t, "snmpd")
+	dir := worldReadableTempDir(t, "roomwatch-snmpd-")
+	port := testutil.FreeUDPPort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	confPath := filepath.Join(dir, "snmpd.conf")
+	full := fmt.Sprintf("agentaddress udp:%s\n%s\n", addr, conf)
+	if err := os.WriteFile(confPath, []byte(full), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "snmpd.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", confPath, "-p", filepath.Join(dir, "snmpd.pid"))
+	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+filepath.Join(dir, "state"), "MIBS=")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start snmpd: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logFile.Close()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			t.Logf("snmpd output:\n%s", out)
+		}
+	})
+	// Ready once the port is taken: snmpd binds after reading its config.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return addr
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			out, _ := os.ReadFile(logPath)
+			t.Fatalf("snmpd did not bind %s within 20s:\n%s", addr, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ReadSnmprec reads a .snmprec file (see ParseSnmprec).
+func ReadSnmprec(path string) ([]gosnmp.SnmpPDU, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ParseSnmprec(f)
+}
+
+// readAll is io.ReadAll with a bound, for recordings.
+func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 64<<20)) }
