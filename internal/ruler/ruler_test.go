@@ -268,8 +268,8 @@ func TestAlertmanagerAPIv2(t *testing.T) {
 		StartsAt:    now, EndsAt: now.Add(time.Hour), GeneratorURL: "http://collector/graph",
 	}})
 	var got []struct {
-		Labels      map[string]string `json:"labels"`
-		Annotations map[string]string `json:"annotations"`
+		Labels      map[string]string      `json:"labels"`
+		Annotations map[string]string      `json:"annotations"`
 		Status      struct{ State string } `json:"status"`
 	}
 	waitFor(t, "alert in alertmanager", 20*time.Second, func() bool {
