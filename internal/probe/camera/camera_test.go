@@ -91,14 +91,14 @@ func TestVendorAPIs(t *testing.T) {
 			wantReqs: []string{"GET /ISAPI/ContentMgmt/Storage/hdd", "GET /ISAPI/ContentMgmt/storage"},
 		},
 		{
-			name:   "hikvision wrong password",
-			dev:    &devsim.Device{Vendor: "hikvision", User: "admin", Pass: "right", Model: "x"},
-			pass:   "wrong", prober: ISAPI{Clock: fc}, wantReason: probe.ReasonAuth,
+			name: "hikvision wrong password",
+			dev:  &devsim.Device{Vendor: "hikvision", User: "admin", Pass: "right", Model: "x"},
+			pass: "wrong", prober: ISAPI{Clock: fc}, wantReason: probe.ReasonAuth,
 		},
 		{
 			name: "dahua nvr, one disk in error, channel 2 not recording",
 			dev: &devsim.Device{Vendor: "dahua", User: "admin", Pass: "dh123456", Model: "DHI-NVR4208-8P-4KS2", Serial: "4L0A1B2PAZ00000",
-				Disks: []devsim.Disk{{Status: "Success", CapacityMB: 1000, FreeMB: 400}, {Status: "Error", CapacityMB: 2000, FreeMB: 2000}},
+				Disks:    []devsim.Disk{{Status: "Success", CapacityMB: 1000, FreeMB: 400}, {Status: "Error", CapacityMB: 2000, FreeMB: 2000}},
 				Channels: []devsim.Channel{{Recording: true}, {Recording: false}}, ClockAhead: 125 * time.Second, Now: fc.Now},
 			pass: "dh123456", prober: Dahua{Clock: fc},
 			want: map[string]float64{"roomwatch_nvr_disks": 2, "roomwatch_nvr_disk_ok{disk=1}": 1, "roomwatch_nvr_disk_ok{disk=2}": 0,

@@ -141,7 +141,11 @@ func TestRTSPURL(t *testing.T) {
 		{"Uniview", "", "cam.local", 0, "rtsp://cam.local:554/"},
 	}
 	for _, tc := range tests {
-		tg := target(tc.addr, func(d *inventory.Device) { d.Vendor = tc.vendor; d.Probe.RTSPPath = tc.path; d.Probe.RTSPPort = tc.port })
+		tg := target(tc.addr, func(d *inventory.Device) {
+			d.Vendor = tc.vendor
+			d.Probe.RTSPPath = tc.path
+			d.Probe.RTSPPort = tc.port
+		})
 		got, err := RTSPURL(tg)
 		if err != nil || got != tc.want {
 			t.Errorf("RTSPURL(%s %s) = %q, %v; want %q", tc.vendor, tc.addr, got, err, tc.want)
