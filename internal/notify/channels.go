@@ -198,10 +198,6 @@ func (d *dingtalk) Send(ctx context.Context, m Message) error {
 	if err == nil {
 		err = checkErrcode(b)
 	}
-	// The sign is derived from the secret; drop the whole query from errors.
-	if err != nil {
-		_, q, _ := strings.Cut(u, "?")
-		return scrub(IsPermanent(err), err, d.cfg.AccessToken, d.cfg.Secret, secretOf(q))
-	}
-	return nil
+	// scrub masks the sign (derived from the secret) along with the token.
+	return scrub(IsPermanent(err), err, d.cfg.AccessToken, d.cfg.Secret)
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/mail"
 	"net/smtp"
+	"net/textproto"
 	"strings"
 	"time"
 
@@ -58,7 +59,11 @@ func (e *email) Send(ctx context.Context, m Message) error {
 	if err == nil {
 		return nil
 	}
-	return scrub(IsPermanent(err), err, e.cfg.Password)
+	// A 5xx reply (bad recipient, refused sender, failed auth) will not change
+	// on retry; 4xx and network errors may.
+	var te *textproto.Error
+	perm := IsPermanent(err) || (errors.As(err, &te) && te.Code >= 500)
+	return scrub(perm, err, e.cfg.Password)
 }
 
 func (e *email) send(ctx context.Context, m Message) error {

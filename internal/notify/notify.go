@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -358,7 +360,44 @@ func scrub(permanent bool, err error, secrets ...inventory.Secret) error {
 	if err == nil {
 		return nil
 	}
-	return &sendError{msg: scrubString(err.Error(), secrets...), permanent: permanent}
+	msg := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// Rebuild the message around a URL whose credentials are masked.
+		msg = ue.Op + " " + strconv.Quote(redactURL(ue.URL)) + ": " + ue.Err.Error()
+	}
+	return &sendError{msg: scrubString(msg, secrets...), permanent: permanent}
+}
+
+// redactURL masks user info and the values of credential-like query parameters.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<url>"
+	}
+	if u.User != nil {
+		u.User = url.User("<secret>")
+	}
+	q := u.Query()
+	parts := make([]string, 0, len(q))
+	for k, vs := range q {
+		for _, v := range vs {
+			switch strings.ToLower(k) {
+			case "key", "access_token", "token", "sign", "secret", "password":
+				v = "<secret>"
+			default:
+				v = url.QueryEscape(v)
+			}
+			parts = append(parts, url.QueryEscape(k)+"="+v)
+		}
+	}
+	slices.Sort(parts)
+	u.RawQuery = ""
+	out := u.String()
+	if len(parts) > 0 {
+		out += "?" + strings.Join(parts, "&")
+	}
+	return out
 }
 
 func scrubString(s string, secrets ...inventory.Secret) string {
