@@ -1,0 +1,689 @@
+// Package sqlite is the default ticket store: SQLite in pure Go
+// (modernc.org/sqlite), schema migrations from embedded SQL files, WAL with
+// synchronous=FULL, and one writer goroutine that group-commits concurrent
+// updates (each in its own savepoint) so that many webhook deliveries at once
+// share one fsync without ever interleaving their read-modify-write.
+//
+// Why synchronous=FULL: in WAL mode NORMAL already survives a process crash
+// (kill -9), but may lose the last commits on power loss. An Alertmanager that
+// got a 2xx will not resend, so a lost commit is a lost ticket; the machine
+// rooms do lose power. FULL costs one fsync per group commit, not per alert.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go driver "sqlite"
+
+	"github.com/roomwatch/roomwatch/internal/tickets"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options configures Open.
+type Options struct {
+	// Path of the database file; created when missing.
+	Path string
+	// MaxBatch bounds how many updates share one commit; default 256.
+	MaxBatch int
+	// Synchronous is FULL (default) or NORMAL.
+	Synchronous string
+}
+
+// Store is the SQLite ticket store.
+type Store struct {
+	w    *sql.DB // one connection: the writer goroutine's
+	r    *sql.DB // readers (WAL lets them run beside the writer)
+	reqs chan *request
+	quit chan struct{}
+	done chan struct{}
+	max  int
+}
+
+var _ tickets.Store = (*Store)(nil)
+
+type request struct {
+	ctx context.Context
+	fn  func(tickets.Tx) error
+	err chan error
+}
+
+func dsn(path string, sync string, ro bool) string {
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", "foreign_keys(1)")
+	v.Add("_pragma", "synchronous("+sync+")")
+	if ro {
+		v.Add("_pragma", "query_only(1)")
+	} else {
+		v.Add("_pragma", "journal_mode(WAL)")
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Open opens (creating or migrating) the database and starts its writer.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.Path == "" {
+		return nil, errors.New("tickets/sqlite: no database path")
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 256
+	}
+	sync := strings.ToUpper(o.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL":
+	default:
+		return nil, fmt.Errorf("tickets/sqlite: synchronous %q: want FULL or NORMAL", o.Synchronous)
+	}
+	w, err := sql.Open("sqlite", dsn(o.Path, sync, false))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", o.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrate %s: %w", o.Path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(o.Path, sync, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", o.Path, err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{w: w, r: r, reqs: make(chan *request), quit: make(chan struct{}), done: make(chan struct{}), max: o.MaxBatch}
+	go s.writer()
+	return s, nil
+}
+
+// SchemaVersion returns the applied schema version.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
+	return v, err
+}
+
+// migrate applies the embedded migrations not yet recorded in schema_version.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var cur int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&cur); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", base)
+		}
+		if n <= cur {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`, n, time.Now().UnixNano()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// Close stops the writer and closes the database.
+func (s *Store) Close() error {
+	select {
+	case <-s.quit:
+	default:
+		close(s.quit)
+	}
+	<-s.done
+	return errors.Join(s.w.Close(), s.r.Close())
+}
+
+// ErrClosed is returned by Update after Close.
+var ErrClosed = errors.New("tickets/sqlite: store closed")
+
+// Update implements tickets.Store.
+func (s *Store) Update(ctx context.Context, fn func(tickets.Tx) error) error {
+	req := &request{ctx: ctx, fn: fn, err: make(chan error, 1)}
+	select {
+	case s.reqs <- req:
+	case <-s.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once handed over, wait for the commit even if ctx ends: the caller must
+	// know whether its change is stored.
+	return <-req.err
+}
+
+func (s *Store) writer() {
+	defer close(s.done)
+	for {
+		var batch []*request
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		case <-s.quit:
+			return
+		}
+	more:
+		for len(batch) < s.max {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction, each request in a savepoint.
+func (s *Store) commit(batch []*request) {
+	ctx := context.Background()
+	errs := make([]error, len(batch))
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		for _, r := range batch {
+			r.err <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+			errs[i] = err
+			continue
+		}
+		errs[i] = r.fn(&txn{q: tx, ctx: ctx})
+		if errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
+				errs[i] = errors.Join(errs[i], err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE req"); err != nil && errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("commit: %w", err)
+			}
+		}
+	}
+	for i, r := range batch {
+		r.err <- errs[i]
+	}
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// txn implements tickets.Tx on the writer's transaction.
+type txn struct {
+	q   querier
+	ctx context.Context
+}
+
+func ns(t time.Time) int64 { return t.UnixNano() }
+
+func nsp(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func fromNS(v int64) time.Time { return time.Unix(0, v).UTC() }
+
+func fromNull(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromNS(v.Int64)
+	return &t
+}
+
+const ticketCols = `id, level, state, title, description, device, site, category, grp, source, group_key, labels, reach,
+reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at`
+
+func scanTicket(sc interface{ Scan(...any) error }) (*tickets.Ticket, error) {
+	var t tickets.Ticket
+	var labels string
+	var opened, updated int64
+	var rec, res, clo, last sql.NullInt64
+	var cat string
+	if err := sc.Scan(&t.ID, &t.Level, &t.State, &t.Title, &t.Description, &t.Device, &t.Site, &cat, &t.Group,
+		&t.Source, &t.GroupKey, &labels, &t.Reach, &t.Reporter, &t.Assignee, &t.Cause, &t.Fix,
+		&opened, &updated, &rec, &res, &clo, &last); err != nil {
+		return nil, err
+	}
+	t.Category = tickets.Category(cat)
+	if labels != "" && labels != "{}" && labels != "null" {
+		if err := json.Unmarshal([]byte(labels), &t.Labels); err != nil {
+			return nil, fmt.Errorf("ticket %d labels: %w", t.ID, err)
+		}
+	}
+	t.OpenedAt, t.UpdatedAt = fromNS(opened), fromNS(updated)
+	t.RecoveredAt, t.ResolvedAt, t.ClosedAt, t.LastAlertAt = fromNull(rec), fromNull(res), fromNull(clo), fromNull(last)
+	return &t, nil
+}
+
+func getTicket(ctx context.Context, q querier, id int64, events bool) (*tickets.Ticket, error) {
+	t, err := scanTicket(q.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %d", tickets.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := loadDetails(ctx, q, t, events); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func loadTimers(ctx context.Context, q querier, t *tickets.Ticket) error {
+	rows, err := q.QueryContext(ctx, `SELECT spec, started_at, met_at FROM timers WHERE ticket_id = ? ORDER BY rowid`, t.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	t.Timers = t.Timers[:0]
+	for rows.Next() {
+		var spec string
+		var st, met sql.NullInt64
+		if err := rows.Scan(&spec, &st, &met); err != nil {
+			return err
+		}
+		var tm tickets.Timer
+		if err := json.Unmarshal([]byte(spec), &tm.Spec); err != nil {
+			return fmt.Errorf("ticket %d timer spec: %w", t.ID, err)
+		}
+		tm.StartedAt, tm.MetAt = fromNull(st), fromNull(met)
+		t.Timers = append(t.Timers, tm)
+	}
+	return rows.Err()
+}
+
+func loadDetails(ctx context.Context, q querier, t *tickets.Ticket, events bool) error {
+	if err := loadTimers(ctx, q, t); err != nil {
+		return err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT part, serial, location, cause, at, actor FROM parts WHERE ticket_id = ? ORDER BY id`, t.ID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var p tickets.Part
+		var at int64
+		if err := rows.Scan(&p.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor); err != nil {
+			rows.Close()
+			return err
+		}
+		p.At = fromNS(at)
+		t.Parts = append(t.Parts, p)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT device, alertname, at FROM affected WHERE ticket_id = ? ORDER BY id`, t.ID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var a tickets.Affected
+		var at int64
+		if err := rows.Scan(&a.Device, &a.Alertname, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		a.At = fromNS(at)
+		t.Affected = append(t.Affected, a)
+	}
+	rows.Close()
+	if !events {
+		return nil
+	}
+	rows, err = q.QueryContext(ctx, `SELECT id, at, actor, kind, from_state, to_state, note, detail FROM events WHERE ticket_id = ? ORDER BY id`, t.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e tickets.Event
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Kind, &e.From, &e.To, &e.Note, &e.Detail); err != nil {
+			return err
+		}
+		e.At = fromNS(at)
+		t.Events = append(t.Events, e)
+	}
+	return rows.Err()
+}
+
+func (x *txn) Get(id int64) (*tickets.Ticket, error) { return getTicket(x.ctx, x.q, id, true) }
+
+func (x *txn) latest(where string, arg any) (*tickets.Ticket, error) {
+	t, err := scanTicket(x.q.QueryRowContext(x.ctx, `SELECT `+ticketCols+` FROM tickets WHERE `+where+` ORDER BY id DESC LIMIT 1`, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, loadDetails(x.ctx, x.q, t, false)
+}
+
+func (x *txn) LatestByGroup(key string) (*tickets.Ticket, error) {
+	return x.latest(`group_key = ? AND group_key <> ''`, key)
+}
+
+func (x *txn) ActiveReachability(device string) (*tickets.Ticket, error) {
+	t, err := x.latest(`reach = 1 AND device = ?`, device)
+	if err != nil || t == nil {
+		return nil, err
+	}
+	if !t.State.Active() {
+		return nil, nil
+	}
+	return t, nil
+}
+
+func (x *txn) Alert(fp string) (*tickets.AlertRecord, error) {
+	var r tickets.AlertRecord
+	var st, en, ls int64
+	err := x.q.QueryRowContext(x.ctx, `SELECT fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen FROM alerts WHERE fingerprint = ?`, fp).
+		Scan(&r.Fingerprint, &r.TicketID, &r.Firing, &r.Affected, &st, &en, &ls)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.StartsAt, r.LastSeen = fromNS(st), fromNS(ls)
+	if en != 0 {
+		r.EndsAt = fromNS(en)
+	}
+	return &r, nil
+}
+
+func (x *txn) PutAlert(r tickets.AlertRecord) error {
+	var en int64
+	if !r.EndsAt.IsZero() {
+		en = ns(r.EndsAt)
+	}
+	_, err := x.q.ExecContext(x.ctx, `INSERT OR REPLACE INTO alerts (fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Fingerprint, r.TicketID, r.Firing, r.Affected, ns(r.StartsAt), en, ns(r.LastSeen))
+	return err
+}
+
+func (x *txn) FiringAlerts(id int64) (int, error) {
+	var n int
+	err := x.q.QueryRowContext(x.ctx, `SELECT COUNT(*) FROM alerts WHERE ticket_id = ? AND firing = 1 AND affected = 0`, id).Scan(&n)
+	return n, err
+}
+
+func labelsJSON(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func (x *txn) Insert(t *tickets.Ticket) error {
+	lj, err := labelsJSON(t.Labels)
+	if err != nil {
+		return err
+	}
+	res, err := x.q.ExecContext(x.ctx, `INSERT INTO tickets (level, state, title, description, device, site, category, grp, source,
+group_key, labels, reach, reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		int(t.Level), t.State, t.Title, t.Description, t.Device, t.Site, string(t.Category), t.Group, t.Source,
+		t.GroupKey, lj, t.Reach, t.Reporter, t.Assignee, t.Cause, t.Fix, ns(t.OpenedAt), ns(t.UpdatedAt),
+		nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt))
+	if err != nil {
+		return fmt.Errorf("insert ticket: %w", err)
+	}
+	if t.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	for _, tm := range t.Timers {
+		spec, err := json.Marshal(tm.Spec)
+		if err != nil {
+			return err
+		}
+		if _, err := x.q.ExecContext(x.ctx, `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at) VALUES (?, ?, ?, ?, ?)`,
+			t.ID, tm.Name(), string(spec), nsp(tm.StartedAt), nsp(tm.MetAt)); err != nil {
+			return fmt.Errorf("insert timer: %w", err)
+		}
+	}
+	return nil
+}
+
+func (x *txn) Save(t *tickets.Ticket) error {
+	res, err := x.q.ExecContext(x.ctx, `UPDATE tickets SET level = ?, state = ?, title = ?, description = ?, site = ?, category = ?,
+grp = ?, assignee = ?, cause = ?, fix = ?, updated_at = ?, recovered_at = ?, resolved_at = ?, closed_at = ?, last_alert_at = ?
+WHERE id = ?`, int(t.Level), t.State, t.Title, t.Description, t.Site, string(t.Category), t.Group, t.Assignee, t.Cause, t.Fix,
+		ns(t.UpdatedAt), nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt), t.ID)
+	if err != nil {
+		return fmt.Errorf("save ticket %d: %w", t.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: %d", tickets.ErrNotFound, t.ID)
+	}
+	for _, tm := range t.Timers {
+		if _, err := x.q.ExecContext(x.ctx, `UPDATE timers SET started_at = ?, met_at = ? WHERE ticket_id = ? AND kind = ?`,
+			nsp(tm.StartedAt), nsp(tm.MetAt), t.ID, tm.Name()); err != nil {
+			return fmt.Errorf("save timer: %w", err)
+		}
+	}
+	return nil
+}
+
+func (x *txn) AddEvent(id int64, e tickets.Event) error {
+	if _, err := x.q.ExecContext(x.ctx, `INSERT INTO events (ticket_id, at, actor, kind, from_state, to_state, note, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, ns(e.At), e.Actor, e.Kind, e.From, e.To, e.Note, e.Detail); err != nil {
+		return fmt.Errorf("add event: %w", err)
+	}
+	if _, err := x.q.ExecContext(x.ctx, `INSERT INTO audit_log (at, actor, ticket_id, kind, from_state, to_state, note)
+VALUES (?, ?, ?, ?, ?, ?, ?)`, ns(e.At), e.Actor, id, e.Kind, e.From, e.To, e.Note); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+func (x *txn) AddPart(id int64, p tickets.Part) error {
+	_, err := x.q.ExecContext(x.ctx, `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, p.Part, p.Serial, p.Location, p.Cause, ns(p.At), p.Actor)
+	return err
+}
+
+func (x *txn) AddAffected(id int64, a tickets.Affected) error {
+	_, err := x.q.ExecContext(x.ctx, `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`,
+		id, a.Device, a.Alertname, ns(a.At))
+	return err
+}
+
+func (x *txn) ClaimNotice(n tickets.Notice) (bool, error) {
+	res, err := x.q.ExecContext(x.ctx, `INSERT OR IGNORE INTO notices (key, ticket_id, timer, step, kind, role, due_at, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`, n.Key, n.TicketID, n.Timer, n.Step, n.Kind, n.Role, ns(n.DueAt))
+	if err != nil {
+		return false, err
+	}
+	c, err := res.RowsAffected()
+	return c == 1, err
+}
+
+func (x *txn) FinishNotice(key string, st tickets.NoticeState, at time.Time) error {
+	_, err := x.q.ExecContext(x.ctx, `UPDATE notices SET state = ?, finished_at = ? WHERE key = ?`, st, ns(at), key)
+	return err
+}
+
+// Get implements tickets.Store.
+func (s *Store) Get(ctx context.Context, id int64) (*tickets.Ticket, error) {
+	return getTicket(ctx, s.r, id, true)
+}
+
+// List implements tickets.Store.
+func (s *Store) List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error) {
+	var where []string
+	var args []any
+	if len(f.States) > 0 {
+		ph := make([]string, len(f.States))
+		for i, st := range f.States {
+			ph[i] = "?"
+			args = append(args, st)
+		}
+		where = append(where, "state IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.Level != 0 {
+		where, args = append(where, "level = ?"), append(args, int(f.Level))
+	}
+	if f.Site != "" {
+		where, args = append(where, "site = ?"), append(args, f.Site)
+	}
+	if f.Device != "" {
+		where, args = append(where, "device = ?"), append(args, f.Device)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "opened_at >= ?"), append(args, ns(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "opened_at < ?"), append(args, ns(f.To))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	q := `SELECT ` + ticketCols + ` FROM tickets`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ? OFFSET ?"
+	args = append(args, limit, max(f.Offset, 0))
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []tickets.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := loadTimers(ctx, s.r, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RunningTimers implements tickets.Store.
+func (s *Store) RunningTimers(ctx context.Context) ([]tickets.Ticket, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE state IN ('open','acknowledged','dispatched','on_site','reopened')
+AND id IN (SELECT ticket_id FROM timers WHERE met_at IS NULL AND started_at IS NOT NULL) ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	var out []tickets.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := loadTimers(ctx, s.r, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// PendingNotices implements tickets.Store.
+func (s *Store) PendingNotices(ctx context.Context) ([]tickets.Notice, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT key, ticket_id, timer, step, kind, role, due_at, state FROM notices WHERE state = 'pending' ORDER BY due_at, key`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []tickets.Notice
+	for rows.Next() {
+		var n tickets.Notice
+		var due int64
+		if err := rows.Scan(&n.Key, &n.TicketID, &n.Timer, &n.Step, &n.Kind, &n.Role, &due, &n.State); err != nil {
+			return nil, err
+		}
+		n.DueAt = fromNS(due)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// AuditCount returns the number of audit records (for tests and health).
+func (s *Store) AuditCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`).Scan(&n)
+	return n, err
+}
