@@ -385,7 +385,9 @@ func TestBackoffCappedAndContextStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	var attempts []Attempt
-	go func() { done <- n.Notify(ctx, EventNew, sampleData(), nil, func(a Attempt) { attempts = append(attempts, a) }) }()
+	go func() {
+		done <- n.Notify(ctx, EventNew, sampleData(), nil, func(a Attempt) { attempts = append(attempts, a) })
+	}()
 	if err := clk.BlockUntilContext(ctx, 1); err != nil { // the first backoff wait
 		t.Fatal(err)
 	}
