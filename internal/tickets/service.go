@@ -238,6 +238,17 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, now time.Time, res *Ing
 		return s.resolveOne(tx, a, fp, rec, start, now, res)
 	}
 	actor := actorOf(a)
+	if rec != nil && rec.Firing && rec.Affected {
+		// Attached to a parent's ticket: once the parent's fault is over, a
+		// child still failing is a fault of its own.
+		pt, err := tx.Get(rec.TicketID)
+		if err != nil {
+			return err
+		}
+		if !pt.State.Active() {
+			rec = nil
+		}
+	}
 	if rec != nil {
 		switch {
 		case rec.Firing && rec.TicketID != 0:
