@@ -112,6 +112,9 @@ type Options struct {
 	ReadBuffer int
 	Clock      clockwork.Clock
 	Logger     *slog.Logger
+	// Resolver resolves host names in Probe and ProbeAll (default
+	// net.DefaultResolver).
+	Resolver Resolver
 }
 
 func (o *Options) setDefaults() error {
@@ -135,6 +138,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Resolver == nil {
+		o.Resolver = net.DefaultResolver
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

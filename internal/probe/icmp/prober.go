@@ -1,0 +1,154 @@
+package icmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/probe"
+)
+
+// Metric names the Prober emits. The RTT is one metric with a stat label
+// (min, avg, max); RTT and jitter are present only when at least one echo
+// (for jitter: two) was answered, loss and reachable always.
+const (
+	MetricLossRatio = "roomwatch_ping_loss_ratio"
+	MetricRTT       = "roomwatch_ping_rtt_seconds"
+	MetricJitter    = "roomwatch_ping_jitter_seconds"
+	MetricReachable = "roomwatch_ping_reachable"
+)
+
+// Help texts, shared by the samples and Catalogue.
+const (
+	helpLoss      = "Fraction of the ICMP echoes of the last probe that got no reply within the timeout (0-1)."
+	helpRTT       = "Round-trip time of the answered ICMP echoes of the last probe, by stat (min, avg, max)."
+	helpJitter    = "Mean absolute difference between the round-trip times of consecutive answered echoes of the last probe."
+	helpReachable = "1 when at least one ICMP echo of the last probe was answered, else 0."
+)
+
+// Catalogue describes every metric the Prober can emit (label values empty),
+// for the project's metric catalogue.
+func Catalogue() []probe.Sample {
+	return []probe.Sample{
+		{Name: MetricLossRatio, Help: helpLoss, Type: probe.Gauge},
+		{Name: MetricRTT, Help: helpRTT, Type: probe.Gauge, Labels: map[string]string{"stat": ""}},
+		{Name: MetricJitter, Help: helpJitter, Type: probe.Gauge},
+		{Name: MetricReachable, Help: helpReachable, Type: probe.Gauge},
+	}
+}
+
+// ErrNoReply is the Result error of a target that answered no echo.
+var ErrNoReply = errors.New("no ICMP echo reply")
+
+// Resolver looks up host names; *net.Resolver is one.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+var _ probe.Prober = (*Pinger)(nil)
+
+// Probe pings one target: a batch of one. Schedulers with many targets due
+// at once should call ProbeAll, which shares the sending and waiting.
+func (p *Pinger) Probe(ctx context.Context, target inventory.Target) probe.Result {
+	return p.ProbeAll(ctx, []inventory.Target{target})[0]
+}
+
+// ProbeAll pings targets as one batch and returns one Result per target, in
+// the same order. Target addresses are IPs, optionally with a port (ignored),
+// or host names resolved with Options.Resolver.
+func (p *Pinger) ProbeAll(ctx context.Context, targets []inventory.Target) []probe.Result {
+	out := make([]probe.Result, len(targets))
+	addrs := make([]netip.Addr, 0, len(targets))
+	pos := make([]int, 0, len(targets))
+	start := p.clock.Now()
+	for i, t := range targets {
+		out[i] = probe.Result{Target: t, Probe: "icmp", Start: start}
+		a, err := p.address(ctx, t.Address)
+		if err != nil {
+			out[i].Err = err
+			out[i].Samples = lossSamples(1, false)
+			continue
+		}
+		addrs = append(addrs, a)
+		pos = append(pos, i)
+	}
+	for j, s := range p.PingAll(ctx, addrs) {
+		r := &out[pos[j]]
+		if !s.First.IsZero() {
+			r.Start, r.Duration = s.First, s.Last.Sub(s.First)
+		}
+		fillResult(r, s)
+	}
+	return out
+}
+
+// fillResult turns one address's Stats into samples and the result's error.
+func fillResult(r *probe.Result, s Stats) {
+	r.Samples = lossSamples(s.LossRatio, s.Reachable())
+	if s.Reachable() {
+		for _, st := range []struct {
+			stat string
+			d    time.Duration
+		}{{"min", s.RTTMin}, {"avg", s.RTTAvg}, {"max", s.RTTMax}} {
+			r.Add(MetricRTT, probe.Gauge, st.d.Seconds(), helpRTT, map[string]string{"stat": st.stat})
+		}
+		if s.Received > 1 {
+			r.Add(MetricJitter, probe.Gauge, s.Jitter.Seconds(), helpJitter, nil)
+		}
+		return
+	}
+	switch {
+	case s.Err != nil:
+		r.Err = fmt.Errorf("%w from %s: %w", ErrNoReply, s.Addr, s.Err)
+	default:
+		r.Err = fmt.Errorf("%w from %s (%d sent)", ErrNoReply, s.Addr, s.Sent)
+	}
+}
+
+func lossSamples(loss float64, reachable bool) []probe.Sample {
+	up := 0.0
+	if reachable {
+		up = 1
+	}
+	return []probe.Sample{
+		{Name: MetricLossRatio, Help: helpLoss, Type: probe.Gauge, Value: loss},
+		{Name: MetricReachable, Help: helpReachable, Type: probe.Gauge, Value: up},
+	}
+}
+
+// address turns an inventory address (IP, IP:port, [IPv6]:port, host,
+// host:port) into an IP.
+func (p *Pinger) address(ctx context.Context, s string) (netip.Addr, error) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, nil
+	}
+	host := s
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		host = h
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a, nil
+	}
+	if host == "" {
+		return netip.Addr{}, fmt.Errorf("icmp: empty address")
+	}
+	ips, err := p.opts.Resolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("icmp: resolve %q: %w", host, err)
+	}
+	for _, a := range ips { // prefer IPv4, the estate's usual family
+		if a.Unmap().Is4() {
+			return a.Unmap(), nil
+		}
+	}
+	if len(ips) == 0 {
+		return netip.Addr{}, fmt.Errorf("icmp: resolve %q: no addresses", host)
+	}
+	return ips[0], nil
+}
