@@ -67,10 +67,44 @@ func StartSnmpsim(t testing.TB, files ...string) (host string, port int) {
 		}
 		args = append(args, "--process-user=snmpsim", "--process-group=snmpsim")
 	}
-	testutil.StartProcess(t, bin, args...)
+	logPath := filepath.Join(dir, "snmpsimd.log")
+	args = append(args, "--logging-method=file:"+logPath)
+	if err := os.WriteFile(logPath, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(logPath, 0o666)
+	startDaemon(t, exec.Command(bin, args...), logPath)
 	community := strings.TrimSuffix(filepath.Base(files[0]), ".snmprec")
 	waitSNMP(t, "127.0.0.1", port, community, 60*time.Second)
 	return "127.0.0.1", port
+}
+
+// startDaemon starts cmd, killing it when the test ends and printing the end
+// of its log if the test failed.
+func startDaemon(t testing.TB, cmd *exec.Cmd, logPath string) {
+	t.Helper()
+	if cmd.Stdout == nil {
+		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdout, cmd.Stderr = f, f
+		t.Cleanup(func() { f.Close() })
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			if len(out) > 8000 {
+				out = out[len(out)-8000:]
+			}
+			t.Logf("%s log (end):\n%s", filepath.Base(cmd.Path), out)
+		}
+	})
 }
 
 // worldReadableTempDir makes a directory other users (snmpsim, snmpd's user)
@@ -123,25 +157,9 @@ func StartSnmpd(t testing.TB, conf string) string {
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(dir, "snmpd.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", confPath, "-p", filepath.Join(dir, "snmpd.pid"))
 	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+filepath.Join(dir, "state"), "MIBS=")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start snmpd: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logFile.Close()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("snmpd output:\n%s", out)
-		}
-	})
+	startDaemon(t, cmd, logPath)
 	// Ready once the port is taken: snmpd binds after reading its config.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
