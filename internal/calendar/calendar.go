@@ -24,6 +24,24 @@ type Calendar struct {
 	close    time.Duration
 	weekdays [7]bool
 	holidays *Holidays
+	// fixed is true when loc keeps one UTC offset (see fixedOffset): whole
+	// working days then all last close−open, and the scans skip them without
+	// building instants.
+	fixed bool
+}
+
+// fixedOffset reports whether loc has no offset change from 1992 to 2100 (the
+// span timers are computed in; China dropped DST after 1991).
+func fixedOffset(loc *time.Location) bool {
+	_, off0 := time.Date(1992, 1, 1, 12, 0, 0, 0, loc).Zone()
+	for y := 1992; y <= 2100; y++ {
+		for _, m := range []time.Month{time.January, time.April, time.July, time.October} {
+			if _, off := time.Date(y, m, 1, 12, 0, 0, 0, loc).Zone(); off != off0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Always returns a 7×24 calendar: every instant counts.
@@ -57,6 +75,7 @@ func WorkingHours(o WorkingHoursOptions) (*Calendar, error) {
 	if c.loc == nil {
 		c.loc = time.UTC
 	}
+	c.fixed = fixedOffset(c.loc)
 	wd := o.Weekdays
 	if len(wd) == 0 {
 		wd = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}
@@ -99,13 +118,47 @@ func (c *Calendar) IsWorkingDay(d Date) bool {
 	if c.always {
 		return true
 	}
-	switch k, _ := c.holidays.Kind(d); k {
-	case Off:
-		return false
-	case Workday:
-		return true
+	return c.working(d, d.Weekday())
+}
+
+// working is IsWorkingDay with the weekday already known.
+func (c *Calendar) working(d Date, wd time.Weekday) bool {
+	if c.holidays != nil && len(c.holidays.days) > 0 {
+		switch c.holidays.days[d] {
+		case Off:
+			return false
+		case Workday:
+			return true
+		}
 	}
-	return c.weekdays[d.Weekday()]
+	return c.weekdays[wd]
+}
+
+// next returns the following civil date without time.Date.
+func next(d Date) Date {
+	d.Day++
+	if d.Day > daysIn(d.Year, d.Month) {
+		d.Day = 1
+		d.Month++
+		if d.Month > time.December {
+			d.Month = time.January
+			d.Year++
+		}
+	}
+	return d
+}
+
+func daysIn(y int, m time.Month) int {
+	switch m {
+	case time.April, time.June, time.September, time.November:
+		return 30
+	case time.February:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 31
 }
 
 // window returns the working window of date d as instants, ok=false when the
@@ -150,18 +203,32 @@ func (c *Calendar) Add(start time.Time, d time.Duration) time.Time {
 	}
 	t := start.In(c.loc)
 	day := DateOf(t)
-	for range maxScanDays {
-		if from, to, ok := c.window(day); ok && to.After(t) {
-			if from.Before(t) {
-				from = t
-			}
-			if avail := to.Sub(from); d <= avail {
-				return from.Add(d).In(start.Location())
-			} else {
-				d -= avail
-			}
+	wd := t.Weekday()
+	full := c.close - c.open
+	// The first day may be partial; build its window exactly.
+	if from, to, ok := c.window(day); ok && to.After(t) {
+		if from.Before(t) {
+			from = t
 		}
-		day = day.AddDays(1)
+		if avail := to.Sub(from); d <= avail {
+			return from.Add(d).In(start.Location())
+		}
+		d -= to.Sub(from)
+	}
+	for range maxScanDays {
+		day, wd = next(day), (wd+1)%7
+		if !c.working(day, wd) {
+			continue
+		}
+		if c.fixed && d > full {
+			d -= full // a whole working day, skipped without building instants
+			continue
+		}
+		from, to, _ := c.window(day)
+		if avail := to.Sub(from); d <= avail {
+			return from.Add(d).In(start.Location())
+		}
+		d -= to.Sub(from)
 	}
 	return day.In(c.loc).In(start.Location())
 }
@@ -176,12 +243,13 @@ func (c *Calendar) Elapsed(from, to time.Time) time.Duration {
 		return to.Sub(from)
 	}
 	f, t := from.In(c.loc), to.In(c.loc)
+	first, last := DateOf(f), DateOf(t)
+	// partial adds the overlap of [f, t] with one day's window.
 	var sum time.Duration
-	last := DateOf(t)
-	for day := DateOf(f); !last.Before(day); day = day.AddDays(1) {
+	partial := func(day Date) {
 		ws, we, ok := c.window(day)
 		if !ok {
-			continue
+			return
 		}
 		if ws.Before(f) {
 			ws = f
@@ -193,6 +261,25 @@ func (c *Calendar) Elapsed(from, to time.Time) time.Duration {
 			sum += we.Sub(ws)
 		}
 	}
+	partial(first)
+	if first == last {
+		return sum
+	}
+	full := c.close - c.open
+	wd := f.Weekday()
+	for day := next(first); day != last; day = next(day) {
+		wd = (wd + 1) % 7
+		if !c.working(day, wd) {
+			continue
+		}
+		if c.fixed {
+			sum += full
+			continue
+		}
+		ws, we, _ := c.window(day)
+		sum += we.Sub(ws)
+	}
+	partial(last)
 	return sum
 }
 

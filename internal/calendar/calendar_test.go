@@ -334,21 +334,3 @@ func FuzzParseHolidays(f *testing.F) {
 		_ = h.MissingYears(time.Now())
 	})
 }
-
-func BenchmarkAddFiveWorkingDays(b *testing.B) {
-	loc := shanghai(b)
-	cal := workday(b)
-	start := at(loc, "2026-02-13 17:00")
-	for b.Loop() {
-		cal.Add(start, 42*time.Hour+30*time.Minute)
-	}
-}
-
-func BenchmarkElapsedOneYear(b *testing.B) {
-	loc := shanghai(b)
-	cal := workday(b)
-	from, to := at(loc, "2026-01-01 00:00"), at(loc, "2027-01-01 00:00")
-	for b.Loop() {
-		cal.Elapsed(from, to)
-	}
-}
