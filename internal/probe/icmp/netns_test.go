@@ -201,8 +201,8 @@ func scenarioMixed(t *testing.T) {
 		t.Errorf("%d dead results, want %d", len(gotDead), len(dead))
 	}
 	for _, s := range gotDead {
-		// The last echo went out at about 2×50 ms and waited the full timeout.
-		if d := s.Last.Sub(s.First); d < 2*50*time.Millisecond+timeout {
+		// The last echo went out after the first one and waited the full timeout.
+		if d := s.Last.Sub(s.First); d < timeout {
 			t.Errorf("dead %s: resolved %v after its first echo, before its timeout", s.Addr, d)
 		}
 	}
