@@ -168,7 +168,7 @@ func (s *session) walkColumns(ctx context.Context, cols []string, d *Data) error
 	return nil
 }
 
-// errAuth tells authentication and privacy failures apart for the message.
+// describe puts the likely cause of a transport or USM error in words.
 func describe(err error) error {
 	if err == nil {
 		return nil
@@ -177,9 +177,11 @@ func describe(err error) error {
 	switch {
 	case strings.Contains(msg, "request timeout"):
 		return fmt.Errorf("no answer (wrong address, community or port, or device down): %w", err)
-	case strings.Contains(msg, "wrong digest") || strings.Contains(msg, "WrongDigest") ||
+	case strings.Contains(msg, "connection refused"):
+		return fmt.Errorf("no SNMP agent on that port (ICMP port unreachable): %w", err)
+	case strings.Contains(msg, "not authentic") || strings.Contains(msg, "wrong digest") || strings.Contains(msg, "WrongDigest") ||
 		strings.Contains(msg, "authentication") || strings.Contains(msg, "decrypt"):
-		return fmt.Errorf("SNMPv3 authentication failed (check username and passwords): %w", err)
+		return fmt.Errorf("SNMPv3 authentication failed (check username, protocols and passwords): %w", err)
 	case strings.Contains(msg, "unknown user") || strings.Contains(msg, "UnknownUserName"):
 		return fmt.Errorf("SNMPv3 user unknown to the device: %w", err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
