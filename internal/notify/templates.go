@@ -31,34 +31,34 @@ var Events = [...]Event{EventNew, EventWarning, EventBreach, EventEscalate, Even
 // caller knows the wording (Level "II级 严重", Category "机房IT设备", Timer "响应",
 // Role "项目经理"); times are shown in Location (Asia/Shanghai when nil).
 type Data struct {
-	TicketID string
-	Title    string
-	Summary  string
-	Level    string
-	Category string
-	Group    string
-	Site     string
-	Device   string
-	Status   string
-	OpenedAt time.Time
+	TicketID string    `json:"ticket_id"`
+	Title    string    `json:"title,omitempty"`
+	Summary  string    `json:"summary,omitempty"`
+	Level    string    `json:"level,omitempty"`
+	Category string    `json:"category,omitempty"`
+	Group    string    `json:"group,omitempty"`
+	Site     string    `json:"site,omitempty"`
+	Device   string    `json:"device,omitempty"`
+	Status   string    `json:"status,omitempty"`
+	OpenedAt time.Time `json:"opened_at,omitzero"`
 	// Timer fields, for warning/breach/escalate.
-	Timer      string
-	Deadline   time.Time
-	Remaining  time.Duration
-	BreachedBy time.Duration
-	Role       string
-	Assignee   string
+	Timer      string        `json:"timer,omitempty"`
+	Deadline   time.Time     `json:"deadline,omitzero"`
+	Remaining  time.Duration `json:"remaining,omitempty"`
+	BreachedBy time.Duration `json:"breached_by,omitempty"`
+	Role       string        `json:"role,omitempty"`
+	Assignee   string        `json:"assignee,omitempty"`
 	// Recovery/closing fields.
-	ResolvedAt time.Time
-	ClosedAt   time.Time
-	Cause      string
-	Resolution string
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	ClosedAt   time.Time `json:"closed_at,omitzero"`
+	Cause      string    `json:"cause,omitempty"`
+	Resolution string    `json:"resolution,omitempty"`
 	// URL links to the ticket in the web UI.
-	URL    string
-	Labels map[string]string
-	Extra  map[string]string
+	URL    string            `json:"url,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Extra  map[string]string `json:"extra,omitempty"`
 
-	Location *time.Location
+	Location *time.Location `json:"-"`
 }
 
 // Message is a rendered notice.
