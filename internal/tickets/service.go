@@ -37,9 +37,10 @@ type Devices interface {
 	Device(name string) (site, class, parent string, ok bool)
 }
 
-// AuditSink receives every committed ticket change (e.g. a JSON-lines file).
+// AuditSink receives every committed ticket change as an AuditRecord, e.g.
+// *auth.AuditFile (JSON lines).
 type AuditSink interface {
-	Append(rec AuditRecord) error
+	AppendJSON(v any) error
 }
 
 // AuditRecord is one ticket change in the audit log.
@@ -140,7 +141,7 @@ func (s *Service) update(ctx context.Context, fn func(tx *auditTx) error) error 
 	}
 	if s.o.Audit != nil {
 		for _, r := range recs {
-			if err := s.o.Audit.Append(r); err != nil {
+			if err := s.o.Audit.AppendJSON(r); err != nil {
 				s.o.Logger.Error("audit file", "err", err)
 				break
 			}
@@ -588,6 +589,7 @@ func (s *Service) Do(ctx context.Context, id int64, r ActionRequest) (*Ticket, e
 		case ActionClose:
 			t.ClosedAt = &now
 		case ActionReopen:
+			t.State = from
 			return s.reopen(tx, t, now, r.Actor, r.Note)
 		case ActionPart:
 			p := *r.Part

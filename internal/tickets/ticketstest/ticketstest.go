@@ -48,22 +48,34 @@ func Shanghai(t testing.TB) *time.Location {
 // Profile returns the embedded test SLA profile.
 func Profile(t testing.TB) *sla.Profile {
 	t.Helper()
-	p, err := sla.ParseProfile("sla.yml", profileYAML, sla.LoadOptions{Location: Shanghai(t)})
+	p, err := LoadProfile()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
+// LoadProfile is Profile outside a test (a re-executed test binary).
+func LoadProfile() (*sla.Profile, error) {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return nil, err
+	}
+	return sla.ParseProfile("sla.yml", profileYAML, sla.LoadOptions{Location: loc})
+}
+
 // Rules returns the embedded test fault-level rules.
 func Rules(t testing.TB) *classify.Rules {
 	t.Helper()
-	r, err := classify.Parse("fault-levels.yml", rulesYAML)
+	r, err := LoadRules()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
+
+// LoadRules is Rules outside a test.
+func LoadRules() (*classify.Rules, error) { return classify.Parse("fault-levels.yml", rulesYAML) }
 
 // New opens a store in a temp dir and a service on it; edit may change the
 // options before the service is built (Store, Classifier, Policy and Clock are

@@ -1,0 +1,302 @@
+// Package auth checks API bearer tokens and their roles (viewer, engineer,
+// manager, admin), guards the alert intake endpoints (their own tokens, or
+// open on loopback), and writes the JSON-lines audit file. Tokens come from
+// the config, in clear or hashed ("sha256:<hex>"); they are compared in
+// constant time and never logged.
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/roomwatch/roomwatch/internal/config"
+	"github.com/roomwatch/roomwatch/internal/inventory"
+)
+
+// Role is what a token may do; each role includes the ones below it.
+type Role int
+
+// Roles, weakest first.
+const (
+	RoleNone     Role = iota
+	RoleViewer        // read tickets
+	RoleEngineer      // act on tickets: ack, dispatch, onsite, resolve, close, notes, parts, manual tickets
+	RoleManager       // also reopen and cancel
+	RoleAdmin         // everything
+)
+
+var roleNames = [...]string{"none", "viewer", "engineer", "manager", "admin"}
+
+// String returns the role's name.
+func (r Role) String() string {
+	if r < 0 || int(r) >= len(roleNames) {
+		return fmt.Sprintf("Role(%d)", int(r))
+	}
+	return roleNames[r]
+}
+
+// ParseRole parses viewer, engineer, manager or admin.
+func ParseRole(s string) (Role, error) {
+	for i, n := range roleNames[1:] {
+		if s == n {
+			return Role(i + 1), nil
+		}
+	}
+	return RoleNone, fmt.Errorf("unknown role %q (want viewer, engineer, manager or admin)", s)
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Role) UnmarshalText(b []byte) error {
+	v, err := ParseRole(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// Token is one API token from the config. Exactly one of Token (clear) and
+// Hash ("sha256:<64 hex>") is set.
+type Token struct {
+	Name  string           `yaml:"name"`
+	Token inventory.Secret `yaml:"token"`
+	Hash  string           `yaml:"hash"`
+	Role  Role             `yaml:"role"`
+}
+
+// Intake guards the alert endpoints (Alertmanager webhook, API v2).
+type Intake struct {
+	// Tokens accepted as Bearer (or basic-auth password) on the intake endpoints.
+	Tokens []Token `yaml:"tokens"`
+	// OpenOnLoopback lets requests from 127.0.0.0/8 and ::1 in without a token.
+	OpenOnLoopback bool `yaml:"open_on_loopback"`
+}
+
+// Config is the `auth:` part of the tickets section.
+type Config struct {
+	Tokens []Token `yaml:"tokens"`
+	Intake Intake  `yaml:"intake"`
+}
+
+// Validate checks every token.
+func (c *Config) Validate() error {
+	check := func(where string, ts []Token, needRole bool) error {
+		names := map[string]bool{}
+		for _, t := range ts {
+			if t.Name == "" {
+				return &config.LineError{Msg: where + ": a token has no name"}
+			}
+			if names[t.Name] {
+				return &config.LineError{Msg: fmt.Sprintf("%s: token name %q used twice", where, t.Name)}
+			}
+			names[t.Name] = true
+			if (t.Token == "") == (t.Hash == "") {
+				return &config.LineError{Msg: fmt.Sprintf("%s: token %q needs exactly one of token and hash", where, t.Name)}
+			}
+			if t.Hash != "" {
+				if _, err := parseHash(t.Hash); err != nil {
+					return &config.LineError{Msg: fmt.Sprintf("%s: token %q: %v", where, t.Name, err)}
+				}
+			}
+			if needRole && t.Role == RoleNone {
+				return &config.LineError{Msg: fmt.Sprintf("%s: token %q needs a role (viewer, engineer, manager, admin)", where, t.Name)}
+			}
+		}
+		return nil
+	}
+	if err := check("auth.tokens", c.Tokens, true); err != nil {
+		return err
+	}
+	return check("auth.intake.tokens", c.Intake.Tokens, false)
+}
+
+func parseHash(h string) ([]byte, error) {
+	hexs, ok := strings.CutPrefix(h, "sha256:")
+	if !ok {
+		return nil, errors.New(`hash must look like "sha256:<64 hex digits>"`)
+	}
+	b, err := hex.DecodeString(hexs)
+	if err != nil || len(b) != sha256.Size {
+		return nil, errors.New(`hash must look like "sha256:<64 hex digits>"`)
+	}
+	return b, nil
+}
+
+// HashToken returns the "sha256:<hex>" form of a token, for the config.
+func HashToken(token string) string {
+	s := sha256.Sum256([]byte(token))
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+// Principal is who made a request.
+type Principal struct {
+	Name string
+	Role Role
+}
+
+type entry struct {
+	name string
+	sum  []byte
+	role Role
+}
+
+// Authenticator checks requests against the configured tokens.
+type Authenticator struct {
+	api, intake []entry
+	loopback    bool
+}
+
+func entries(ts []Token) ([]entry, error) {
+	out := make([]entry, 0, len(ts))
+	for _, t := range ts {
+		e := entry{name: t.Name, role: t.Role}
+		if t.Hash != "" {
+			b, err := parseHash(t.Hash)
+			if err != nil {
+				return nil, fmt.Errorf("token %q: %w", t.Name, err)
+			}
+			e.sum = b
+		} else {
+			s := sha256.Sum256([]byte(t.Token.Reveal()))
+			e.sum = s[:]
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// New builds an Authenticator.
+func New(c Config) (*Authenticator, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	api, err := entries(c.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	in, err := entries(c.Intake.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	return &Authenticator{api: api, intake: in, loopback: c.Intake.OpenOnLoopback}, nil
+}
+
+// Errors of Authenticate.
+var (
+	ErrNoToken  = errors.New("authentication required: send Authorization: Bearer <token>")
+	ErrBadToken = errors.New("invalid token")
+)
+
+func presented(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if tok, ok := strings.CutPrefix(h, "Bearer "); ok && tok != "" {
+		return strings.TrimSpace(tok), true
+	}
+	if _, pw, ok := r.BasicAuth(); ok && pw != "" {
+		return pw, true
+	}
+	return "", false
+}
+
+func match(es []entry, tok string) (entry, bool) {
+	s := sha256.Sum256([]byte(tok))
+	var found entry
+	ok := false
+	for _, e := range es {
+		if subtle.ConstantTimeCompare(e.sum, s[:]) == 1 {
+			found, ok = e, true
+		}
+	}
+	return found, ok
+}
+
+// Authenticate returns the principal of an API request.
+func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	tok, ok := presented(r)
+	if !ok {
+		return Principal{}, ErrNoToken
+	}
+	e, ok := match(a.api, tok)
+	if !ok {
+		return Principal{}, ErrBadToken
+	}
+	return Principal{Name: e.name, Role: e.role}, nil
+}
+
+// IsLoopback reports whether a request's remote address is a loopback address.
+func IsLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// AuthenticateIntake checks an alert-intake request: an intake token (or an
+// API token with engineer role or above), or any loopback request when open
+// on loopback. It returns the sender's name.
+func (a *Authenticator) AuthenticateIntake(r *http.Request) (string, error) {
+	if tok, ok := presented(r); ok {
+		if e, ok := match(a.intake, tok); ok {
+			return e.name, nil
+		}
+		if e, ok := match(a.api, tok); ok && e.role >= RoleEngineer {
+			return e.name, nil
+		}
+		return "", ErrBadToken
+	}
+	if a.loopback && IsLoopback(r) {
+		return "loopback", nil
+	}
+	return "", ErrNoToken
+}
+
+type ctxKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the principal stored by Require.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(ctxKey{}).(Principal)
+	return p, ok
+}
+
+// WriteError writes {"error": msg} with the status code.
+func WriteError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// Require wraps h: the request needs a token whose role is at least min
+// (401 without a valid token, 403 with too weak a role).
+func (a *Authenticator) Require(min Role, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.Authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="roomwatch"`)
+			WriteError(w, http.StatusUnauthorized, err.Error())
+			return
+		}
+		if p.Role < min {
+			WriteError(w, http.StatusForbidden, fmt.Sprintf("token %q has role %s; this needs %s", p.Name, p.Role, min))
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}
