@@ -1,0 +1,343 @@
+// Package registry keeps the roomwatch agents known to a collector: what each
+// reported when it registered (hostname, IPs, OS, site, version) and when it was
+// last seen, in memory and persisted to a JSON file under the data directory.
+//
+// Last-seen times come from the agents' pushes (remotewrite.HandlerOptions.OnPush
+// calls Seen). Run writes them into the store as
+// roomwatch_agent_last_seen_timestamp_seconds{agent,device,site} so an alerting
+// rule such as
+//
+//	time() - roomwatch_agent_last_seen_timestamp_seconds > 300
+//
+// raises host-missing for an agent that stopped pushing.
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// LastSeenMetric is the series name rules use to detect a missing agent.
+const LastSeenMetric = "roomwatch_agent_last_seen_timestamp_seconds"
+
+// Info is what an agent sends to POST /api/v1/agents/register.
+type Info struct {
+	Hostname string   `json:"hostname"`
+	IPs      []string `json:"ips,omitempty"`
+	OS       string   `json:"os,omitempty"`
+	Platform string   `json:"platform,omitempty"`
+	Kernel   string   `json:"kernel,omitempty"`
+	Site     string   `json:"site,omitempty"`
+	Version  string   `json:"version,omitempty"`
+}
+
+// Validate checks the fields a collector relies on.
+func (i Info) Validate() error {
+	if i.Hostname == "" {
+		return errors.New("hostname is required")
+	}
+	if len(i.Hostname) > 253 || strings.IndexFunc(i.Hostname, unicode.IsControl) >= 0 || strings.ContainsAny(i.Hostname, " /") {
+		return fmt.Errorf("hostname %q is not a host name", i.Hostname)
+	}
+	if len(i.IPs) > 256 {
+		return fmt.Errorf("%d IPs: at most 256", len(i.IPs))
+	}
+	for _, s := range []string{i.OS, i.Platform, i.Kernel, i.Site, i.Version} {
+		if len(s) > 256 {
+			return fmt.Errorf("field of %d bytes: at most 256", len(s))
+		}
+	}
+	return nil
+}
+
+// Agent is one registered agent.
+type Agent struct {
+	Info
+	RemoteAddr   string    `json:"remote_addr,omitempty"`
+	RegisteredAt time.Time `json:"registered_at"`
+	LastSeen     time.Time `json:"last_seen"`
+}
+
+// Options configures Open.
+type Options struct {
+	// Path of the JSON file the registry persists to ("" keeps it in memory).
+	Path string
+	// Clock defaults to the real clock.
+	Clock clockwork.Clock
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Registry is the set of known agents. Its methods are safe for concurrent use.
+type Registry struct {
+	opts Options
+
+	mu     sync.Mutex
+	agents map[string]*Agent
+	dirty  bool
+
+	lastSeenDesc *prometheus.Desc
+	infoDesc     *prometheus.Desc
+}
+
+// Open loads the registry from opts.Path when the file exists.
+func Open(opts Options) (*Registry, error) {
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	r := &Registry{
+		opts:   opts,
+		agents: map[string]*Agent{},
+		lastSeenDesc: prometheus.NewDesc(LastSeenMetric,
+			"When the agent was last heard from (a push or registration), Unix seconds.",
+			[]string{"agent", "device", "site"}, nil),
+		infoDesc: prometheus.NewDesc("roomwatch_agent_info",
+			"Registered agent, with what it reported about itself; always 1.",
+			[]string{"agent", "device", "site", "os", "platform", "kernel", "version", "ips"}, nil),
+	}
+	if opts.Path == "" {
+		return r, nil
+	}
+	data, err := os.ReadFile(opts.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	var list []*Agent
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("registry: %s: %w", opts.Path, err)
+	}
+	for _, a := range list {
+		if a.Hostname != "" {
+			r.agents[a.Hostname] = a
+		}
+	}
+	return r, nil
+}
+
+// Register records (or updates) an agent; remote is its address as seen by
+// the collector. It is persisted before Register returns.
+func (r *Registry) Register(info Info, remote string) error {
+	if err := info.Validate(); err != nil {
+		return err
+	}
+	now := r.opts.Clock.Now().UTC()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, ok := r.agents[info.Hostname]
+	if !ok || a.RegisteredAt.IsZero() {
+		if !ok {
+			a = &Agent{}
+			r.agents[info.Hostname] = a
+		}
+		a.RegisteredAt = now
+		r.opts.Logger.Info("agent registered", "agent", info.Hostname, "site", info.Site, "remote", remote)
+	}
+	a.Info = info
+	a.RemoteAddr = remote
+	a.LastSeen = now
+	r.dirty = true
+	return r.saveLocked()
+}
+
+// Seen records that agent was heard from at unixSeconds. Unknown agents are
+// added with their hostname only. It fits remotewrite.HandlerOptions.OnPush.
+func (r *Registry) Seen(agent string, unixSeconds float64) {
+	if (Info{Hostname: agent}).Validate() != nil {
+		return
+	}
+	sec, frac := math.Modf(unixSeconds)
+	t := time.Unix(int64(sec), int64(frac*1e9)).UTC()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, ok := r.agents[agent]
+	if !ok {
+		a = &Agent{Info: Info{Hostname: agent}}
+		r.agents[agent] = a
+	}
+	if t.After(a.LastSeen) {
+		a.LastSeen = t
+		r.dirty = true
+	}
+}
+
+// Agents returns the known agents sorted by hostname.
+func (r *Registry) Agents() []Agent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Agent, 0, len(r.agents))
+	for _, a := range r.agents {
+		c := *a
+		c.IPs = slices.Clone(a.IPs)
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Agent) int { return strings.Compare(a.Hostname, b.Hostname) })
+	return out
+}
+
+// Save persists the registry if it changed since the last save.
+func (r *Registry) Save() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.saveLocked()
+}
+
+func (r *Registry) saveLocked() error {
+	if r.opts.Path == "" || !r.dirty {
+		return nil
+	}
+	list := make([]*Agent, 0, len(r.agents))
+	for _, a := range r.agents {
+		list = append(list, a)
+	}
+	slices.SortFunc(list, func(a, b *Agent) int { return strings.Compare(a.Hostname, b.Hostname) })
+	data, err := json.MarshalIndent(list, "", "  ")
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	tmp := r.opts.Path + ".tmp"
+	if err := os.MkdirAll(filepath.Dir(r.opts.Path), 0o750); err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	_, werr := f.Write(append(data, '\n'))
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("registry: write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, r.opts.Path); err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	r.dirty = false
+	return nil
+}
+
+// AppendSeries writes every agent's last-seen time into app, stamped now.
+func (r *Registry) AppendSeries(ctx context.Context, app storage.Appendable) error {
+	now := r.opts.Clock.Now().UnixMilli()
+	a := app.Appender(ctx)
+	for _, ag := range r.Agents() {
+		if ag.LastSeen.IsZero() {
+			continue
+		}
+		ls := labels.FromStrings(labels.MetricName, LastSeenMetric, "agent", ag.Hostname, "device", ag.Hostname, "site", ag.Site)
+		if _, err := a.Append(0, ls, now, float64(ag.LastSeen.UnixMilli())/1000); err != nil {
+			_ = a.Rollback()
+			return fmt.Errorf("registry: append %s: %w", ls, err)
+		}
+	}
+	if err := a.Commit(); err != nil {
+		return fmt.Errorf("registry: commit: %w", err)
+	}
+	return nil
+}
+
+// Run writes the last-seen series into app and persists changed last-seen
+// times every interval until ctx ends.
+func (r *Registry) Run(ctx context.Context, app storage.Appendable, interval time.Duration) error {
+	t := r.opts.Clock.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := r.AppendSeries(ctx, app); err != nil {
+			r.opts.Logger.Error("agent last-seen series", "err", err)
+		}
+		if err := r.Save(); err != nil {
+			r.opts.Logger.Error("saving agent registry", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.Chan():
+		}
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (r *Registry) Describe(ch chan<- *prometheus.Desc) {
+	ch <- r.lastSeenDesc
+	ch <- r.infoDesc
+}
+
+// Collect implements prometheus.Collector, for the collector's own /metrics.
+func (r *Registry) Collect(ch chan<- prometheus.Metric) {
+	for _, a := range r.Agents() {
+		if !a.LastSeen.IsZero() {
+			ch <- prometheus.MustNewConstMetric(r.lastSeenDesc, prometheus.GaugeValue,
+				float64(a.LastSeen.UnixMilli())/1000, a.Hostname, a.Hostname, a.Site)
+		}
+		ch <- prometheus.MustNewConstMetric(r.infoDesc, prometheus.GaugeValue, 1,
+			a.Hostname, a.Hostname, a.Site, a.OS, a.Platform, a.Kernel, a.Version, strings.Join(a.IPs, ","))
+	}
+}
+
+// MaxRegisterBytes bounds a registration body.
+const MaxRegisterBytes = 64 << 10
+
+// RegisterHandler serves POST /api/v1/agents/register: a JSON Info, answered
+// 204, or 400 with the reason.
+func (r *Registry) RegisterHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "registration takes POST", http.StatusMethodNotAllowed)
+			return
+		}
+		var info Info
+		dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, MaxRegisterBytes))
+		if err := dec.Decode(&info); err != nil {
+			http.Error(w, "bad registration JSON: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := r.Register(info, req.RemoteAddr); err != nil {
+			code := http.StatusBadRequest
+			if strings.HasPrefix(err.Error(), "registry:") {
+				code = http.StatusInternalServerError
+			}
+			http.Error(w, err.Error(), code)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// ListHandler serves GET /api/v1/agents: {"status":"success","data":[Agent…]}.
+func (r *Registry) ListHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "agents list takes GET", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_ = json.NewEncoder(w).Encode(struct {
+			Status string  `json:"status"`
+			Data   []Agent `json:"data"`
+		}{"success", r.Agents()})
+	})
+}
