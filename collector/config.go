@@ -9,6 +9,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
 )
 
 // Config is the collector's one YAML file. Each feature owns a section whose type
@@ -17,6 +18,7 @@ type Config struct {
 	Global    Global              `yaml:"global"`
 	Web       Web                 `yaml:"web"`
 	Inventory inventory.Inventory `yaml:"inventory"`
+	Probes    scheduler.Config    `yaml:"probes"`
 }
 
 // Global holds settings shared by every part.
@@ -56,6 +58,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Inventory.Validate(); err != nil {
 		return fmt.Errorf("inventory: %w", err)
+	}
+	if err := c.Probes.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
