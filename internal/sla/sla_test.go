@@ -10,6 +10,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/classify"
+	"github.com/roomwatch/roomwatch/internal/config"
 )
 
 func load(t testing.TB) (*Set, *time.Location) {
@@ -404,4 +405,18 @@ func FuzzParseProfile(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestConfigDecode(t *testing.T) {
+	t.Parallel()
+	var c Config
+	if err := config.Decode("c.yml", []byte("profile: seed002\n"), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c != (Config{Profile: "seed002", Dir: "rules/sla", Holidays: "rules/calendars/cn-holidays.yml", TimeZone: "Asia/Shanghai"}) {
+		t.Errorf("defaults not filled: %+v", c)
+	}
+	if err := config.Decode("c.yml", []byte("profile: a\nprofle: b\n"), &Config{}); err == nil || !strings.Contains(err.Error(), "c.yml:2: field profle not found") {
+		t.Errorf("unknown key: %v", err)
+	}
 }
