@@ -58,6 +58,14 @@ var (
 	cleanups  []func()
 )
 
+// Logf goes to stderr: the test that started the daemon may have ended.
+func (l *longTB) Logf(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+
+// Failed reports whether the package's tests failed, once they have ended.
+func (l *longTB) Failed() bool { return packageFailed }
+
+var packageFailed bool
+
 func (l *longTB) Cleanup(f func()) {
 	cleanupMu.Lock()
 	defer cleanupMu.Unlock()
@@ -66,6 +74,7 @@ func (l *longTB) Cleanup(f func()) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	packageFailed = code != 0
 	cleanupMu.Lock()
 	for i := len(cleanups) - 1; i >= 0; i-- {
 		cleanups[i]()

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -51,7 +52,7 @@ func StartSnmpsim(t testing.TB, files ...string) (host string, port int) {
 			t.Fatal(err)
 		}
 	}
-	port = testutil.FreeUDPPort(t)
+	port = FreeUDPPort(t)
 	args := []string{"--data-dir=" + data, "--cache-dir=" + cache,
 		fmt.Sprintf("--agent-udpv4-endpoint=127.0.0.1:%d", port)}
 	if os.Geteuid() == 0 {
@@ -107,6 +108,23 @@ func startDaemon(t testing.TB, cmd *exec.Cmd, logPath string) {
 	})
 }
 
+// FreeUDPPort returns a UDP port on 127.0.0.1 below the kernel's ephemeral
+// range (32768+), so that no client socket opened meanwhile (gosnmp binds
+// ephemeral ports) can take it before the daemon binds it.
+func FreeUDPPort(t testing.TB) int {
+	t.Helper()
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return port
+		}
+	}
+	t.Fatal("no free UDP port between 20000 and 32000")
+	return 0
+}
+
 // worldReadableTempDir makes a directory other users (snmpsim, snmpd's user)
 // can read, removed at the end of the test.
 func worldReadableTempDir(t testing.TB, prefix string) string {
@@ -131,9 +149,10 @@ func waitSNMP(t testing.TB, host string, port int, community string, timeout tim
 		g := &gosnmp.GoSNMP{Target: host, Port: uint16(port), Community: community, Version: gosnmp.Version2c,
 			Timeout: 300 * time.Millisecond, Retries: 0, Context: context.Background(), MaxOids: 10}
 		if last = g.Connect(); last == nil {
-			_, last = g.Get([]string{"1.3.6.1.2.1.1.3.0"})
+			var resp *gosnmp.SnmpPacket
+			resp, last = g.Get([]string{"1.3.6.1.2.1.1.3.0"})
 			g.Conn.Close()
-			if last == nil {
+			if last == nil && resp.PDUType == gosnmp.GetResponse {
 				return
 			}
 		}
@@ -149,7 +168,7 @@ func StartSnmpd(t testing.TB, conf string) string {
 	t.Helper()
 	bin := testutil.LookBinary(t, "snmpd")
 	dir := worldReadableTempDir(t, "roomwatch-snmpd-")
-	port := testutil.FreeUDPPort(t)
+	port := FreeUDPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	confPath := filepath.Join(dir, "snmpd.conf")
 	full := fmt.Sprintf("agentaddress udp:%s\n%s\n", addr, conf)
