@@ -33,8 +33,8 @@ const (
 	LevelIV  Level = 4 // 普通: questions, configuration, no business impact
 )
 
-// Levels lists the valid levels, most urgent first.
-var Levels = [...]Level{LevelI, LevelII, LevelIII, LevelIV}
+// Levels returns the valid levels, most urgent first.
+func Levels() []Level { return []Level{LevelI, LevelII, LevelIII, LevelIV} }
 
 var levelNames = [...]struct{ roman, zh, en string }{
 	{},
@@ -118,12 +118,14 @@ const (
 	CategoryFibre     Category = "fibre"      // 光纤网络: transmission lines, links
 )
 
-// Categories lists the valid categories.
-var Categories = [...]Category{CategoryRoomIT, CategoryRoomInfra, CategoryFrontEnd, CategoryFibre}
+// Categories returns the valid categories.
+func Categories() []Category {
+	return []Category{CategoryRoomIT, CategoryRoomInfra, CategoryFrontEnd, CategoryFibre}
+}
 
 // Valid reports whether c is one of the four categories.
 func (c Category) Valid() bool {
-	for _, k := range Categories {
+	for _, k := range Categories() {
 		if c == k {
 			return true
 		}
@@ -149,7 +151,7 @@ func (c Category) Chinese() string {
 // ParseCategory accepts the key ("room_it") or the Chinese name ("机房IT设备").
 func ParseCategory(s string) (Category, error) {
 	v := strings.TrimSpace(s)
-	for _, c := range Categories {
+	for _, c := range Categories() {
 		if v == string(c) || v == c.Chinese() {
 			return c, nil
 		}

@@ -51,7 +51,7 @@ func sampleData() Data {
 func TestTemplatesGolden(t *testing.T) {
 	t.Parallel()
 	ts := DefaultTemplates()
-	for _, ev := range Events {
+	for _, ev := range Events() {
 		m, err := ts.Render(ev, sampleData())
 		if err != nil {
 			t.Fatalf("%s: %v", ev, err)

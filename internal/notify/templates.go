@@ -24,8 +24,10 @@ const (
 	EventClosed    Event = "closed"    // 工单关闭
 )
 
-// Events lists every event in display order.
-var Events = [...]Event{EventNew, EventWarning, EventBreach, EventEscalate, EventRecovered, EventClosed}
+// Events returns every event in display order.
+func Events() []Event {
+	return []Event{EventNew, EventWarning, EventBreach, EventEscalate, EventRecovered, EventClosed}
+}
 
 // Data is what templates see. Fields are already display strings where the
 // caller knows the wording (Level "II级 严重", Category "机房IT设备", Timer "响应",
@@ -157,7 +159,7 @@ func DefaultTemplates() *Templates {
 // {{define "title"}} and {{define "body"}}; see docs/notify.md for the fields.
 func LoadTemplates(dir string) (*Templates, error) {
 	ts := &Templates{byEvent: map[Event]*template.Template{}}
-	for _, ev := range Events {
+	for _, ev := range Events() {
 		name := string(ev) + ".tmpl"
 		text, err := shipped.ReadFile("templates/" + name)
 		if err != nil {

@@ -396,8 +396,8 @@ func FuzzParseProfile(f *testing.F) {
 			return
 		}
 		now := time.Date(2026, 2, 13, 17, 0, 0, 0, time.UTC)
-		for _, l := range classify.Levels {
-			for _, c := range classify.Categories {
+		for _, l := range classify.Levels() {
+			for _, c := range classify.Categories() {
 				for _, s := range p.Timers(l, c) {
 					p.Evaluate(s, now, nil, now.Add(time.Hour))
 					p.Steps(s, now, nil, now.Add(time.Hour))

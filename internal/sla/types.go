@@ -23,7 +23,6 @@ package sla
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -42,14 +41,14 @@ const (
 	Report   Kind = "report"   // 故障报告 (counts from resolution)
 )
 
-// Kinds lists the timer kinds in display order.
-var Kinds = [...]Kind{Respond, Dispatch, OnSite, Diagnose, Plan, Resolve, Spare, Report}
+// Kinds returns the timer kinds in display order.
+func Kinds() []Kind { return []Kind{Respond, Dispatch, OnSite, Diagnose, Plan, Resolve, Spare, Report} }
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return k.order() >= 0 }
 
 func (k Kind) order() int {
-	for i, v := range Kinds {
+	for i, v := range Kinds() {
 		if v == k {
 			return i
 		}
@@ -203,5 +202,3 @@ func (s Step) Key() string { return fmt.Sprintf("%s/%d", s.Timer, s.Index) }
 func (s Step) String() string {
 	return fmt.Sprintf("%s %s → %s at %s", s.Timer, s.Kind, s.Role, s.At.Format(time.RFC3339))
 }
-
-func parseRole(s string) Role { return Role(strings.TrimSpace(s)) }
