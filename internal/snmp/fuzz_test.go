@@ -132,4 +132,3 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
-
