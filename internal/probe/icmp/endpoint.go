@@ -22,6 +22,7 @@ type batchConn interface {
 // endpoint is one ICMP socket.
 type endpoint struct {
 	v6, raw bool
+	stamps  bool // the kernel stamps received packets (SO_TIMESTAMPNS)
 	pc      *xicmp.PacketConn
 	conn    batchConn
 }
@@ -110,5 +111,6 @@ func listen(v6, raw bool, readBuffer int) (*endpoint, error) {
 		}
 	}
 	setReadBuffer(pc, readBuffer)
+	ep.stamps = enableRxTimestamps(pc)
 	return ep, nil
 }

@@ -202,14 +202,16 @@ type Pinger struct {
 	runs    map[uint32]*run
 	nextRun atomic.Uint32
 
-	closed atomic.Bool
-	wg     sync.WaitGroup
+	closed    atomic.Bool
+	wg        sync.WaitGroup
+	realClock bool // Options.Clock was nil: kernel receive timestamps may be used
 }
 
 // New opens the sockets and starts their readers. It fails when no IPv4
 // socket can be opened in the requested mode; an unavailable IPv6 socket only
 // makes IPv6 targets fail with Stats.Err.
 func New(opts Options) (*Pinger, error) {
+	realClock := opts.Clock == nil
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
@@ -224,6 +226,8 @@ func New(opts Options) (*Pinger, error) {
 		cookie: binary.BigEndian.Uint64(seed[:8]),
 		id:     binary.BigEndian.Uint16(seed[8:]),
 		runs:   map[uint32]*run{},
+
+		realClock: realClock,
 	}
 	p.nextRun.Store(binary.BigEndian.Uint32(seed[4:8]))
 	if opts.Rate > 0 {
@@ -336,8 +340,14 @@ func (p *Pinger) read(ep *endpoint) {
 	defer p.wg.Done()
 	ms := make([]ipv4.Message, readBatch)
 	bufLen := icmpHeaderLen + p.opts.Size + 60 + 1 // + IPv4 header with options, +1 to spot oversize
+	// Kernel receive times are wall-clock times: used with the real clock
+	// only (a fake clock in tests keeps every timestamp on itself).
+	stamps := ep.stamps && p.realClock
 	for i := range ms {
 		ms[i].Buffers = [][]byte{make([]byte, bufLen)}
+		if stamps {
+			ms[i].OOB = make([]byte, rxTimestampSpace)
+		}
 	}
 	var lastErr string
 	for {
@@ -356,7 +366,17 @@ func (p *Pinger) read(ep *endpoint) {
 		p.mu.RLock()
 		var last *run
 		for j := range ms[:n] {
-			last = p.deliver(ep, &ms[j], now, last)
+			at := now
+			if stamps {
+				// Sane when at most a second before the reader woke (a
+				// wall-clock step makes it otherwise).
+				if kt, ok := rxTimestamp(ms[j].OOB[:ms[j].NN]); ok {
+					if d := now.Sub(kt); d >= 0 && d < time.Second {
+						at = kt
+					}
+				}
+			}
+			last = p.deliver(ep, &ms[j], at, last)
 		}
 		p.mu.RUnlock()
 	}

@@ -1,8 +1,10 @@
 package icmp
 
 import (
+	"encoding/binary"
 	"net"
 	"syscall"
+	"time"
 
 	xicmp "golang.org/x/net/icmp"
 	"golang.org/x/sys/unix"
@@ -35,4 +37,44 @@ func pcConn(pc *xicmp.PacketConn) net.PacketConn {
 		return c.PacketConn
 	}
 	return nil
+}
+
+// enableRxTimestamps asks the kernel to stamp every received packet
+// (SO_TIMESTAMPNS), so RTTs exclude the time replies wait in the socket.
+func enableRxTimestamps(pc *xicmp.PacketConn) bool {
+	sc, ok := any(pcConn(pc)).(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	}); err != nil || serr != nil {
+		return false
+	}
+	return true
+}
+
+// rxTimestampSpace is the control-message room one SO_TIMESTAMPNS needs.
+var rxTimestampSpace = unix.CmsgSpace(16)
+
+// rxTimestamp returns the kernel's receive time from a packet's control
+// messages.
+func rxTimestamp(oob []byte) (time.Time, bool) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+			sec := int64(binary.NativeEndian.Uint64(m.Data[0:]))
+			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:]))
+			return time.Unix(sec, nsec), true
+		}
+	}
+	return time.Time{}, false
 }

@@ -3,6 +3,8 @@
 package icmp
 
 import (
+	"time"
+
 	xicmp "golang.org/x/net/icmp"
 )
 
@@ -20,3 +22,10 @@ func setReadBuffer(pc *xicmp.PacketConn, n int) {
 		}
 	}
 }
+
+// enableRxTimestamps is Linux only; elsewhere RTTs end when the reader wakes.
+func enableRxTimestamps(*xicmp.PacketConn) bool { return false }
+
+const rxTimestampSpace = 0
+
+func rxTimestamp([]byte) (time.Time, bool) { return time.Time{}, false }
