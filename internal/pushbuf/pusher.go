@@ -1,0 +1,407 @@
+package pushbuf
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/roomwatch/roomwatch/internal/registry"
+)
+
+// AgentHeader names the agent on every push (remotewrite.AgentHeader).
+const AgentHeader = "X-Roomwatch-Agent"
+
+// PusherOptions configures NewPusher.
+type PusherOptions struct {
+	// Gatherer is gathered every Interval (required).
+	Gatherer prometheus.Gatherer
+	// Buffer holds gathered records until the collector acknowledges them (required).
+	Buffer *Buffer
+	// URL is the collector's remote-write endpoint, e.g.
+	// http://collector:9090/api/v1/write (required).
+	URL string
+	// RegisterURL, when set, receives Agent as JSON at start (retried until
+	// accepted), e.g. http://collector:9090/api/v1/agents/register.
+	RegisterURL string
+	// Agent describes this agent; Agent.Hostname names it on every push.
+	Agent registry.Info
+	// ExternalLabels are added to every series that lacks them.
+	ExternalLabels map[string]string
+	// Interval between gathers (default 15s).
+	Interval time.Duration
+	// BatchRecords and BatchBytes bound one request (defaults 50 records, 4 MiB
+	// uncompressed).
+	BatchRecords, BatchBytes int
+	// MinBackoff and MaxBackoff bound the retry delay (defaults 1s, 1m).
+	MinBackoff, MaxBackoff time.Duration
+	// Timeout bounds one request (default 30s).
+	Timeout time.Duration
+	// Client defaults to a plain http.Client.
+	Client *http.Client
+	// Clock drives the interval and backoff (default: real clock).
+	Clock clockwork.Clock
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the pusher's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+// Pusher gathers metrics into the Buffer and sends them to the collector in
+// order, at least once: records are acknowledged in the buffer only after a
+// 2xx answer, retried with backoff on 5xx, 429 and network errors, and dropped
+// (logged and counted) on any other 4xx.
+type Pusher struct {
+	opts  PusherOptions
+	wake  chan struct{}
+	extra []prompb.Label
+
+	sentRecords    prometheus.Counter
+	sentBytes      prometheus.Counter
+	droppedRecords prometheus.Counter
+	failures       *prometheus.CounterVec
+	gatherErrors   prometheus.Counter
+}
+
+// NewPusher checks opts and returns a Pusher; start it with Run.
+func NewPusher(opts PusherOptions) (*Pusher, error) {
+	if opts.Gatherer == nil || opts.Buffer == nil || opts.URL == "" {
+		return nil, errors.New("pushbuf: Gatherer, Buffer and URL are required")
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 15 * time.Second
+	}
+	if opts.BatchRecords <= 0 {
+		opts.BatchRecords = 50
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 4 << 20
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = time.Second
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(time.Minute, opts.MinBackoff)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{}
+	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	p := &Pusher{
+		opts: opts,
+		wake: make(chan struct{}, 1),
+		sentRecords: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomwatch_push_sent_records_total", Help: "Buffered records the collector acknowledged.",
+		}),
+		sentBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomwatch_push_sent_bytes_total", Help: "Compressed bytes of acknowledged pushes.",
+		}),
+		droppedRecords: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomwatch_push_rejected_records_total", Help: "Records dropped because the collector refused them (4xx).",
+		}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomwatch_push_failures_total", Help: "Failed push attempts that will be retried, by cause.",
+		}, []string{"cause"}),
+		gatherErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomwatch_push_gather_errors_total", Help: "Gathers that returned an error (what was gathered is still pushed).",
+		}),
+	}
+	for k, v := range opts.ExternalLabels {
+		p.extra = append(p.extra, prompb.Label{Name: k, Value: v})
+	}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(p.sentRecords, p.sentBytes, p.droppedRecords, p.failures, p.gatherErrors)
+	}
+	return p, nil
+}
+
+// Run registers the agent, then gathers every Interval and sends buffered
+// records until ctx ends. It returns nil on cancellation.
+func (p *Pusher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if p.opts.RegisterURL != "" {
+		wg.Go(func() { p.register(ctx) })
+	}
+	wg.Go(func() { p.sendLoop(ctx) })
+
+	t := p.opts.Clock.NewTicker(p.opts.Interval)
+	defer t.Stop()
+	for {
+		if err := p.Collect(ctx); err != nil {
+			p.opts.Logger.Error("push: buffering gathered metrics", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.Chan():
+		}
+	}
+}
+
+// Collect gathers once, stamps the samples with the clock's time and appends
+// them to the buffer as one record.
+func (p *Pusher) Collect(ctx context.Context) error {
+	mfs, err := p.opts.Gatherer.Gather()
+	if err != nil {
+		p.gatherErrors.Inc()
+		p.opts.Logger.Warn("push: gather", "err", err)
+		if len(mfs) == 0 {
+			return nil
+		}
+	}
+	req := ToWriteRequest(mfs, p.opts.Clock.Now().UnixMilli(), p.extra)
+	if len(req.Timeseries) == 0 {
+		return nil
+	}
+	data, err := req.Marshal()
+	if err != nil {
+		return fmt.Errorf("marshal: %w", err)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if _, err := p.opts.Buffer.Append(data); err != nil {
+		return err
+	}
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// sendLoop sends batches from the buffer cursor in order.
+func (p *Pusher) sendLoop(ctx context.Context) {
+	backoff := p.opts.MinBackoff
+	for ctx.Err() == nil {
+		recs, err := p.opts.Buffer.Read(p.opts.Buffer.Acked(), p.opts.BatchRecords, p.opts.BatchBytes)
+		if err != nil {
+			p.opts.Logger.Error("push: reading buffer", "err", err)
+		}
+		if len(recs) == 0 {
+			if err != nil && !p.sleep(ctx, backoff) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.wake:
+			}
+			continue
+		}
+		// Protobuf messages concatenate: the records' repeated timeseries
+		// fields join into one WriteRequest, in order.
+		var raw []byte
+		for _, r := range recs {
+			raw = append(raw, r.Data...)
+		}
+		body := snappy.Encode(nil, raw)
+		last := recs[len(recs)-1].Seq
+		code, err := p.send(ctx, body)
+		switch {
+		case err == nil && code/100 == 2:
+			p.sentRecords.Add(float64(len(recs)))
+			p.sentBytes.Add(float64(len(body)))
+			backoff = p.opts.MinBackoff
+		case err == nil && code/100 == 4 && code != http.StatusTooManyRequests:
+			p.droppedRecords.Add(float64(len(recs)))
+			p.opts.Logger.Error("push: collector refused records; dropping them", "code", code,
+				"first", recs[0].Seq, "last", last)
+		default:
+			cause := "network"
+			if err == nil {
+				cause = strconv.Itoa(code)
+			} else if ctx.Err() != nil {
+				return
+			}
+			p.failures.WithLabelValues(cause).Inc()
+			p.opts.Logger.Warn("push: will retry", "cause", cause, "err", err, "in", backoff)
+			if !p.sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, p.opts.MaxBackoff)
+			continue
+		}
+		if err := p.opts.Buffer.Ack(last); err != nil {
+			p.opts.Logger.Error("push: acknowledging in buffer", "err", err)
+		}
+	}
+}
+
+func (p *Pusher) sleep(ctx context.Context, d time.Duration) bool {
+	t := p.opts.Clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.Chan():
+		return true
+	}
+}
+
+func (p *Pusher) send(ctx context.Context, body []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.opts.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("Content-Encoding", "snappy")
+	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	req.Header.Set("User-Agent", "roomwatch-agent/"+p.opts.Agent.Version)
+	if p.opts.Agent.Hostname != "" {
+		req.Header.Set(AgentHeader, p.opts.Agent.Hostname)
+	}
+	resp, err := p.opts.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode/100 != 2 {
+		p.opts.Logger.Debug("push: answer", "code", resp.StatusCode, "body", string(msg))
+	}
+	return resp.StatusCode, nil
+}
+
+// register posts the agent's Info until the collector accepts it or refuses
+// it as bad (4xx), with backoff.
+func (p *Pusher) register(ctx context.Context) {
+	body, err := json.Marshal(p.opts.Agent)
+	if err != nil {
+		p.opts.Logger.Error("push: registration", "err", err)
+		return
+	}
+	backoff := p.opts.MinBackoff
+	for {
+		code, err := p.postJSON(ctx, body)
+		switch {
+		case err == nil && code/100 == 2:
+			p.opts.Logger.Info("push: registered with the collector", "agent", p.opts.Agent.Hostname)
+			return
+		case err == nil && code/100 == 4 && code != http.StatusTooManyRequests:
+			p.opts.Logger.Error("push: collector refused the registration", "code", code)
+			return
+		}
+		if !p.sleep(ctx, backoff) {
+			return
+		}
+		backoff = min(2*backoff, p.opts.MaxBackoff)
+	}
+}
+
+func (p *Pusher) postJSON(ctx context.Context, body []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.opts.RegisterURL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.opts.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1024))
+	return resp.StatusCode, nil
+}
+
+// ToWriteRequest converts gathered metric families into remote-write series
+// stamped at ts (Unix ms) unless a metric carries its own timestamp. Summaries
+// and classic histograms expand as in the text exposition (_sum, _count,
+// quantile, _bucket with le). Labels in extra are added where absent.
+func ToWriteRequest(mfs []*dto.MetricFamily, ts int64, extra []prompb.Label) *prompb.WriteRequest {
+	req := &prompb.WriteRequest{}
+	add := func(name string, m *dto.Metric, v float64, lname, lvalue string) {
+		lbls := make([]prompb.Label, 0, len(m.GetLabel())+len(extra)+2)
+		lbls = append(lbls, prompb.Label{Name: "__name__", Value: name})
+		for _, lp := range m.GetLabel() {
+			lbls = append(lbls, prompb.Label{Name: lp.GetName(), Value: lp.GetValue()})
+		}
+		if lname != "" {
+			lbls = append(lbls, prompb.Label{Name: lname, Value: lvalue})
+		}
+		for _, e := range extra {
+			if !slices.ContainsFunc(lbls, func(l prompb.Label) bool { return l.Name == e.Name }) {
+				lbls = append(lbls, e)
+			}
+		}
+		slices.SortFunc(lbls, func(a, b prompb.Label) int {
+			switch {
+			case a.Name < b.Name:
+				return -1
+			case a.Name > b.Name:
+				return 1
+			}
+			return 0
+		})
+		t := ts
+		if m.TimestampMs != nil {
+			t = m.GetTimestampMs()
+		}
+		req.Timeseries = append(req.Timeseries, prompb.TimeSeries{Labels: lbls, Samples: []prompb.Sample{{Value: v, Timestamp: t}}})
+	}
+	for _, mf := range mfs {
+		name := mf.GetName()
+		for _, m := range mf.GetMetric() {
+			switch mf.GetType() {
+			case dto.MetricType_COUNTER:
+				add(name, m, m.GetCounter().GetValue(), "", "")
+			case dto.MetricType_GAUGE:
+				add(name, m, m.GetGauge().GetValue(), "", "")
+			case dto.MetricType_UNTYPED:
+				add(name, m, m.GetUntyped().GetValue(), "", "")
+			case dto.MetricType_SUMMARY:
+				s := m.GetSummary()
+				for _, q := range s.GetQuantile() {
+					add(name, m, q.GetValue(), "quantile", strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64))
+				}
+				add(name+"_sum", m, s.GetSampleSum(), "", "")
+				add(name+"_count", m, float64(s.GetSampleCount()), "", "")
+			case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
+				h := m.GetHistogram()
+				inf := false
+				for _, b := range h.GetBucket() {
+					if math.IsInf(b.GetUpperBound(), 1) {
+						inf = true
+					}
+					add(name+"_bucket", m, float64(b.GetCumulativeCount()), "le", strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64))
+				}
+				if !inf {
+					add(name+"_bucket", m, float64(h.GetSampleCount()), "le", "+Inf")
+				}
+				add(name+"_sum", m, h.GetSampleSum(), "", "")
+				add(name+"_count", m, float64(h.GetSampleCount()), "", "")
+			}
+		}
+	}
+	return req
+}
