@@ -28,6 +28,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"serve": {summary: "run the collector (default when the first argument is a flag)", run: runServe},
+		"probe": {summary: "probe devices once and print what they answer (Prometheus text) / 探测设备", run: runProbe},
 	}
 }
 

@@ -141,7 +141,7 @@ func (c ISAPI) Probe(ctx context.Context, t inventory.Target) probe.Result {
 
 func addIdentity(r *probe.Result, vendor string, info DeviceInfo) {
 	r.Add(mIdentity, probe.Info, 1, "What the device says it is (vendor API).", map[string]string{
-		"vendor": vendor, "model": info.Model, "serial": info.Serial, "firmware": info.Firmware,
+		"reported_vendor": vendor, "reported_model": info.Model, "serial": info.Serial, "firmware": info.Firmware,
 	})
 }
 
