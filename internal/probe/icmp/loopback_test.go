@@ -70,3 +70,31 @@ func TestPingLoopback(t *testing.T) {
 		t.Logf("%d addresses: first %+v", n, stats[0])
 	}
 }
+
+func TestCancelledAndClosed(t *testing.T) {
+	testutil.RequireRoot(t)
+	t.Parallel()
+	p, err := New(Options{Mode: ModeAuto, Count: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := loopbackAddrs(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, s := range p.PingAll(ctx, addrs) {
+		if s.Err != context.Canceled || s.Sent != 0 || s.LossRatio != 1 {
+			t.Errorf("cancelled batch: %+v", s)
+		}
+	}
+	if p.PingAll(context.Background(), nil) != nil {
+		t.Error("empty batch: want nil")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.PingAll(context.Background(), addrs) {
+		if s.Err != ErrClosed || s.LossRatio != 1 {
+			t.Errorf("closed pinger: %+v", s)
+		}
+	}
+}

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command pingbench pings a list of addresses once with the roomwatch ICMP
 // pinger and prints wall time, CPU, max RSS and loss, for side-by-side runs
 // against fping (deploy/dev/bench-icmp.sh). It is a development tool, not part
