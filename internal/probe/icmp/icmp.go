@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -204,17 +205,19 @@ type Pinger struct {
 
 	closed    atomic.Bool
 	wg        sync.WaitGroup
-	realClock bool // Options.Clock was nil: kernel receive timestamps may be used
+	realClock bool // Options.Clock is the real clock: kernel receive timestamps may be used
 }
 
 // New opens the sockets and starts their readers. It fails when no IPv4
 // socket can be opened in the requested mode; an unavailable IPv6 socket only
 // makes IPv6 targets fail with Stats.Err.
 func New(opts Options) (*Pinger, error) {
-	realClock := opts.Clock == nil
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
+	// Kernel receive timestamps are wall-clock times: use them only with
+	// clockwork's real clock (Options.Clock nil or clockwork.NewRealClock()).
+	realClock := reflect.TypeOf(opts.Clock) == reflect.TypeOf(clockwork.NewRealClock())
 	var seed [10]byte
 	if _, err := rand.Read(seed[:]); err != nil {
 		return nil, fmt.Errorf("icmp: random cookie: %w", err)

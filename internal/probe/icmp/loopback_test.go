@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
@@ -95,6 +97,20 @@ func TestCancelledAndClosed(t *testing.T) {
 	for _, s := range p.PingAll(context.Background(), addrs) {
 		if s.Err != ErrClosed || s.LossRatio != 1 {
 			t.Errorf("closed pinger: %+v", s)
+		}
+	}
+}
+
+func TestKernelTimestampsOnlyWithRealClock(t *testing.T) {
+	testutil.RequireRoot(t)
+	t.Parallel()
+	for _, tt := range []struct {
+		clock clockwork.Clock
+		want  bool
+	}{{nil, true}, {clockwork.NewRealClock(), true}, {clockwork.NewFakeClock(), false}} {
+		p := newPinger(t, Options{Mode: ModeRaw, Clock: tt.clock})
+		if p.realClock != tt.want {
+			t.Errorf("clock %T: kernel timestamps %v, want %v", tt.clock, p.realClock, tt.want)
 		}
 	}
 }
