@@ -1,0 +1,189 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/notify"
+	"github.com/roomwatch/roomwatch/internal/sla"
+)
+
+// Notifier sends rendered notices; *notify.Notifier implements it.
+type Notifier interface {
+	Notify(ctx context.Context, ev notify.Event, d notify.Data, channels []string, report func(notify.Attempt)) error
+}
+
+// EscalationOptions configures an Escalator.
+type EscalationOptions struct {
+	Notifier Notifier
+	// Routes maps a chain role (engineer, project_manager, …) to channel
+	// names; a role without a route goes to every channel.
+	Routes map[string][]string
+	// Interval between passes; default 30s, on the service's clock.
+	Interval time.Duration
+	// URL is the web UI's base URL for links in notices ("" = none).
+	URL    string
+	Logger *slog.Logger
+}
+
+// Escalator warns handlers at a timer's warning point and escalates breaches
+// along the chain. Due steps are computed from stored timestamps on every
+// pass; each step is claimed in the store under a unique key before it is sent
+// and marked sent or failed afterwards, so a restart neither loses nor repeats
+// a notice (a crash between sending and marking re-sends that one notice).
+type Escalator struct {
+	s *Service
+	o EscalationOptions
+}
+
+// Escalator returns the service's escalation loop.
+func (s *Service) Escalator(o EscalationOptions) (*Escalator, error) {
+	if o.Notifier == nil {
+		return nil, errors.New("tickets: escalation needs a Notifier")
+	}
+	if o.Interval <= 0 {
+		o.Interval = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = s.o.Logger
+	}
+	return &Escalator{s: s, o: o}, nil
+}
+
+// Run makes a pass every Interval until ctx ends.
+func (e *Escalator) Run(ctx context.Context) error {
+	tk := e.s.o.Clock.NewTicker(e.o.Interval)
+	defer tk.Stop()
+	for {
+		if err := e.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			e.o.Logger.Error("escalation pass", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tk.Chan():
+		}
+	}
+}
+
+// noticeKey identifies one step of one timer of one ticket.
+func noticeKey(id int64, st sla.Step) string { return fmt.Sprintf("%d/%s", id, st.Key()) }
+
+// RunOnce claims every step now due and sends every claimed, unsent notice.
+func (e *Escalator) RunOnce(ctx context.Context) error {
+	now := e.s.o.Clock.Now()
+	ts, err := e.s.o.Store.RunningTimers(ctx)
+	if err != nil {
+		return fmt.Errorf("running timers: %w", err)
+	}
+	var due []Notice
+	for _, t := range ts {
+		for _, tm := range t.Timers {
+			if tm.StartedAt == nil || tm.MetAt != nil {
+				continue
+			}
+			for _, st := range sla.Steps(tm.Spec, e.s.calendarOf(tm.Spec), *tm.StartedAt, nil, now) {
+				due = append(due, Notice{Key: noticeKey(t.ID, st), TicketID: t.ID, Timer: string(st.Timer), Step: st.Index,
+					Kind: string(st.Kind), Role: string(st.Role), DueAt: st.At})
+			}
+		}
+	}
+	if len(due) > 0 {
+		if err := e.s.o.Store.Update(ctx, func(tx Tx) error {
+			for _, n := range due {
+				if _, err := tx.ClaimNotice(n); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("claim notices: %w", err)
+		}
+	}
+	pending, err := e.s.o.Store.PendingNotices(ctx)
+	if err != nil {
+		return fmt.Errorf("pending notices: %w", err)
+	}
+	var errs []error
+	for _, n := range pending {
+		if err := e.send(ctx, n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func eventOf(kind string) notify.Event {
+	switch sla.StepKind(kind) {
+	case sla.StepWarn:
+		return notify.EventWarning
+	case sla.StepBreach:
+		return notify.EventBreach
+	}
+	return notify.EventEscalate
+}
+
+func (e *Escalator) send(ctx context.Context, n Notice) error {
+	t, err := e.s.Get(ctx, n.TicketID)
+	if err != nil {
+		return err
+	}
+	now := e.s.o.Clock.Now()
+	d := notify.Data{TicketID: fmt.Sprintf("#%d", t.ID), Title: t.Title, Summary: t.Description, Level: t.Level.Label(),
+		Group: t.Group, Site: t.Site, Device: t.Device, Status: t.State.Chinese(), OpenedAt: t.OpenedAt,
+		Role: sla.Role(n.Role).Chinese(), Assignee: t.Assignee, Labels: t.Labels, Location: e.s.o.Location}
+	if t.Category.Valid() {
+		d.Category = t.Category.Chinese()
+	}
+	if e.o.URL != "" {
+		d.URL = fmt.Sprintf("%s/tickets/%d", e.o.URL, t.ID)
+	}
+	for _, v := range t.TimerViews {
+		if v.Name == n.Timer {
+			d.Timer = v.NameZH
+			if v.Deadline != nil {
+				d.Deadline = *v.Deadline
+				d.Remaining = v.Deadline.Sub(now)
+				if now.After(*v.Deadline) {
+					d.BreachedBy = now.Sub(*v.Deadline)
+				}
+			}
+		}
+	}
+	var attempts []notify.Attempt
+	sendErr := e.o.Notifier.Notify(ctx, eventOf(n.Kind), d, e.o.Routes[n.Role], func(a notify.Attempt) { attempts = append(attempts, a) })
+	state := NoticeSent
+	if sendErr != nil {
+		state = NoticeFailed
+	}
+	err = e.s.update(ctx, func(tx *auditTx) error {
+		for _, a := range attempts {
+			res := "成功 ok"
+			if !a.OK {
+				res = "失败 failed: " + a.Error
+			}
+			if err := tx.AddEvent(n.TicketID, Event{At: a.Start, Actor: "system:escalation", Kind: EventNotice,
+				Note:   fmt.Sprintf("%s %s → %s 经 %s 第%d次 %s", d.Timer, n.Kind, d.Role, a.Channel, a.Number, res),
+				Detail: fmt.Sprintf(`{"key":%q,"event":%q,"channel":%q,"attempt":%d,"ok":%t}`, n.Key, a.Event, a.Channel, a.Number, a.OK)}); err != nil {
+				return err
+			}
+		}
+		if len(attempts) == 0 && sendErr != nil {
+			if err := tx.AddEvent(n.TicketID, Event{At: now, Actor: "system:escalation", Kind: EventNotice,
+				Note: fmt.Sprintf("%s %s → %s 未发送 not sent: %v", d.Timer, n.Kind, d.Role, sendErr)}); err != nil {
+				return err
+			}
+		}
+		return tx.FinishNotice(n.Key, state, now)
+	})
+	if err != nil {
+		return fmt.Errorf("record notice %s: %w", n.Key, err)
+	}
+	if sendErr != nil {
+		return fmt.Errorf("notice %s: %w", n.Key, sendErr)
+	}
+	return nil
+}
