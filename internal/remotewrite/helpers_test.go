@@ -2,8 +2,10 @@ package remotewrite
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -60,3 +62,8 @@ func querySamples(t testing.TB, db *tsdb.DB, sel string) map[string][]point {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func mustRead(r *http.Request) []byte {
+	b, _ := io.ReadAll(r.Body)
+	return b
+}
