@@ -31,8 +31,8 @@ import (
 
 type options struct {
 	mode, target, community, profiles, profile, listen, to, httpAddr, rec string
-	n, ports, base, workers                                              int
-	maxRep                                                               uint
+	n, ports, base, workers                                               int
+	maxRep                                                                uint
 }
 
 func main() {
