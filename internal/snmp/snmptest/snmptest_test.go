@@ -69,4 +69,3 @@ func FuzzParseSnmprec(f *testing.F) {
 		_, _ = ParseSnmprec(strings.NewReader(string(b)))
 	})
 }
-
