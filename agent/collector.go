@@ -126,8 +126,6 @@ func (c *hostCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	results := make(chan sourceResult, len(c.sources))
-	timer := c.clock.NewTimer(c.timeout)
-	defer timer.Stop()
 
 	pending := make([]bool, len(c.sources))
 	n := 0
@@ -149,26 +147,40 @@ func (c *hostCollector) Collect(ch chan<- prometheus.Metric) {
 			results <- sourceResult{idx: i, out: out, err: err, dur: c.clock.Since(start)}
 		}()
 	}
-wait:
-	for n > 0 {
+	handle := func(r sourceResult) {
+		n--
+		pending[r.idx] = false
+		s := c.sources[r.idx]
+		err := r.err
+		if err == nil && r.out.err != nil {
+			err = r.out.err
+		}
+		if err != nil {
+			c.logger.Warn("source failed", "source", s.name, "err", err)
+		}
+		for _, m := range r.out.metrics {
+			ch <- m
+		}
+		c.report(ch, s.name, r.err == nil, r.dur)
+	}
+	// The timer starts once every source has started (tests rely on it).
+	timer := c.clock.NewTimer(c.timeout)
+	defer timer.Stop()
+	for expired := timer.Chan(); n > 0 && expired != nil; {
 		select {
 		case r := <-results:
-			n--
-			pending[r.idx] = false
-			s := c.sources[r.idx]
-			err := r.err
-			if err == nil && r.out.err != nil {
-				err = r.out.err
-			}
-			if err != nil {
-				c.logger.Warn("source failed", "source", s.name, "err", err)
-			}
-			for _, m := range r.out.metrics {
-				ch <- m
-			}
-			c.report(ch, s.name, r.err == nil, r.dur)
-		case <-timer.Chan():
-			break wait
+			handle(r)
+		case <-expired:
+			expired = nil
+		}
+	}
+	// Take what finished meanwhile; the rest timed out.
+	for drained := false; n > 0 && !drained; {
+		select {
+		case r := <-results:
+			handle(r)
+		default:
+			drained = true
 		}
 	}
 	for i, p := range pending {

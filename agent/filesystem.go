@@ -92,34 +92,46 @@ func (s *filesystemSource) update(ctx context.Context, out *sink) error {
 		n++
 		go func() {
 			st, err := s.stat(m.mountPoint)
+			results <- fsResult{idx: i, st: st, err: err} // buffered: never blocks
 			s.setStuck(m.mountPoint, false)
-			results <- fsResult{idx: i, st: st, err: err}
 		}()
+	}
+	handle := func(r fsResult) {
+		n--
+		started[r.idx] = false
+		m := &mounts[r.idx]
+		if r.err != nil {
+			s.logger.Debug("statfs failed", "mountpoint", m.mountPoint, "err", r.err)
+			out.gauge(s.deviceError, 1, m.device, m.fsType, m.mountPoint)
+			return
+		}
+		out.gauge(s.deviceError, 0, m.device, m.fsType, m.mountPoint)
+		out.gauge(s.size, r.st.size, m.device, m.fsType, m.mountPoint)
+		out.gauge(s.free, r.st.free, m.device, m.fsType, m.mountPoint)
+		out.gauge(s.avail, r.st.avail, m.device, m.fsType, m.mountPoint)
+		out.gauge(s.files, r.st.files, m.device, m.fsType, m.mountPoint)
+		out.gauge(s.filesFree, r.st.filesFree, m.device, m.fsType, m.mountPoint)
 	}
 	timeout := s.clock.NewTimer(s.wait)
 	defer timeout.Stop()
-collect:
-	for n > 0 {
+	var expired <-chan time.Time = timeout.Chan()
+	for n > 0 && expired != nil {
 		select {
 		case r := <-results:
-			n--
-			started[r.idx] = false
-			m := &mounts[r.idx]
-			if r.err != nil {
-				s.logger.Debug("statfs failed", "mountpoint", m.mountPoint, "err", r.err)
-				out.gauge(s.deviceError, 1, m.device, m.fsType, m.mountPoint)
-				continue
-			}
-			out.gauge(s.deviceError, 0, m.device, m.fsType, m.mountPoint)
-			out.gauge(s.size, r.st.size, m.device, m.fsType, m.mountPoint)
-			out.gauge(s.free, r.st.free, m.device, m.fsType, m.mountPoint)
-			out.gauge(s.avail, r.st.avail, m.device, m.fsType, m.mountPoint)
-			out.gauge(s.files, r.st.files, m.device, m.fsType, m.mountPoint)
-			out.gauge(s.filesFree, r.st.filesFree, m.device, m.fsType, m.mountPoint)
-		case <-timeout.Chan():
-			break collect
+			handle(r)
+		case <-expired:
+			expired = nil
 		case <-ctx.Done():
-			break collect
+			expired = nil
+		}
+	}
+	// Take what finished meanwhile; the rest are stuck.
+	for drained := false; n > 0 && !drained; {
+		select {
+		case r := <-results:
+			handle(r)
+		default:
+			drained = true
 		}
 	}
 	for i, waiting := range started {
