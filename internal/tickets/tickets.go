@@ -172,7 +172,7 @@ type Ticket struct {
 	Site        string            `json:"site"`
 	Category    Category          `json:"category"`
 	Reach       bool              `json:"reachability,omitempty"` // a reachability fault (device down)
-	Group       string            `json:"group,omitempty"` // handling group
+	Group       string            `json:"group,omitempty"`        // handling group
 	Source      string            `json:"source"`
 	GroupKey    string            `json:"group_key,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`

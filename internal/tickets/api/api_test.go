@@ -18,10 +18,10 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/alert"
 	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/tickets/api"
 	"github.com/roomwatch/roomwatch/internal/tickets/ticketstest"
-	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 const (
@@ -36,9 +36,17 @@ type server struct {
 	URL string
 }
 
+// startB serves the API for a benchmark and returns its URL.
+func startB(b *testing.B) string { return startTB(b, false, false).URL }
+
 // start serves the API on a loopback listener. realClock uses the wall clock
 // (for real peers, whose alerts carry real times).
 func start(t *testing.T, realClock, openLoopback bool) *server {
+	t.Helper()
+	return startTB(t, realClock, openLoopback)
+}
+
+func startTB(t testing.TB, realClock, openLoopback bool) *server {
 	t.Helper()
 	env := ticketstest.New(t, func(o *tickets.Options) {
 		if realClock {

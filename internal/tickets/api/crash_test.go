@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/tickets/api"
 	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
 	"github.com/roomwatch/roomwatch/internal/tickets/ticketstest"
-	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // serverEnv, when set to "DB ADDR", makes the test binary a ticket server.

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/classify"
-	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/testutil"
+	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
 // waitFor polls cond until it holds or the timeout passes.

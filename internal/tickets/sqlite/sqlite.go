@@ -416,7 +416,9 @@ func (x *txn) latest(where string, arg any) (*tickets.Ticket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t, loadDetails(x.ctx, x.q, t, false)
+	// Only the timers: the intake path saves them; parts and affected
+	// devices are not needed there.
+	return t, loadTimers(x.ctx, x.q, t)
 }
 
 func (x *txn) LatestByGroup(key string) (*tickets.Ticket, error) {
