@@ -18,6 +18,9 @@ import (
 const (
 	ProbeUpMetric       = "roomwatch_probe_up"
 	ProbeDurationMetric = "roomwatch_probe_duration_seconds"
+	ProbeLastRunMetric  = "roomwatch_probe_last_run_timestamp_seconds"
+	ProbeFailuresMetric = "roomwatch_probe_failures_total"
+	ProbeErrorMetric    = "roomwatch_probe_error_info"
 )
 
 // IngestMetrics counts samples written and dropped by the collector's ingest
@@ -46,13 +49,18 @@ func NewIngestMetrics(reg prometheus.Registerer) *IngestMetrics {
 }
 
 // Sink writes probe results into a storage.Appendable: each sample gets the
-// device's identity labels (device, class, site, vendor, model) and every
-// result adds roomwatch_probe_up and roomwatch_probe_duration_seconds with a
-// probe label. It implements the probe scheduler's sink.
+// device's identity labels (device, class, site, vendor, model — from the
+// inventory, never from what the probe detected, so identity does not move)
+// and every result adds, with a probe label, roomwatch_probe_up,
+// roomwatch_probe_duration_seconds, roomwatch_probe_last_run_timestamp_seconds,
+// roomwatch_probe_failures_total and, while failing,
+// roomwatch_probe_error_info{reason} (docs/probes.md). It implements the probe
+// scheduler's Sink; Write must not be called concurrently.
 type Sink struct {
-	app     storage.Appendable
-	meta    *MetadataStore // may be nil
-	metrics *IngestMetrics // may be nil
+	app      storage.Appendable
+	meta     *MetadataStore // may be nil
+	metrics  *IngestMetrics
+	failures map[string]float64 // device|probe -> failures so far (since start)
 }
 
 // NewSink returns a Sink appending to app, recording metadata in meta (may be nil).
@@ -60,7 +68,7 @@ func NewSink(app storage.Appendable, meta *MetadataStore, metrics *IngestMetrics
 	if metrics == nil {
 		metrics = NewIngestMetrics(nil)
 	}
-	return &Sink{app: app, meta: meta, metrics: metrics}
+	return &Sink{app: app, meta: meta, metrics: metrics, failures: map[string]float64{}}
 }
 
 // Write appends the results in one transaction. Samples with invalid names or
@@ -124,12 +132,20 @@ func (s *Sink) Write(ctx context.Context, results []probe.Result) error {
 			add(smp.Name, smp.Type, smp.Help, base, smp.Labels, t, smp.Value)
 		}
 		up := 1.0
+		key := r.Target.Name + "|" + r.Probe
 		if r.Err != nil {
 			up = 0
+			s.failures[key]++
 		}
 		pl := map[string]string{"probe": r.Probe}
 		add(ProbeUpMetric, probe.Gauge, "1 when the device answered the probe, 0 when it did not.", base, pl, t, up)
 		add(ProbeDurationMetric, probe.Gauge, "How long the probe took, in seconds.", base, pl, t, r.Duration.Seconds())
+		add(ProbeLastRunMetric, probe.Gauge, "When the probe last ran, as a Unix time.", base, pl, t, float64(r.Start.UnixMilli())/1000)
+		add(ProbeFailuresMetric, probe.Counter, "Failed probes since the collector started.", base, pl, t, s.failures[key])
+		if r.Err != nil {
+			add(ProbeErrorMetric, probe.Info, "1 while the probe fails, with the reason.", base,
+				map[string]string{"probe": r.Probe, "reason": probe.Reason(r.Err)}, t, 1)
+		}
 	}
 	if err := app.Commit(); err != nil {
 		s.metrics.Dropped.WithLabelValues("probe", "commit").Add(float64(appended))
@@ -150,12 +166,6 @@ func identity(r probe.Result) map[string]string {
 		m["site"] = d.Site
 		m["vendor"] = d.Vendor
 		m["model"] = d.Model
-	}
-	if r.Vendor != "" {
-		m["vendor"] = r.Vendor
-	}
-	if r.Model != "" {
-		m["model"] = r.Model
 	}
 	return m
 }

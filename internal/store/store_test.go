@@ -55,11 +55,14 @@ func TestSinkWriteAndQuery(t *testing.T) {
 		expr string
 		want string
 	}{
-		{`roomwatch_ups_on_battery`, `roomwatch_ups_on_battery{class="ups", device="ups-1", model="SMT750 RM", site="hq", vendor="APC"} => 1`},
-		{`roomwatch_ups_input_voltage_volts`, `roomwatch_ups_input_voltage_volts{class="ups", device="ups-1", model="SMT750 RM", phase="1", site="hq", vendor="APC"} => 221`},
+		{`roomwatch_ups_on_battery`, `roomwatch_ups_on_battery{class="ups", device="ups-1", model="SMT750", site="hq", vendor="APC"} => 1`},
+		{`roomwatch_ups_input_voltage_volts`, `roomwatch_ups_input_voltage_volts{class="ups", device="ups-1", model="SMT750", phase="1", site="hq", vendor="APC"} => 221`},
 		{`roomwatch_probe_up{class="camera"}`, `roomwatch_probe_up{class="camera", device="cams/10.0.0.7", probe="icmp", site="hq"} => 0`},
-		{`roomwatch_probe_duration_seconds{device="ups-1"}`, `roomwatch_probe_duration_seconds{class="ups", device="ups-1", model="SMT750 RM", probe="snmp", site="hq", vendor="APC"} => 0.25`},
+		{`roomwatch_probe_duration_seconds{device="ups-1"}`, `roomwatch_probe_duration_seconds{class="ups", device="ups-1", model="SMT750", probe="snmp", site="hq", vendor="APC"} => 0.25`},
 		{`count by (class) (roomwatch_probe_up == 1)`, `{class="ups"} => 1`},
+		{`roomwatch_probe_failures_total > 0`, `roomwatch_probe_failures_total{class="camera", device="cams/10.0.0.7", probe="icmp", site="hq"} => 1`},
+		{`roomwatch_probe_error_info`, `roomwatch_probe_error_info{class="camera", device="cams/10.0.0.7", probe="icmp", reason="error", site="hq"} => 1`},
+		{`roomwatch_probe_last_run_timestamp_seconds{device="ups-1"} - ` + fmt.Sprint(t0.Unix()), `{class="ups", device="ups-1", model="SMT750", probe="snmp", site="hq", vendor="APC"} => 0`},
 	}
 	for _, tt := range tests {
 		v, err := q.Query(context.Background(), tt.expr, t0)
@@ -96,7 +99,7 @@ func TestSinkDropsBadSamplesKeepsOthers(t *testing.T) {
 		},
 	}}
 	err := NewSink(s, nil, nil).Write(context.Background(), res)
-	if err == nil || !strings.Contains(err.Error(), "2 of 5 samples dropped") {
+	if err == nil || !strings.Contains(err.Error(), "2 of 7 samples dropped") {
 		t.Fatalf("err = %v", err)
 	}
 	v, err := s.PromQL().Query(context.Background(), "good_metric", t0)
