@@ -63,3 +63,38 @@ func TestTSDBDuplicateSemantics(t *testing.T) {
 		})
 	}
 }
+
+// TestTSDBOldReplayNeedsOOOWindow: once the head has moved on (other series
+// keep arriving), a sample more than an hour older than the head's newest is
+// out of bounds unless the TSDB has an out-of-order window. A collector that
+// takes agent replays after long outages must set
+// OutOfOrderTimeWindow >= the agents' buffer MaxAge (docs/ingest.md).
+func TestTSDBOldReplayNeedsOOOWindow(t *testing.T) {
+	t.Parallel()
+	const hour = int64(3600_000)
+	now := int64(100) * hour
+	for _, tc := range []struct {
+		window int64
+		want   error
+	}{
+		{0, storage.ErrOutOfBounds},
+		{24 * hour, nil},
+	} {
+		opts := tsdb.DefaultOptions()
+		opts.OutOfOrderTimeWindow = tc.window
+		db := openTSDB(t, t.TempDir(), opts)
+		app := db.Appender(context.Background())
+		if _, err := app.Append(0, labels.FromStrings("__name__", "probe_up", "device", "sw1"), now, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		app = db.Appender(context.Background())
+		_, err := app.Append(0, labels.FromStrings("__name__", "node_load1", "agent", "web1"), now-3*hour, 0.5)
+		if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+			t.Errorf("window %dh: 3h-old sample of a new series: %v, want %v", tc.window/hour, err, tc.want)
+		}
+		_ = app.Commit()
+	}
+}
