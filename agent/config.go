@@ -42,7 +42,21 @@ type SourcesConfig struct {
 	Disabled []SourceName `yaml:"disabled"`
 	// Timeout bounds one source's work per scrape; a source still running after
 	// it reports node_scrape_collector_success 0 and the scrape goes on.
-	Timeout config.Duration `yaml:"timeout"`
+	Timeout Timeout `yaml:"timeout"`
+}
+
+// Timeout is a positive config.Duration.
+type Timeout struct{ config.Duration }
+
+// UnmarshalYAML rejects zero and negative timeouts, naming the line.
+func (t *Timeout) UnmarshalYAML(node *yaml.Node) error {
+	if err := t.Duration.UnmarshalYAML(node); err != nil {
+		return err
+	}
+	if t.Std() <= 0 {
+		return config.Errorf(node, "timeout must be positive, such as 5s")
+	}
+	return nil
 }
 
 // FilesystemConfig selects the filesystems reported.
@@ -88,7 +102,7 @@ const (
 func DefaultConfig() Config {
 	return Config{
 		Web:        WebConfig{ListenAddress: DefaultListenAddress},
-		Sources:    SourcesConfig{Timeout: config.Duration(defaultSourceTimeout)},
+		Sources:    SourcesConfig{Timeout: Timeout{config.Duration(defaultSourceTimeout)}},
 		Filesystem: FilesystemConfig{MountPointsExclude: mustRegexp(defaultMountPointsExclude), FSTypesExclude: mustRegexp(defaultFSTypesExclude)},
 		DiskIO:     DeviceFilter{DevicesExclude: mustRegexp(defaultDiskIOExclude)},
 	}
