@@ -2,11 +2,81 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
+
+	"github.com/roomwatch/roomwatch/collector"
+	"github.com/roomwatch/roomwatch/internal/buildinfo"
+	"github.com/roomwatch/roomwatch/internal/ruler"
 )
 
-// runServe is replaced by the collector core (issue 5).
+// runServe runs the collector until ctx ends (SIGINT/SIGTERM), then shuts
+// down gracefully, flushing the TSDB. Exit codes: 0 clean stop, 1 runtime
+// failure, 2 usage or configuration error.
 func runServe(ctx context.Context, env Env, args []string) int {
-	fmt.Fprintln(env.Stderr, "roomwatch-collector: serve is not built yet")
-	return 1
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfgPath := fs.String("config", "", "configuration file; embedded defaults when empty / 配置文件（为空时使用内置默认值）")
+	listen := fs.String("web.listen-address", "", "HTTP listen address (default from config, :9120) / 监听地址")
+	storagePath := fs.String("storage.path", "", "TSDB directory (default <data_dir>/tsdb) / 时序数据库目录")
+	dataDir := fs.String("data-dir", "", "data directory for the TSDB, tickets and reports (default ./data) / 数据目录")
+	check := fs.Bool("check-config", false, "check the configuration and rule files, then exit / 仅检查配置与规则文件")
+	version := fs.Bool("version", false, "print the version and exit / 显示版本")
+	logLevel := fs.String("log.level", "info", "debug, info, warn or error / 日志级别")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *version {
+		i := buildinfo.Get()
+		fmt.Fprintf(env.Stdout, "roomwatch-collector %s (revision %s, %s)\n", i.Version, i.Revision, i.GoVersion)
+		return 0
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(env.Stderr, "roomwatch-collector: --log.level %q: %v\n", *logLevel, err)
+		return 2
+	}
+	cfg, err := collector.LoadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
+		return 2
+	}
+	if *dataDir != "" {
+		cfg.Global.DataDir = *dataDir
+	}
+	if *check {
+		files, err := ruler.Expand(cfg.Rules.Files)
+		if err == nil {
+			err = ruler.CheckFiles(files)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "规则错误 / rule error: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(env.Stdout, "配置正确 / configuration OK: %s, %d rule files\n", nameOr(*cfgPath), len(files))
+		return 0
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	srv, err := collector.New(collector.Options{Config: cfg, ListenAddress: *listen, StoragePath: *storagePath, Logger: log})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "roomwatch-collector: %v\n", err)
+		return 1
+	}
+	if err := srv.Run(ctx); err != nil {
+		fmt.Fprintf(env.Stderr, "roomwatch-collector: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func nameOr(p string) string {
+	if p == "" {
+		return "embedded defaults / 内置默认配置"
+	}
+	return p
 }

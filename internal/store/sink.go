@@ -42,6 +42,11 @@ func NewIngestMetrics(reg prometheus.Registerer) *IngestMetrics {
 			Help: "Samples rejected before or by the embedded TSDB, by source and reason.",
 		}, []string{"source", "reason"}),
 	}
+	// Export the usual series at 0 from the start, so rates work at once.
+	for _, src := range []string{"probe", "scrape"} {
+		m.Appended.WithLabelValues(src)
+		m.Dropped.WithLabelValues(src, "rejected")
+	}
 	if reg != nil {
 		reg.MustRegister(m.Appended, m.Dropped)
 	}

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/testutil"
+)
+
+func runCLI(ctx context.Context, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Main(ctx, Env{Stdout: &out, Stderr: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+func TestServeFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(bad, []byte("global:\n  site: hq\nstorage:\n  retension: 40d\n"), 0o600)
+	badRules := filepath.Join(dir, "badrules.yml")
+	os.WriteFile(filepath.Join(dir, "r.yml"), []byte("groups:\n- name: g\n  rules:\n  - alert: X\n    expr: sum(\n"), 0o600)
+	os.WriteFile(badRules, []byte(fmt.Sprintf("rules:\n  files: ['%s/r.yml']\nscrape: []\n", dir)), 0o600)
+	good := filepath.Join(dir, "good.yml")
+	root, _ := testutil.ModuleRoot()
+	os.WriteFile(good, []byte(fmt.Sprintf("rules:\n  files: ['%s/rules/alerts/*.yml']\n", root)), 0o600)
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"--version"}, 0, "roomwatch-collector "},
+		{[]string{"serve", "--version"}, 0, "roomwatch-collector "},
+		{[]string{"--check-config", "--config", bad}, 2, "bad.yml:4: field retension not found"},
+		{[]string{"--check-config", "--config", badRules}, 2, "r.yml"},
+		{[]string{"--check-config", "--config", good}, 0, "configuration OK"},
+		{[]string{"--check-config", "--config", filepath.Join(dir, "missing.yml")}, 2, "missing.yml"},
+		{[]string{"--no-such-flag"}, 2, "flag provided but not defined"},
+		{[]string{"--log.level", "loud"}, 2, "log.level"},
+	}
+	for _, tt := range tests {
+		code, out, errs := runCLI(context.Background(), tt.args...)
+		if code != tt.code || !strings.Contains(out+errs, tt.out) {
+			t.Errorf("%v: exit %d, output %q; want %d with %q", tt.args, code, out+errs, tt.code, tt.out)
+		}
+	}
+}
+
+// TestServeRunsAndStops starts the real serve command with the embedded
+// defaults (rules from the repository, a data dir flag), checks it answers,
+// then cancels it like SIGTERM and expects a clean exit with the TSDB closed.
+func TestServeRunsAndStops(t *testing.T) {
+	t.Parallel()
+	root, err := testutil.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("rules:\n  files: ['%s/rules/alerts/*.yml']\nscrape: []\n", root)), 0o600)
+	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, errb bytes.Buffer
+	go func() {
+		done <- Main(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"--config", cfg, "--web.listen-address", addr, "--data-dir", dir})
+	}()
+	testutil.WaitHTTP(t, "http://"+addr+"/-/ready", 20*time.Second)
+	resp, err := http.Get("http://" + addr + "/api/v1/rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/api/v1/rules: %s", resp.Status)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d: %s", code, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(errb.String(), "TSDB is flushed and closed") {
+		t.Errorf("no clean shutdown in the log:\n%s", errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tsdb", "wal")); err != nil {
+		t.Errorf("no TSDB under --data-dir: %v", err)
+	}
+}

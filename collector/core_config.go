@@ -1,0 +1,116 @@
+package collector
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/config"
+	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/store"
+)
+
+// Storage configures the embedded TSDB (under global.data_dir/tsdb unless Path is set).
+type Storage struct {
+	// Path of the TSDB directory; <data_dir>/tsdb when empty.
+	Path string `yaml:"path"`
+	// Retention keeps samples this long; 40d by default (a full month for the
+	// monthly SLA report plus margin). Less than 35d is refused.
+	Retention config.Duration `yaml:"retention"`
+	// MaxBytes bounds the blocks on disk (0: unbounded).
+	MaxBytes int64 `yaml:"max_bytes"`
+	// OutOfOrderWindow accepts late samples (agents replaying a disk buffer); 1h by default.
+	OutOfOrderWindow config.Duration `yaml:"out_of_order_window"`
+}
+
+// Rules configures in-process rule evaluation.
+type Rules struct {
+	// Files are rule files or globs; rules/alerts/*.yml by default.
+	Files []string `yaml:"files"`
+	// EvaluationInterval for groups that set none; 30s by default.
+	EvaluationInterval config.Duration `yaml:"evaluation_interval"`
+	// Alertmanagers also receive every alert (API v2), e.g. http://127.0.0.1:9093.
+	Alertmanagers []string `yaml:"alertmanagers"`
+	// ExternalURL is where alert links point; http://<hostname>:<port> by default.
+	ExternalURL string `yaml:"external_url"`
+}
+
+// ScrapeTarget is a /metrics endpoint the collector scrapes itself (an agent
+// that cannot push, node_exporter, any exporter). Every series gets the
+// target's device, class and site labels, plus job and instance.
+type ScrapeTarget struct {
+	URL      string            `yaml:"url"`
+	Job      string            `yaml:"job"`    // roomwatch-agent by default
+	Device   string            `yaml:"device"` // the inventory name; the URL's host by default
+	Class    inventory.Class   `yaml:"class"`  // server by default
+	Site     string            `yaml:"site"`   // global.site by default
+	Interval config.Duration   `yaml:"interval"`
+	Timeout  config.Duration   `yaml:"timeout"`
+	Labels   map[string]string `yaml:"labels"`
+}
+
+func defaultStorage() Storage {
+	return Storage{Retention: config.Duration(store.DefaultRetention), OutOfOrderWindow: config.Duration(time.Hour)}
+}
+
+func defaultRules() Rules {
+	return Rules{Files: []string{"rules/alerts/*.yml"}, EvaluationInterval: config.Duration(30 * time.Second)}
+}
+
+// defaultScrape scrapes a roomwatch-agent on this host, so that a collector
+// started with no config monitors its own machine.
+func defaultScrape() []ScrapeTarget {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return []ScrapeTarget{{URL: "http://127.0.0.1:9110/metrics", Job: "roomwatch-agent", Device: host, Class: inventory.ClassServer}}
+}
+
+// validateCore checks the storage, rules and scrape sections and fills defaults.
+func (c *Config) validateCore() error {
+	if r := c.Storage.Retention.Std(); r != 0 && r < 35*24*time.Hour {
+		return &config.LineError{Msg: fmt.Sprintf("storage.retention %v: keep at least 35d so that the monthly report has a full month", r)}
+	}
+	if c.Storage.Retention == 0 {
+		c.Storage.Retention = config.Duration(store.DefaultRetention)
+	}
+	if c.Rules.EvaluationInterval.Std() < 0 {
+		return &config.LineError{Msg: "rules.evaluation_interval must be positive"}
+	}
+	for _, u := range c.Rules.Alertmanagers {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return &config.LineError{Msg: fmt.Sprintf("rules.alertmanagers: %q is not an http(s)://host:port URL", u)}
+		}
+	}
+	for i := range c.Scrape {
+		t := &c.Scrape[i]
+		pu, err := url.Parse(t.URL)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return &config.LineError{Msg: fmt.Sprintf("scrape[%d].url: %q is not an http(s) URL", i, t.URL)}
+		}
+		if t.Job == "" {
+			t.Job = "roomwatch-agent"
+		}
+		if t.Device == "" {
+			t.Device = pu.Hostname()
+		}
+		if t.Class == "" {
+			t.Class = inventory.ClassServer
+		}
+		if !t.Class.Valid() {
+			return &config.LineError{Msg: fmt.Sprintf("scrape[%d].class: unknown class %q", i, t.Class)}
+		}
+		if t.Site == "" {
+			t.Site = c.Global.Site
+		}
+		if t.Interval == 0 {
+			t.Interval = config.Duration(15 * time.Second)
+		}
+		if t.Timeout == 0 || t.Timeout > t.Interval {
+			t.Timeout = min(config.Duration(10*time.Second), t.Interval)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/jonboulle/clockwork"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/roomwatch/roomwatch/internal/store"
+)
+
+// maxScrapeBytes bounds one scrape body.
+const maxScrapeBytes = 64 << 20
+
+// scraper pulls one target's text exposition into the store, like a minimal
+// Prometheus scrape: target labels win over exposed ones, and up and
+// scrape_duration_seconds series are added.
+type scraper struct {
+	t       ScrapeTarget
+	app     storage.Appendable
+	meta    *store.MetadataStore
+	metrics *store.IngestMetrics
+	client  *http.Client
+	clock   clockwork.Clock
+	log     *slog.Logger
+
+	target labels.Labels
+	last   map[string]labels.Labels // series of the previous scrape, for staleness markers
+}
+
+func newScraper(t ScrapeTarget, app storage.Appendable, meta *store.MetadataStore, m *store.IngestMetrics, clock clockwork.Clock, log *slog.Logger) *scraper {
+	u, _ := url.Parse(t.URL)
+	tl := map[string]string{}
+	for k, v := range t.Labels {
+		tl[k] = v
+	}
+	tl["job"], tl["instance"], tl["device"], tl["class"], tl["site"] = t.Job, u.Host, t.Device, string(t.Class), t.Site
+	return &scraper{t: t, app: app, meta: meta, metrics: m, client: &http.Client{}, clock: clock, log: log,
+		target: labels.FromMap(tl), last: map[string]labels.Labels{}}
+}
+
+// run scrapes every interval until ctx ends.
+func (s *scraper) run(ctx context.Context) {
+	tick := s.clock.NewTicker(s.t.Interval.Std())
+	defer tick.Stop()
+	for {
+		s.scrapeOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.Chan():
+		}
+	}
+}
+
+// scrapeOnce scrapes, appends and returns the scrape error (nil when up).
+func (s *scraper) scrapeOnce(ctx context.Context) error {
+	start := s.clock.Now()
+	fams, err := s.fetch(ctx)
+	ts := start.UnixMilli()
+	app := s.app.Appender(ctx)
+	seen := map[string]labels.Labels{}
+	appended, dropped := 0, 0
+	if err == nil {
+		for name, mf := range fams {
+			if s.meta != nil {
+				s.meta.Set(name, metadata.Metadata{Type: model.MetricType(strings.ToLower(mf.GetType().String())), Help: mf.GetHelp()})
+			}
+			for _, m := range mf.GetMetric() {
+				for _, smp := range flatten(name, mf.GetType(), m) {
+					ls := s.withTarget(smp.labels)
+					t := ts
+					if m.TimestampMs != nil {
+						t = m.GetTimestampMs()
+					}
+					if _, aerr := app.Append(0, ls, t, smp.v); aerr != nil {
+						dropped++
+						continue
+					}
+					appended++
+					seen[ls.String()] = ls
+				}
+			}
+		}
+	}
+	up := 1.0
+	if err != nil {
+		up = 0
+		s.log.Warn("scrape failed", "url", s.t.URL, "device", s.t.Device, "err", err)
+	}
+	dur := s.clock.Since(start).Seconds()
+	for name, v := range map[string]float64{"up": up, "scrape_duration_seconds": dur, "scrape_samples_scraped": float64(appended + dropped)} {
+		ls := s.withTarget(labels.FromStrings(labels.MetricName, name))
+		if _, aerr := app.Append(0, ls, ts, v); aerr == nil {
+			appended++
+		}
+	}
+	// Series gone since the last scrape get a staleness marker, as in Prometheus.
+	for k, ls := range s.last {
+		if _, ok := seen[k]; !ok {
+			_, _ = app.Append(0, ls, ts, math.Float64frombits(value.StaleNaN))
+		}
+	}
+	s.last = seen
+	if cerr := app.Commit(); cerr != nil {
+		s.metrics.Dropped.WithLabelValues("scrape", "commit").Add(float64(appended))
+		return fmt.Errorf("scrape %s: commit: %w", s.t.URL, cerr)
+	}
+	s.metrics.Appended.WithLabelValues("scrape").Add(float64(appended))
+	if dropped > 0 {
+		s.metrics.Dropped.WithLabelValues("scrape", "rejected").Add(float64(dropped))
+	}
+	return err
+}
+
+func (s *scraper) fetch(ctx context.Context) (map[string]*dto.MetricFamily, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.t.Timeout.Std())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.t.URL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", s.t.URL, resp.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(io.LimitReader(resp.Body, maxScrapeBytes))
+	if err != nil {
+		return nil, fmt.Errorf("%s: parse: %w", s.t.URL, err)
+	}
+	if len(fams) == 0 {
+		return nil, errors.New("empty exposition")
+	}
+	return fams, nil
+}
+
+// withTarget sets the target labels over the exposed ones (honor_labels: false
+// semantics would rename clashes; roomwatch's identity labels simply win).
+func (s *scraper) withTarget(ls labels.Labels) labels.Labels {
+	b := labels.NewBuilder(ls)
+	s.target.Range(func(l labels.Label) {
+		if l.Value != "" {
+			b.Set(l.Name, l.Value)
+		}
+	})
+	return b.Labels()
+}
+
+type flatSample struct {
+	labels labels.Labels
+	v      float64
+}
+
+// flatten turns one exposed metric into series as Prometheus stores them
+// (summaries and histograms become _sum, _count, quantile and _bucket series).
+func flatten(name string, typ dto.MetricType, m *dto.Metric) []flatSample {
+	base := map[string]string{labels.MetricName: name}
+	for _, lp := range m.GetLabel() {
+		base[lp.GetName()] = lp.GetValue()
+	}
+	with := func(suffix string, v float64, extra ...string) flatSample {
+		mm := make(map[string]string, len(base)+1)
+		for k, x := range base {
+			mm[k] = x
+		}
+		mm[labels.MetricName] = name + suffix
+		for i := 0; i+1 < len(extra); i += 2 {
+			mm[extra[i]] = extra[i+1]
+		}
+		return flatSample{labels.FromMap(mm), v}
+	}
+	switch typ {
+	case dto.MetricType_COUNTER:
+		return []flatSample{with("", m.GetCounter().GetValue())}
+	case dto.MetricType_GAUGE:
+		return []flatSample{with("", m.GetGauge().GetValue())}
+	case dto.MetricType_UNTYPED:
+		return []flatSample{with("", m.GetUntyped().GetValue())}
+	case dto.MetricType_SUMMARY:
+		sm := m.GetSummary()
+		out := []flatSample{with("_sum", sm.GetSampleSum()), with("_count", float64(sm.GetSampleCount()))}
+		for _, q := range sm.GetQuantile() {
+			out = append(out, with("", q.GetValue(), "quantile", model.FloatString(q.GetQuantile()).String()))
+		}
+		return out
+	case dto.MetricType_HISTOGRAM:
+		h := m.GetHistogram()
+		out := []flatSample{with("_sum", h.GetSampleSum()), with("_count", float64(h.GetSampleCount()))}
+		inf := false
+		for _, b := range h.GetBucket() {
+			if math.IsInf(b.GetUpperBound(), 1) {
+				inf = true
+			}
+			out = append(out, with("_bucket", float64(b.GetCumulativeCount()), "le", model.FloatString(b.GetUpperBound()).String()))
+		}
+		if !inf {
+			out = append(out, with("_bucket", float64(h.GetSampleCount()), "le", "+Inf"))
+		}
+		return out
+	}
+	return nil
+}

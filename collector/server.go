@@ -1,0 +1,272 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/prometheus/rules"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/roomwatch/roomwatch/internal/buildinfo"
+	"github.com/roomwatch/roomwatch/internal/promapi"
+	"github.com/roomwatch/roomwatch/internal/ruler"
+	"github.com/roomwatch/roomwatch/internal/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	Config Config
+	// ListenAddress and DataDir override the config when set (command-line flags).
+	ListenAddress string
+	StoragePath   string
+	// AlertSink receives the rule engine's alerts (the ticket intake); nil logs them.
+	AlertSink ruler.AlertSink
+	// Handlers are mounted on the HTTP mux (e.g. "/tickets/" → the ticket UI).
+	Handlers map[string]http.Handler
+	Clock    clockwork.Clock // for the built-in scrapes; the real clock when nil
+	Logger   *slog.Logger
+}
+
+// Server is the assembled collector: store, rules, query API, scrapes.
+type Server struct {
+	opts     Options
+	cfg      Config
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	store    *store.Store
+	ingest   *store.IngestMetrics
+	ruler    *ruler.Ruler
+	am       *ruler.AlertmanagerSender
+	scrapers []*scraper
+	mux      *http.ServeMux
+	ready    atomic.Bool
+	addr     chan string
+}
+
+// New opens the store and builds every part; Run starts them.
+func New(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	cfg := opts.Config
+	if opts.ListenAddress != "" {
+		cfg.Web.ListenAddress = opts.ListenAddress
+	}
+	if opts.StoragePath != "" {
+		cfg.Storage.Path = opts.StoragePath
+	}
+	if cfg.Storage.Path == "" {
+		cfg.Storage.Path = filepath.Join(cfg.Global.DataDir, "tsdb")
+	}
+	log := opts.Logger
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildinfo.NewCollector("roomwatch_collector"))
+	st, err := store.Open(store.Options{
+		Dir: cfg.Storage.Path, Retention: cfg.Storage.Retention.Std(), MaxBytes: cfg.Storage.MaxBytes,
+		OutOfOrderWindow: cfg.Storage.OutOfOrderWindow.Std(), Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
+	external := cfg.Rules.ExternalURL
+	if external == "" {
+		external = defaultExternalURL(cfg.Web.ListenAddress)
+	}
+	if len(cfg.Rules.Alertmanagers) > 0 {
+		s.am, err = ruler.NewAlertmanagerSender(ruler.AlertmanagerOptions{URLs: cfg.Rules.Alertmanagers, Logger: log, Registerer: reg})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	files, ferr := ruler.Expand(cfg.Rules.Files)
+	if ferr != nil {
+		log.Warn("no alerting rules loaded", "err", ferr)
+	}
+	if len(files) > 0 {
+		s.ruler, err = ruler.New(ruler.Options{
+			Files: files, Interval: cfg.Rules.EvaluationInterval.Std(), ExternalURL: external,
+			Engine: st.Engine(), Queryable: st, Appendable: st, Sink: opts.AlertSink, Alertmanagers: s.am,
+			Logger: log, Registerer: reg,
+		})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	for _, t := range cfg.Scrape {
+		s.scrapers = append(s.scrapers, newScraper(t, st, st.Metadata(), s.ingest, opts.Clock, log))
+	}
+	s.mux = s.routes()
+	return s, nil
+}
+
+func defaultExternalURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	var rr interface {
+		promapiRules
+	}
+	if s.ruler != nil {
+		rr = s.ruler.Manager()
+	}
+	api := promapi.New(promapi.Options{
+		Engine: s.store.Engine(), Queryable: s.store, Exemplars: s.store, Metadata: s.store.Metadata(),
+		Rules: rr, Logger: s.log, Registerer: s.reg, Gatherer: s.reg,
+	})
+	mux.Handle("/api/v1/", api)
+	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "roomwatch-collector is healthy.")
+	})
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() {
+			http.Error(w, "roomwatch-collector is starting.", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "roomwatch-collector is ready.")
+	})
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>roomwatch-collector</title>
+<h1>roomwatch-collector 机房监控采集中心</h1><ul>
+<li><a href="/metrics">/metrics</a> 自身指标 / self metrics</li>
+<li><a href="/api/v1/alerts">/api/v1/alerts</a> 当前告警 / active alerts</li>
+<li><a href="/api/v1/rules">/api/v1/rules</a> 告警规则 / rules</li>
+<li>Grafana: Prometheus data source at this address / 以本地址作为 Grafana 的 Prometheus 数据源</li></ul>`)
+	})
+	for p, h := range s.opts.Handlers {
+		mux.Handle(p, h)
+	}
+	return mux
+}
+
+// Appendable is where ingest (remote write, agent push, InfluxDB line protocol) writes.
+func (s *Server) Appendable() storage.Appendable { return s.store }
+
+// Store returns the embedded store (Querier for inspections and reports: Store().PromQL()).
+func (s *Server) Store() *store.Store { return s.store }
+
+// ProbeSink returns the sink the probe scheduler writes to.
+func (s *Server) ProbeSink() *store.Sink { return store.NewSink(s.store, s.store.Metadata(), s.ingest) }
+
+// Registerer is the collector's self-metrics registry, for parts wired in later.
+func (s *Server) Registerer() prometheus.Registerer { return s.reg }
+
+// Handle mounts a handler before Run (tickets, ingest receivers).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Addr returns the address the HTTP server listens on, once Run has bound it.
+func (s *Server) Addr(ctx context.Context) (string, error) {
+	select {
+	case a := <-s.addr:
+		s.addr <- a
+		return a, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// Run serves until ctx ends, then shuts down in order: HTTP, scrapes, rules,
+// the Alertmanager queue (one last flush), and the TSDB (flushed and closed).
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Web.ListenAddress)
+	if err != nil {
+		s.store.Close()
+		return fmt.Errorf("listen on %s: %w", s.cfg.Web.ListenAddress, err)
+	}
+	s.addr <- ln.Addr().String()
+	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	var partsWG sync.WaitGroup
+	for _, sc := range s.scrapers {
+		partsWG.Add(1)
+		go func() { defer partsWG.Done(); sc.run(runCtx) }()
+	}
+	var amWG sync.WaitGroup
+	amCtx, amStop := context.WithCancel(context.Background())
+	if s.am != nil {
+		amWG.Add(1)
+		go func() { defer amWG.Done(); s.am.Run(amCtx) }()
+	}
+	if s.ruler != nil {
+		partsWG.Add(1)
+		go func() {
+			defer partsWG.Done()
+			if err := s.ruler.Run(runCtx); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	s.ready.Store(true)
+	s.log.Info("roomwatch-collector started", "listen", ln.Addr().String(), "storage", s.cfg.Storage.Path,
+		"retention", s.cfg.Storage.Retention.Std(), "scrapes", len(s.scrapers), "rules", s.ruler != nil,
+		"alertmanagers", strings.Join(s.cfg.Rules.Alertmanagers, ","))
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	s.ready.Store(false)
+	s.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	stop()
+	partsWG.Wait()
+	amStop()
+	amWG.Wait()
+	wg.Wait()
+	if err := s.store.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	s.log.Info("stopped; the TSDB is flushed and closed")
+	return runErr
+}
+
+// promapiRules is what the query API needs from the rule manager.
+type promapiRules = interface {
+	RuleGroups() []*rules.Group
+	AlertingRules() []*rules.AlertingRule
+}
