@@ -19,6 +19,9 @@ type Config struct {
 	Web       Web                 `yaml:"web"`
 	Inventory inventory.Inventory `yaml:"inventory"`
 	Probes    scheduler.Config    `yaml:"probes"`
+	Storage   Storage             `yaml:"storage"`
+	Rules     Rules               `yaml:"rules"`
+	Scrape    []ScrapeTarget      `yaml:"scrape"`
 }
 
 // Global holds settings shared by every part.
@@ -41,8 +44,11 @@ type Web struct {
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
-		Global: Global{Timezone: "Asia/Shanghai", DataDir: "./data", Site: "local", Bureau: "县公安局"},
-		Web:    Web{ListenAddress: ":9120"},
+		Global:  Global{Timezone: "Asia/Shanghai", DataDir: "./data", Site: "local", Bureau: "县公安局"},
+		Web:     Web{ListenAddress: ":9120"},
+		Storage: defaultStorage(),
+		Rules:   defaultRules(),
+		Scrape:  defaultScrape(),
 	}
 }
 
@@ -60,6 +66,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("inventory: %w", err)
 	}
 	if err := c.Probes.Validate(); err != nil {
+		return err
+	}
+	if err := c.validateCore(); err != nil {
 		return err
 	}
 	return nil
