@@ -144,7 +144,7 @@ func TestDailyRunEndToEnd(t *testing.T) {
 		{"ups-ok", "ups_on_battery"}: inspect.Normal, {"ups-bad", "ups_on_battery"}: inspect.Abnormal,
 		{"ups-ok", "ups_charge"}: inspect.Normal, {"ups-bad", "ups_charge"}: inspect.Abnormal,
 		{"数据导出任务", "data_export"}: inspect.Normal,
-		{"central", "room_walk"}:     inspect.Pending,
+		{"central", "room_walk"}:  inspect.Pending,
 	}
 	got := map[key]inspect.Row{}
 	for _, r := range in.Rows {
