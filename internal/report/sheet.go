@@ -1,0 +1,165 @@
+// Package report renders roomwatch's paper-replacing documents: the
+// inspection check sheet (print-ready A4 HTML in Chinese and an Excel
+// workbook with the same content). The daily O&M log, monthly fault summary
+// and asset inventory export are to follow (see docs/inspections.md).
+package report
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/roomwatch/roomwatch/internal/inspect"
+)
+
+//go:embed sheet.html.tmpl
+var sheetHTML string
+
+// SheetOptions are what a check sheet needs besides the inspection.
+type SheetOptions struct {
+	Bureau   string         // 县公安局, printed in the heading
+	Location *time.Location // Asia/Shanghai when nil
+}
+
+type sheetData struct {
+	Bureau string
+	In     *inspect.Inspection
+	Loc    *time.Location
+	Eng    *inspect.Signature
+	Cust   *inspect.Signature
+}
+
+var funcs = template.FuncMap{
+	"value":   valueText,
+	"verdict": func(v inspect.Verdict) string { return v.Chinese() },
+	"add1":    func(i int) int { return i + 1 },
+}
+
+func (d sheetData) T(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(d.Loc).Format("2006-01-02 15:04")
+}
+
+func valueText(r inspect.Row) string {
+	if r.Value == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*r.Value, 'f', -1, 64) + r.Unit
+}
+
+func remark(r inspect.Row) string {
+	switch {
+	case r.Reason != "":
+		return r.Reason
+	case r.Kind == "manual" || r.Kind == "file":
+		return r.Evidence.Note
+	}
+	return ""
+}
+
+func newData(in *inspect.Inspection, o SheetOptions) sheetData {
+	if o.Location == nil {
+		o.Location, _ = time.LoadLocation("Asia/Shanghai")
+	}
+	d := sheetData{Bureau: o.Bureau, In: in, Loc: o.Location}
+	if s, ok := in.Signed(inspect.RoleEngineer); ok {
+		d.Eng = &s
+	}
+	if s, ok := in.Signed(inspect.RoleCustomer); ok {
+		d.Cust = &s
+	}
+	return d
+}
+
+// WriteHTML writes the check sheet as one self-contained HTML page (A4, print-ready).
+func WriteHTML(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
+	f := template.FuncMap{"remark": remark}
+	for k, v := range funcs {
+		f[k] = v
+	}
+	tm, err := template.New("sheet").Funcs(f).Parse(sheetHTML)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := tm.Execute(&buf, newData(in, o)); err != nil {
+		return fmt.Errorf("render check sheet: %w", err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// Columns of the sheet, in order.
+var sheetColumns = []string{"序号", "设备名称", "设备", "类别", "巡检项目", "Item", "检查结果", "结论", "故障等级", "备注 / 依据", "检查人"}
+
+// WriteExcel writes the check sheet as an .xlsx workbook with the same content.
+func WriteExcel(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
+	d := newData(in, o)
+	f := excelize.NewFile()
+	defer f.Close()
+	sh := "巡检检查表"
+	if err := f.SetSheetName("Sheet1", sh); err != nil {
+		return err
+	}
+	set := func(cell string, v any) {
+		_ = f.SetCellValue(sh, cell, v)
+	}
+	set("A1", fmt.Sprintf("%s %s", d.Bureau, in.Title))
+	set("A2", fmt.Sprintf("巡检周期：%s 至 %s　编号：%d　状态：%s", d.T(in.PeriodStart), d.T(in.PeriodEnd), in.ID, in.Status))
+	t := in.Totals
+	set("A3", fmt.Sprintf("设备 %d 台，检查项 %d：正常 %d，预警 %d，异常 %d，未检 %d，待检 %d", t.Devices, t.Rows, t.Normal, t.Warning, t.Abnormal, t.Unchecked, t.Pending))
+	for i, h := range sheetColumns {
+		c, _ := excelize.CoordinatesToCellName(i+1, 5)
+		set(c, h)
+	}
+	for i, r := range in.Rows {
+		row := i + 6
+		level := ""
+		if r.Verdict == inspect.Abnormal {
+			level = r.Level.Label()
+		}
+		vals := []any{i + 1, r.Display, r.Device, className(r.Class), r.Name, r.NameEN, valueText(r), r.Verdict.Chinese(), level, remark(r), r.CheckedBy}
+		for j, v := range vals {
+			c, _ := excelize.CoordinatesToCellName(j+1, row)
+			set(c, v)
+		}
+	}
+	last := len(in.Rows) + 7
+	eng, cust := "巡检工程师（签字）：", "甲方代表（签字）："
+	if d.Eng != nil {
+		eng += d.Eng.User + "　" + d.T(d.Eng.At)
+	}
+	if d.Cust != nil {
+		cust += d.Cust.User + " " + d.Cust.Title + "　" + d.T(d.Cust.At)
+	}
+	set(fmt.Sprintf("A%d", last), eng)
+	set(fmt.Sprintf("F%d", last), cust)
+	_ = f.SetColWidth(sh, "B", "B", 18)
+	_ = f.SetColWidth(sh, "E", "F", 24)
+	_ = f.SetColWidth(sh, "J", "J", 40)
+	_ = f.SetPageLayout(sh, &excelize.PageLayoutOptions{Size: intp(9)}) // A4
+	return f.Write(w)
+}
+
+func intp(i int) *int { return &i }
+
+func className(c string) string {
+	if c == "" {
+		return ""
+	}
+	return classNames[c]
+}
+
+var classNames = map[string]string{
+	"server": "服务器", "switch": "交换机", "router": "路由器", "firewall": "安全设备", "ups": "UPS",
+	"ac": "精密空调", "env": "动力环境", "nvr": "硬盘录像机", "camera": "摄像机", "checkpoint": "卡口",
+	"radio": "350M基站", "printer": "打印机", "storage": "存储",
+}

@@ -1,0 +1,140 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/roomwatch/roomwatch/internal/classify"
+	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/testutil"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func sample(t *testing.T) (*inspect.Inspection, *time.Location) {
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 22, 8, 30, 0, 0, sh)
+	f := func(v float64) *float64 { return &v }
+	in := &inspect.Inspection{ID: 7, Run: inspect.Run{
+		Template: "daily", Title: "每日巡检检查表", Rhythm: inspect.Daily,
+		PeriodStart: at.Add(-24 * time.Hour), PeriodEnd: at, StartedAt: at, FinishedAt: at.Add(2 * time.Second), Trigger: "schedule",
+		Rows: []inspect.Row{
+			{Device: "ups-ok", Display: "1号UPS", Class: "ups", Item: "ups_charge", Name: "UPS电池电量", NameEN: "UPS battery charge", Kind: "metric", Value: f(100), Unit: "%", Verdict: inspect.Normal},
+			{Device: "ups-bad", Display: "2号UPS", Class: "ups", Item: "ups_charge", Name: "UPS电池电量", NameEN: "UPS battery charge", Kind: "metric", Value: f(9), Unit: "%", Verdict: inspect.Abnormal, Level: classify.LevelII},
+			{Device: "env1", Display: "动环主机", Class: "env", Item: "online", Name: "设备在线", NameEN: "Device online", Kind: "metric", Verdict: inspect.Unchecked, Reason: "无数据 no data"},
+			{Device: "central", Display: "情指中心机房", Item: "room_walk", Name: "机房巡视", NameEN: "Room walk", Kind: "manual", Verdict: inspect.Normal, Evidence: inspect.Evidence{Note: "指示灯正常 <ok>"}, CheckedBy: "张工"},
+		},
+		Tickets: inspect.TicketSummary{Alerts: 1, Opened: 1},
+	},
+		Signatures: []inspect.Signature{{Role: "engineer", User: "张工", At: at.Add(time.Hour)}, {Role: "customer", User: "李明", Title: "科长", At: at.Add(2 * time.Hour)}},
+		Status:     "countersigned",
+		Totals:     inspect.Totals{Devices: 4, Rows: 4, Normal: 2, Abnormal: 1, Unchecked: 1},
+	}
+	return in, sh
+}
+
+func TestSheetHTMLGolden(t *testing.T) {
+	t.Parallel()
+	in, sh := sample(t)
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, in, SheetOptions{Bureau: "某县公安局", Location: sh}); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "sheet.golden.html")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("check sheet differs from %s (run with -update to accept):\n%s", golden, buf.String())
+	}
+}
+
+func TestSheetExcel(t *testing.T) {
+	t.Parallel()
+	in, sh := sample(t)
+	var buf bytes.Buffer
+	if err := WriteExcel(&buf, in, SheetOptions{Bureau: "某县公安局", Location: sh}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := map[string]string{
+		"A1": "某县公安局 每日巡检检查表",
+		"A2": "巡检周期：2026-11-21 08:30 至 2026-11-22 08:30　编号：7　状态：countersigned",
+		"A3": "设备 4 台，检查项 4：正常 2，预警 0，异常 1，未检 1，待检 0",
+		"A5": "序号", "E5": "巡检项目", "H5": "结论",
+		"A6": "1", "B6": "1号UPS", "C6": "ups-ok", "D6": "UPS", "G6": "100%", "H6": "正常",
+		"B7": "2号UPS", "G7": "9%", "H7": "异常", "I7": "II级 严重",
+		"G8": "—", "H8": "未检", "J8": "无数据 no data",
+		"B9": "情指中心机房", "H9": "正常", "J9": "指示灯正常 <ok>", "K9": "张工",
+		"A11": "巡检工程师（签字）：张工　2026-11-22 09:30",
+		"F11": "甲方代表（签字）：李明 科长　2026-11-22 10:30",
+	}
+	for cell, v := range want {
+		got, err := f.GetCellValue("巡检检查表", cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != v {
+			t.Errorf("%s = %q, want %q", cell, got, v)
+		}
+	}
+}
+
+// TestSheetPrintsToPDF renders the HTML in headless Chromium to a PDF.
+func TestSheetPrintsToPDF(t *testing.T) {
+	t.Parallel()
+	chromium := testutil.LookBinary(t, "chromium")
+	in, sh := sample(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "sheet.html")
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, in, SheetOptions{Bureau: "某县公安局", Location: sh}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pdf := filepath.Join(dir, "out.pdf")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--no-first-run", "--user-data-dir="+filepath.Join(dir, "profile"), "--print-to-pdf="+pdf, "file://"+page)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(pdf)
+	if err != nil {
+		t.Fatalf("no PDF: %v\n%s", err, out)
+	}
+	if len(b) < 5000 || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("PDF of %d bytes, prefix %q", len(b), b[:min(8, len(b))])
+	}
+	if p, err := exec.LookPath("pdfinfo"); err == nil {
+		info, err := exec.Command(p, pdf).CombinedOutput()
+		if err != nil || !bytes.Contains(info, []byte("Pages:")) {
+			t.Errorf("pdfinfo: %v\n%s", err, info)
+		}
+	}
+}
