@@ -27,8 +27,9 @@ type command struct {
 // commands lists the subcommands. Each lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		"serve": {summary: "run the collector (default when the first argument is a flag)", run: runServe},
-		"probe": {summary: "probe devices once and print what they answer (Prometheus text) / 探测设备", run: runProbe},
+		"serve":   {summary: "run the collector (default when the first argument is a flag)", run: runServe},
+		"probe":   {summary: "probe devices once and print what they answer (Prometheus text) / 探测设备", run: runProbe},
+		"tickets": {summary: "list, show and act on tickets through a collector's API / 工单", run: runTickets},
 	}
 }
 

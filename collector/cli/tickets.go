@@ -1,0 +1,652 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/roomwatch/roomwatch/internal/notify"
+	"github.com/roomwatch/roomwatch/internal/tickets"
+	"github.com/roomwatch/roomwatch/internal/tickets/api"
+)
+
+// Defaults of the tickets subcommand.
+const (
+	defaultTicketsURL = "http://127.0.0.1:9120"
+	envTicketsURL     = "ROOMWATCH_URL"
+	envTicketsToken   = "ROOMWATCH_TOKEN"
+)
+
+// ticketVerbs are the tickets subcommands in usage order; every one but list
+// and show is an action POSTed to /api/v1/tickets/{id}/{action}.
+func ticketVerbs() []struct{ name, summary string } {
+	return []struct{ name, summary string }{
+		{"list", "list tickets / 工单列表"},
+		{"show", "show one ticket with its timers and history / 工单详情"},
+		{"ack", "acknowledge / 确认(响应)"},
+		{"dispatch", "dispatch (--to ASSIGNEE) / 派单"},
+		{"onsite", "engineer on site / 到场"},
+		{"recover", "service recovered / 恢复"},
+		{"resolve", "resolve (--cause and --fix required) / 解决"},
+		{"close", "close / 关闭"},
+		{"reopen", "reopen (manager) / 重开"},
+		{"cancel", "cancel (manager) / 撤销"},
+		{"note", "add a note (--note) / 备注"},
+	}
+}
+
+// ticketsOptions are the flags shared by every tickets subcommand.
+type ticketsOptions struct {
+	URL     string
+	Token   string
+	JSON    bool
+	TZ      string
+	Timeout time.Duration
+}
+
+func (o *ticketsOptions) register(fs *flag.FlagSet) {
+	u := defaultTicketsURL
+	if v, ok := os.LookupEnv(envTicketsURL); ok && v != "" {
+		u = v
+	}
+	fs.StringVar(&o.URL, "url", u, "collector base URL (env "+envTicketsURL+") / 采集中心地址")
+	fs.StringVar(&o.Token, "token", os.Getenv(envTicketsToken), "API bearer token (env "+envTicketsToken+") / 令牌")
+	fs.BoolVar(&o.JSON, "json", false, "print the API's raw JSON / 输出原始 JSON")
+	fs.StringVar(&o.TZ, "tz", "Asia/Shanghai", "time zone for displayed times / 显示时区")
+	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "request timeout / 请求超时")
+}
+
+// runTickets is `roomwatch-collector tickets VERB ...`: a client of a running
+// collector's ticket REST API. Exit 0 on success, 1 when the API or the
+// connection fails (the error is printed in full), 2 on a usage error.
+func runTickets(ctx context.Context, env Env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		ticketsUsage(env.Stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	verb, args := args[0], args[1:]
+	switch verb {
+	case "list":
+		return ticketsList(ctx, env, args)
+	case "show":
+		return ticketsShow(ctx, env, args)
+	}
+	if _, err := tickets.ParseAction(verb); err != nil || verb == string(tickets.ActionPart) {
+		fmt.Fprintf(env.Stderr, "tickets: unknown subcommand %q\n\n", verb)
+		ticketsUsage(env.Stderr)
+		return 2
+	}
+	return ticketsAction(ctx, env, tickets.Action(verb), args)
+}
+
+func ticketsUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: roomwatch-collector tickets SUBCOMMAND [flags]")
+	fmt.Fprintln(w, "工单命令行：连接运行中的采集中心 REST API / ticket client for a running collector")
+	fmt.Fprintln(w, "\nSubcommands:")
+	for _, v := range ticketVerbs() {
+		fmt.Fprintf(w, "  %-9s %s\n", v.name, v.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'roomwatch-collector tickets SUBCOMMAND --help' for its flags.")
+}
+
+// newTicketsFlags returns a flag set with the shared flags.
+func newTicketsFlags(env Env, verb, usage string, o *ticketsOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("tickets "+verb, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	o.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "Usage: roomwatch-collector tickets "+verb+" "+usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args allowing flags after positional arguments
+// (`tickets ack 12 --note x`); it returns the positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// parseErr turns a flag error into an exit code.
+func parseErr(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
+func ticketsList(ctx context.Context, env Env, args []string) int {
+	var o ticketsOptions
+	fs := newTicketsFlags(env, "list", "[--state S[,S]] [--level L] [--site S] [--device D] [--from T] [--to T] [--limit N]", &o)
+	state := fs.String("state", "", "states, comma-separated (open, acknowledged, …) / 状态")
+	level := fs.String("level", "", "fault level I..IV / 故障等级")
+	site := fs.String("site", "", "site / 站点")
+	device := fs.String("device", "", "device / 设备")
+	from := fs.String("from", "", "opened at or after (RFC 3339 or YYYY-MM-DD) / 开单起")
+	to := fs.String("to", "", "opened before (RFC 3339 or YYYY-MM-DD) / 开单止")
+	limit := fs.Int("limit", 0, "at most this many (server default 100) / 条数")
+	offset := fs.Int("offset", 0, "skip this many / 偏移")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return parseErr(err)
+	}
+	if len(pos) > 0 {
+		fs.Usage()
+		return 2
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"state": *state, "level": *level, "site": *site, "device": *device, "from": *from, "to": *to} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if *limit > 0 {
+		q.Set("limit", strconv.Itoa(*limit))
+	}
+	if *offset > 0 {
+		q.Set("offset", strconv.Itoa(*offset))
+	}
+	c, code := newTicketsClient(env, &o)
+	if c == nil {
+		return code
+	}
+	raw, err := c.do(ctx, http.MethodGet, "/api/v1/tickets", q, nil)
+	if err != nil {
+		return c.fail(err)
+	}
+	if o.JSON {
+		return c.raw(raw)
+	}
+	var out struct {
+		Tickets []api.Ticket `json:"tickets"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return c.fail(fmt.Errorf("decode the API's answer: %w", err))
+	}
+	writeTicketList(env.Stdout, out.Tickets, c.loc)
+	return 0
+}
+
+func ticketsShow(ctx context.Context, env Env, args []string) int {
+	var o ticketsOptions
+	fs := newTicketsFlags(env, "show", "ID", &o)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return parseErr(err)
+	}
+	id, ok := ticketID(env, fs, pos)
+	if !ok {
+		return 2
+	}
+	c, code := newTicketsClient(env, &o)
+	if c == nil {
+		return code
+	}
+	raw, err := c.do(ctx, http.MethodGet, "/api/v1/tickets/"+id, nil, nil)
+	if err != nil {
+		return c.fail(err)
+	}
+	if o.JSON {
+		return c.raw(raw)
+	}
+	var t api.Ticket
+	if err := json.Unmarshal(raw, &t); err != nil || t.Ticket == nil {
+		return c.fail(fmt.Errorf("decode the API's answer: %v", err))
+	}
+	writeTicket(env.Stdout, t, c.loc)
+	return 0
+}
+
+func ticketsAction(ctx context.Context, env Env, act tickets.Action, args []string) int {
+	var o ticketsOptions
+	fs := newTicketsFlags(env, string(act), "ID [flags]", &o)
+	note := fs.String("note", "", "note recorded with the action / 备注")
+	by := fs.String("by", "", "who did it, when not the token's owner (added to the note; the API records the token's name) / 经办人")
+	at := fs.String("at", "", "when it happened if earlier than now (RFC 3339, or 'YYYY-MM-DD HH:MM' in --tz) / 发生时间")
+	var assignee, cause, fix *string
+	switch act {
+	case tickets.ActionDispatch:
+		assignee = fs.String("to", "", "assignee / 派给")
+	case tickets.ActionResolve:
+		cause = fs.String("cause", "", "fault cause (required) / 故障原因")
+		fix = fs.String("fix", "", "what fixed it (required) / 处理方法")
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return parseErr(err)
+	}
+	id, ok := ticketID(env, fs, pos)
+	if !ok {
+		return 2
+	}
+	c, code := newTicketsClient(env, &o)
+	if c == nil {
+		return code
+	}
+	req := tickets.ActionRequest{Note: *note}
+	if *by != "" {
+		req.Note = strings.TrimSpace("经办人/by " + *by + "; " + req.Note)
+		req.Note = strings.TrimSuffix(req.Note, ";")
+	}
+	if assignee != nil {
+		req.Assignee = *assignee
+	}
+	if cause != nil {
+		req.Cause, req.Fix = *cause, *fix
+	}
+	if *at != "" {
+		t, err := parseWhen(*at, c.loc)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "tickets %s: --at: %v\n", act, err)
+			return 2
+		}
+		req.At = &t
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return c.fail(err)
+	}
+	raw, err := c.do(ctx, http.MethodPost, "/api/v1/tickets/"+id+"/"+string(act), nil, body)
+	if err != nil {
+		return c.fail(err)
+	}
+	if o.JSON {
+		return c.raw(raw)
+	}
+	var t api.Ticket
+	if err := json.Unmarshal(raw, &t); err != nil || t.Ticket == nil {
+		return c.fail(fmt.Errorf("decode the API's answer: %v", err))
+	}
+	fmt.Fprintf(env.Stdout, "工单/Ticket #%d %s: %s %s\n", t.ID, act, t.StateZH, t.State)
+	writeTicketList(env.Stdout, []api.Ticket{t}, c.loc)
+	return 0
+}
+
+func ticketID(env Env, fs *flag.FlagSet, pos []string) (string, bool) {
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", false
+	}
+	id := strings.TrimPrefix(pos[0], "#")
+	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+		fmt.Fprintf(env.Stderr, "%s: ticket id %q: want a positive number / 工单编号应为正整数\n", fs.Name(), pos[0])
+		return "", false
+	}
+	return id, true
+}
+
+// parseWhen accepts RFC 3339 or "YYYY-MM-DD HH:MM[:SS]" in loc.
+func parseWhen(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 or YYYY-MM-DD HH:MM", s)
+}
+
+// ticketsClient talks to the ticket API.
+type ticketsClient struct {
+	env   Env
+	base  *url.URL
+	token string
+	http  *http.Client
+	loc   *time.Location
+}
+
+func newTicketsClient(env Env, o *ticketsOptions) (*ticketsClient, int) {
+	u, err := url.Parse(strings.TrimRight(o.URL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		fmt.Fprintf(env.Stderr, "tickets: --url %q: want http(s)://host:port\n", o.URL)
+		return nil, 2
+	}
+	loc, err := time.LoadLocation(o.TZ)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "tickets: --tz %q: %v\n", o.TZ, err)
+		return nil, 2
+	}
+	return &ticketsClient{env: env, base: u, token: o.Token, http: &http.Client{Timeout: o.Timeout}, loc: loc}, 0
+}
+
+// apiError is a non-2xx answer.
+type apiError struct {
+	Method, URL string
+	Status      string
+	Msg         string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s %s: %s: %s", e.Method, e.URL, e.Status, e.Msg)
+}
+
+func (c *ticketsClient) do(ctx context.Context, method, path string, q url.Values, body []byte) ([]byte, error) {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = q.Encode()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: read answer: %w", method, u.Redacted(), err)
+	}
+	if resp.StatusCode/100 != 2 {
+		e := &apiError{Method: method, URL: u.Redacted(), Status: resp.Status}
+		var m struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(b, &m) == nil && m.Error != "" {
+			e.Msg = m.Error
+		} else {
+			e.Msg = strings.TrimSpace(string(b))
+		}
+		return nil, e
+	}
+	return b, nil
+}
+
+func (c *ticketsClient) fail(err error) int {
+	fmt.Fprintf(c.env.Stderr, "错误 / error: %v\n", err)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status != "" && strings.HasPrefix(ae.Status, "401") && c.token == "" {
+		fmt.Fprintf(c.env.Stderr, "提示 / hint: pass --token or set %s\n", envTicketsToken)
+	}
+	return 1
+}
+
+func (c *ticketsClient) raw(b []byte) int {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		c.env.Stdout.Write(b)
+		return 0
+	}
+	buf.WriteByte('\n')
+	c.env.Stdout.Write(buf.Bytes())
+	return 0
+}
+
+// ---- output ----
+
+const timeLayout = "2006-01-02 15:04"
+
+func fmtTime(t *time.Time, loc *time.Location) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.In(loc).Format(timeLayout)
+}
+
+func levelCell(t api.Ticket) string {
+	if !t.Level.Valid() {
+		return "-"
+	}
+	return t.Level.String() + " " + t.LevelZH
+}
+
+func stateCell(t api.Ticket) string {
+	return t.StateZH + " " + string(t.State)
+}
+
+// nextTimer returns the running timer with the earliest deadline.
+func nextTimer(t api.Ticket) *tickets.TimerView {
+	var best *tickets.TimerView
+	for i := range t.TimerViews {
+		v := &t.TimerViews[i]
+		if v.MetAt != nil || v.Deadline == nil || v.Status == "waiting" {
+			continue
+		}
+		if best == nil || v.Deadline.Before(*best.Deadline) {
+			best = v
+		}
+	}
+	return best
+}
+
+// remainingCell says how long is left, or by how much the timer is late.
+func remainingCell(v *tickets.TimerView) string {
+	switch {
+	case v.MetAt != nil:
+		if v.Breached && v.BreachedBy != nil {
+			return "超时 " + notify.FormatDuration(time.Duration(*v.BreachedBy)) + " late"
+		}
+		return "按时 on time"
+	case v.Breached || (v.Remaining != nil && *v.Remaining < 0):
+		d := time.Duration(0)
+		if v.BreachedBy != nil {
+			d = time.Duration(*v.BreachedBy)
+		} else if v.Remaining != nil {
+			d = -time.Duration(*v.Remaining)
+		}
+		return "超时 " + notify.FormatDuration(d) + " late"
+	case v.Remaining != nil:
+		return "剩余 " + notify.FormatDuration(time.Duration(*v.Remaining)) + " left"
+	}
+	return "-"
+}
+
+func nextCell(t api.Ticket, loc *time.Location) string {
+	v := nextTimer(t)
+	if v == nil {
+		return "-"
+	}
+	return v.NameZH + " " + fmtTime(v.Deadline, loc) + " " + remainingCell(v)
+}
+
+func writeTicketList(w io.Writer, ts []api.Ticket, loc *time.Location) {
+	tb := table{header: []string{"编号/ID", "等级/Level", "状态/State", "设备/Device", "站点/Site", "标题/Title", "开单时间/Opened", "下一时限/Next deadline"}}
+	for _, t := range ts {
+		opened := t.OpenedAt
+		tb.add(strconv.FormatInt(t.ID, 10), levelCell(t), stateCell(t), dash(t.Device), dash(t.Site), t.Title, fmtTime(&opened, loc), nextCell(t, loc))
+	}
+	tb.write(w)
+	fmt.Fprintf(w, "共 %d 张工单 / %d ticket(s)\n", len(ts), len(ts))
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func writeTicket(w io.Writer, t api.Ticket, loc *time.Location) {
+	opened, updated := t.OpenedAt, t.UpdatedAt
+	kv := table{}
+	row := func(k, v string) {
+		if v != "" && v != "-" {
+			kv.add(k, v)
+		}
+	}
+	row("编号/ID", "#"+strconv.FormatInt(t.ID, 10))
+	row("标题/Title", t.Title)
+	row("等级/Level", levelCell(t))
+	row("状态/State", stateCell(t))
+	if t.Category != "" {
+		row("类别/Category", t.CategoryZH+" "+string(t.Category))
+	}
+	row("处理组/Group", t.Group)
+	row("设备/Device", t.Device)
+	row("站点/Site", t.Site)
+	row("来源/Source", t.Source)
+	row("报告人/Reporter", t.Reporter)
+	row("处理人/Assignee", t.Assignee)
+	row("描述/Description", t.Description)
+	row("开单时间/Opened", fmtTime(&opened, loc))
+	row("更新时间/Updated", fmtTime(&updated, loc))
+	row("最近告警/Last alert", fmtTime(t.LastAlertAt, loc))
+	row("恢复时间/Recovered", fmtTime(t.RecoveredAt, loc))
+	row("解决时间/Resolved", fmtTime(t.ResolvedAt, loc))
+	row("关闭时间/Closed", fmtTime(t.ClosedAt, loc))
+	row("故障原因/Cause", t.Cause)
+	row("处理方法/Fix", t.Fix)
+	if len(t.Labels) > 0 {
+		keys := make([]string, 0, len(t.Labels))
+		for k := range t.Labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + t.Labels[k]
+		}
+		row("标签/Labels", strings.Join(parts, " "))
+	}
+	kv.write(w)
+
+	fmt.Fprintln(w, "\n时限 / Timers")
+	tt := table{header: []string{"计时/Timer", "目标/Target", "日历/Calendar", "开始/Started", "时限/Deadline", "状态/Status", "达成/Met at", "剩余或超时/Remaining"}}
+	for i := range t.TimerViews {
+		v := &t.TimerViews[i]
+		rem := "-"
+		if v.Status != "waiting" {
+			rem = remainingCell(v)
+		}
+		tt.add(v.NameZH+" "+v.Name, notify.FormatDuration(time.Duration(v.Target)), dash(v.Calendar),
+			fmtTime(v.StartedAt, loc), fmtTime(v.Deadline, loc), v.Status, fmtTime(v.MetAt, loc), rem)
+	}
+	tt.write(w)
+
+	if len(t.Affected) > 0 {
+		fmt.Fprintln(w, "\n受影响设备 / Affected devices")
+		at := table{header: []string{"设备/Device", "告警/Alert", "时间/At"}}
+		for _, a := range t.Affected {
+			when := a.At
+			at.add(a.Device, a.Alertname, fmtTime(&when, loc))
+		}
+		at.write(w)
+	}
+	if len(t.Parts) > 0 {
+		fmt.Fprintln(w, "\n备件更换 / Parts replaced")
+		pt := table{header: []string{"备件/Part", "序列号/Serial", "位置/Location", "原因/Cause", "时间/At", "操作人/By"}}
+		for _, p := range t.Parts {
+			when := p.At
+			pt.add(p.Part, dash(p.Serial), dash(p.Location), dash(p.Cause), fmtTime(&when, loc), dash(p.Actor))
+		}
+		pt.write(w)
+	}
+
+	fmt.Fprintln(w, "\n历史 / History")
+	ht := table{header: []string{"时间/At", "操作人/Actor", "事件/Event", "状态/State", "备注/Note"}}
+	for _, e := range t.Events {
+		when := e.At
+		change := "-"
+		if e.From != "" || e.To != "" {
+			change = string(e.From) + " → " + string(e.To)
+			if e.From == "" {
+				change = "→ " + string(e.To)
+			}
+		}
+		ht.add(fmtTime(&when, loc), dash(e.Actor), e.Kind, change, dash(oneLine(e.Note)))
+	}
+	ht.write(w)
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// table writes columns aligned by display width (a CJK character takes two
+// cells), which text/tabwriter does not know.
+type table struct {
+	header []string
+	rows   [][]string
+}
+
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *table) write(w io.Writer) {
+	all := t.rows
+	if t.header != nil {
+		all = append([][]string{t.header}, t.rows...)
+	}
+	var widths []int
+	for _, r := range all {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range all {
+		b.Reset()
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// displayWidth is the number of terminal cells s takes: East Asian wide and
+// full-width characters take two.
+func displayWidth(s string) int {
+	n := 0
+	for len(s) > 0 {
+		r, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+		switch {
+		case r < 0x1100:
+			n++
+		case r <= 0x115F, r == 0x2329, r == 0x232A,
+			r >= 0x2E80 && r <= 0x303E, r >= 0x3041 && r <= 0x33FF,
+			r >= 0x3400 && r <= 0x4DBF, r >= 0x4E00 && r <= 0x9FFF,
+			r >= 0xA000 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
+			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F,
+			r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6,
+			r >= 0x20000 && r <= 0x3FFFD:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/classify"
+	"github.com/roomwatch/roomwatch/internal/tickets"
+	"github.com/roomwatch/roomwatch/internal/tickets/api"
+	"github.com/roomwatch/roomwatch/internal/tickets/ticketstest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const (
+	cliViewerTok   = "viewer-secret"
+	cliEngineerTok = "engineer-secret"
+)
+
+// ticketServer runs the real ticket API (SQLite store in a temp dir, fake
+// clock) on httptest and returns it with its URL.
+func ticketServer(t *testing.T) (*ticketstest.Env, string) {
+	t.Helper()
+	env := ticketstest.New(t, nil)
+	a, err := auth.New(auth.Config{Tokens: []auth.Token{
+		{Name: "viewer", Token: cliViewerTok, Role: auth.RoleViewer},
+		{Name: "zhang", Hash: auth.HashToken(cliEngineerTok), Role: auth.RoleEngineer},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := api.NewHandler(api.Options{Service: env.Service, Auth: a, Now: env.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return env, srv.URL
+}
+
+// run runs the CLI in-process and returns exit code, stdout and stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), Env{Stdout: &out, Stderr: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run with -update after checking):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func seedTickets(t *testing.T, env *ticketstest.Env) {
+	t.Helper()
+	ctx := context.Background()
+	for _, m := range []tickets.Manual{
+		{Title: "核心交换机离线", Level: classify.LevelI, Device: "core-sw1", Site: "城关机房", Category: classify.CategoryRoomIT, Channel: "phone", Reporter: "值班室", Actor: "viewer"},
+		{Title: "UPS 市电中断", Level: classify.LevelII, Device: "ups1", Site: "城关机房", Category: classify.CategoryRoomInfra, Actor: "zhang"},
+		{Title: "卡口相机无图像", Level: classify.LevelIII, Device: "cam-031", Site: "北关卡口", Category: classify.CategoryFrontEnd, Actor: "zhang"},
+	} {
+		if _, err := env.Service.Create(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		env.Clock.Advance(7 * time.Minute)
+	}
+}
+
+func TestTicketsCLI(t *testing.T) {
+	t.Parallel()
+	env, url := ticketServer(t)
+	seedTickets(t, env)
+	env.Clock.Advance(20 * time.Minute) // 09:41: ticket 1's respond timer is late
+
+	base := []string{"--url", url, "--token", cliEngineerTok}
+	cmd := func(verb string, args ...string) []string {
+		return append(append([]string{"tickets", verb}, args...), base...)
+	}
+
+	// list: all three, newest first, aligned, golden.
+	code, out, errs := run(t, cmd("list")...)
+	if code != 0 {
+		t.Fatalf("list: exit %d, stderr %s", code, errs)
+	}
+	golden(t, "tickets_list.golden", out)
+
+	// list filters go to the server.
+	code, out, errs = run(t, cmd("list", "--level", "II", "--site", "城关机房")...)
+	if code != 0 || !strings.Contains(out, "ups1") || strings.Contains(out, "core-sw1") || !strings.Contains(out, "共 1 张工单") {
+		t.Fatalf("list --level II: exit %d\n%s%s", code, out, errs)
+	}
+
+	// ack ticket 1 (flags after the id, a note and --by).
+	code, out, errs = run(t, cmd("ack", "1", "--note", "已电话联系", "--by", "李工")...)
+	if code != 0 || !strings.Contains(out, "已响应 acknowledged") {
+		t.Fatalf("ack: exit %d\n%s%s", code, out, errs)
+	}
+	env.Clock.Advance(5 * time.Minute)
+	if code, out, errs = run(t, cmd("dispatch", "1", "--to", "王工")...); code != 0 {
+		t.Fatalf("dispatch: exit %d\n%s%s", code, out, errs)
+	}
+
+	// resolve without a cause: the server's error in full, exit 1, ticket unchanged.
+	code, out, errs = run(t, cmd("resolve", "1", "--fix", "更换电源模块")...)
+	if code != 1 || out != "" {
+		t.Fatalf("resolve without cause: exit %d, stdout %q", code, out)
+	}
+	for _, want := range []string{"400 Bad Request", "resolve needs both cause (故障原因) and fix (处理方法)", "/api/v1/tickets/1/resolve"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("resolve error %q lacks %q", errs, want)
+		}
+	}
+	env.Clock.Advance(30 * time.Minute)
+	code, out, errs = run(t, cmd("resolve", "1", "--cause", "电源模块故障", "--fix", "更换电源模块")...)
+	if code != 0 || !strings.Contains(out, "已修复 resolved") {
+		t.Fatalf("resolve: exit %d\n%s%s", code, out, errs)
+	}
+
+	// show: fields, timers with met/breached, history; golden.
+	code, out, errs = run(t, cmd("show", "1")...)
+	if code != 0 {
+		t.Fatalf("show: exit %d, stderr %s", code, errs)
+	}
+	golden(t, "tickets_show.golden", out)
+
+	// close, then check through the service itself.
+	if code, out, errs = run(t, cmd("close", "#1")...); code != 0 || !strings.Contains(out, "closed") {
+		t.Fatalf("close: exit %d\n%s%s", code, out, errs)
+	}
+	got, err := env.Service.Get(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != tickets.StateClosed || got.Cause != "电源模块故障" || got.Assignee != "王工" {
+		t.Errorf("ticket after CLI: state %s cause %q assignee %q", got.State, got.Cause, got.Assignee)
+	}
+	var sawBy bool
+	for _, e := range got.Events {
+		if e.Kind == string(tickets.ActionAck) {
+			sawBy = e.Actor == "zhang" && strings.Contains(e.Note, "李工") && strings.Contains(e.Note, "已电话联系")
+		}
+	}
+	if !sawBy {
+		t.Errorf("ack event lacks actor zhang / --by note: %+v", got.Events)
+	}
+
+	// --json prints the API's JSON.
+	code, out, _ = run(t, cmd("show", "2", "--json")...)
+	var raw map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &raw) != nil || raw["device"] != "ups1" || raw["level_zh"] != "严重" {
+		t.Errorf("show --json: exit %d %s", code, out)
+	}
+}
+
+func TestTicketsCLIErrors(t *testing.T) {
+	t.Parallel()
+	env, url := ticketServer(t)
+	seedTickets(t, env)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStderr []string
+	}{
+		{"no token", []string{"tickets", "list", "--url", url, "--token", ""}, 1,
+			[]string{"401 Unauthorized", "authentication required", "ROOMWATCH_TOKEN"}},
+		{"bad token", []string{"tickets", "list", "--url", url, "--token", "nope"}, 1, []string{"401", "invalid token"}},
+		{"viewer may not ack", []string{"tickets", "ack", "1", "--url", url, "--token", cliViewerTok}, 1,
+			[]string{"403 Forbidden", `token "viewer" has role viewer`}},
+		{"unknown ticket", []string{"tickets", "show", "99", "--url", url, "--token", cliViewerTok}, 1, []string{"404", "ticket not found"}},
+		{"invalid transition", []string{"tickets", "close", "2", "--url", url, "--token", cliEngineerTok}, 1, []string{"409 Conflict", "invalid transition"}},
+		{"bad filter", []string{"tickets", "list", "--state", "sleeping", "--url", url, "--token", cliViewerTok}, 1, []string{"400", `unknown state "sleeping"`}},
+		{"note needs text", []string{"tickets", "note", "2", "--url", url, "--token", cliEngineerTok}, 1, []string{"note needs a note"}},
+		{"bad id", []string{"tickets", "show", "abc", "--url", url}, 2, []string{"want a positive number"}},
+		{"no id", []string{"tickets", "ack", "--url", url}, 2, []string{"Usage: roomwatch-collector tickets ack"}},
+		{"unknown verb", []string{"tickets", "frobnicate"}, 2, []string{`unknown subcommand "frobnicate"`}},
+		{"bad url", []string{"tickets", "list", "--url", "ftp://x"}, 2, []string{"want http(s)://host:port"}},
+		{"bad --at", []string{"tickets", "onsite", "2", "--at", "yesterday", "--url", url, "--token", cliEngineerTok}, 2, []string{"--at"}},
+		{"nothing listening", []string{"tickets", "list", "--url", "http://127.0.0.1:1", "--token", "x"}, 1, []string{"错误 / error", "connection refused"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := run(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout %s\nstderr %s", code, tc.code, out, errs)
+			}
+			for _, w := range tc.inStderr {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr %q lacks %q", errs, w)
+				}
+			}
+		})
+	}
+	// Nothing above changed a ticket.
+	got, err := env.Service.Get(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != tickets.StateOpen {
+		t.Errorf("ticket 2 is %s after failed commands", got.State)
+	}
+}
+
+func TestDisplayWidth(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s    string
+		want int
+	}{{"", 0}, {"abc", 3}, {"编号/ID", 7}, {"II 严重", 7}, {"→ x", 3}, {"ＡＢ", 4}} {
+		if got := displayWidth(tc.s); got != tc.want {
+			t.Errorf("displayWidth(%q) = %d, want %d", tc.s, got, tc.want)
+		}
+	}
+}
