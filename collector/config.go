@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/config"
+	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
 )
@@ -19,9 +20,11 @@ type Config struct {
 	Web       Web                 `yaml:"web"`
 	Inventory inventory.Inventory `yaml:"inventory"`
 	Probes    scheduler.Config    `yaml:"probes"`
-	Storage   Storage             `yaml:"storage"`
-	Rules     Rules               `yaml:"rules"`
-	Scrape    []ScrapeTarget      `yaml:"scrape"`
+	// Inspections: templates directory and query source (issue 7).
+	Inspections inspect.Config `yaml:"inspections"`
+	Storage     Storage        `yaml:"storage"`
+	Rules       Rules          `yaml:"rules"`
+	Scrape      []ScrapeTarget `yaml:"scrape"`
 }
 
 // Global holds settings shared by every part.
