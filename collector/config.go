@@ -10,7 +10,10 @@ import (
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
+	"github.com/roomwatch/roomwatch/internal/sla"
+	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
 // Config is the collector's one YAML file. Each feature owns a section whose type
@@ -25,6 +28,10 @@ type Config struct {
 	Storage     Storage        `yaml:"storage"`
 	Rules       Rules          `yaml:"rules"`
 	Scrape      []ScrapeTarget `yaml:"scrape"`
+	// Tickets, SLA and Notify: the ticket pipeline (issue 6).
+	Tickets tickets.Config `yaml:"tickets"`
+	SLA     sla.Config     `yaml:"sla"`
+	Notify  notify.Config  `yaml:"notify"`
 }
 
 // Global holds settings shared by every part.
@@ -52,6 +59,8 @@ func DefaultConfig() Config {
 		Storage: defaultStorage(),
 		Rules:   defaultRules(),
 		Scrape:  defaultScrape(),
+		Tickets: tickets.DefaultConfig(),
+		SLA:     sla.DefaultConfig(),
 	}
 }
 
@@ -74,6 +83,9 @@ func (c *Config) Validate() error {
 	if err := c.validateCore(); err != nil {
 		return err
 	}
+	if err := c.validateTickets(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -88,4 +100,30 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// validateTickets checks the tickets, sla and notify sections and that the
+// escalation routes name configured channels.
+func (c *Config) validateTickets() error {
+	if err := c.Tickets.Validate(); err != nil {
+		return err
+	}
+	if err := c.SLA.Validate(); err != nil {
+		return err
+	}
+	if err := c.Notify.Validate(); err != nil {
+		return err
+	}
+	chans := map[string]bool{}
+	for _, ch := range c.Notify.Channels {
+		chans[ch.Name] = true
+	}
+	for role, names := range c.Tickets.Routes {
+		for _, n := range names {
+			if !chans[n] {
+				return &config.LineError{Msg: fmt.Sprintf("tickets.routes.%s: channel %q is not in notify.channels", role, n)}
+			}
+		}
+	}
+	return nil
 }

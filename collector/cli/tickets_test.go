@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/tickets"
@@ -234,5 +235,81 @@ func TestDisplayWidth(t *testing.T) {
 		if got := displayWidth(tc.s); got != tc.want {
 			t.Errorf("displayWidth(%q) = %d, want %d", tc.s, got, tc.want)
 		}
+	}
+}
+
+// TestTicketsConfigSections loads the tickets, sla and notify sections through
+// the collector's strict loader: values land where the ticket pipeline reads
+// them, and mistakes name their line or key.
+func TestTicketsConfigSections(t *testing.T) {
+	t.Parallel()
+	good := `tickets:
+  reopen_window: 2d
+  auto_close: [IV, III]
+  auth:
+    tokens:
+      - {name: zhang, hash: ` + auth.HashToken("x") + `, role: engineer}
+      - {name: boss, token: m-secret, role: manager}
+    intake:
+      open_on_loopback: true
+  routes:
+    project_manager: [ops]
+sla:
+  profile: seed003
+notify:
+  channels:
+    - {name: ops, type: webhook, url: "http://127.0.0.1:9/hook"}
+`
+	tests := []struct {
+		name, yaml, wantErr string
+	}{
+		{"good", good, ""},
+		{"empty file keeps defaults", "", ""},
+		{"bad level", "tickets:\n  auto_close: [V]\n", `invalid fault level "V"`},
+		{"bad role", "tickets:\n  auth:\n    tokens:\n      - {name: a, token: s, role: boss}\n", `unknown role "boss"`},
+		{"unknown key", "tickets:\n  reopen: 1h\n", ".yml:2: field reopen not found"},
+		{"bad duration", "tickets:\n  reopen_window: soon\n", `.yml:2: invalid duration "soon"`},
+		{"negative window", "tickets:\n  reopen_window: -1h\n", `.yml:2: invalid duration "-1h"`},
+		{"level twice", "tickets:\n  auto_close: [IV, 4]\n", "tickets.auto_close: level IV listed twice"},
+		{"token without role", "tickets:\n  auth:\n    tokens:\n      - {name: a, token: s}\n", `tickets.auth.tokens: token "a" needs a role`},
+		{"bad hash", "tickets:\n  auth:\n    tokens:\n      - {name: a, hash: abc, role: viewer}\n", "sha256:<64 hex digits>"},
+		{"route to unknown channel", "tickets:\n  routes:\n    engineer: [wecom]\n", `channel "wecom" is not in notify.channels`},
+		{"sla time zone", "sla:\n  time_zone: Mars/Olympus\n", "sla.time_zone"},
+		{"notify channel without url", "notify:\n  channels:\n    - {name: a, type: webhook}\n", "url is required"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := filepath.Join(t.TempDir(), "collector.yml")
+			if err := os.WriteFile(p, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := collector.LoadConfig(p)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "m-secret") {
+					t.Errorf("error shows a token: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.name == "good" {
+				if c.Tickets.Window() != 48*time.Hour || len(c.Tickets.AutoClose) != 2 || c.Tickets.AutoClose[0] != classify.LevelIV ||
+					len(c.Tickets.Auth.Tokens) != 2 || c.Tickets.Auth.Tokens[1].Role != auth.RoleManager || !c.Tickets.Auth.Intake.OpenOnLoopback ||
+					c.SLA.Profile != "seed003" || len(c.Notify.Channels) != 1 {
+					t.Errorf("decoded %+v / %+v / %+v", c.Tickets, c.SLA, c.Notify)
+				}
+				if _, err := auth.New(c.Tickets.Auth); err != nil {
+					t.Errorf("auth.New on the section: %v", err)
+				}
+			} else if c.Tickets.Window() != tickets.DefaultReopenWindow || !c.Tickets.On() || c.Tickets.DBPath("/d") != "/d/tickets.db" ||
+				len(c.Tickets.GroupBy) != 2 || c.SLA.TimeZone == "" {
+				t.Errorf("defaults %+v %+v", c.Tickets, c.SLA)
+			}
+		})
 	}
 }
