@@ -55,7 +55,17 @@ type Server struct {
 	mux      *http.ServeMux
 	ready    atomic.Bool
 	addr     chan string
+	// parts run beside the scrapes until Run's context ends (wire.go);
+	// closers run after they stopped, before the TSDB closes.
+	parts   []func(context.Context) error
+	closers []func() error
 }
+
+// Go adds a part that runs from Run until shutdown (before Run only).
+func (s *Server) Go(part func(context.Context) error) { s.parts = append(s.parts, part) }
+
+// OnClose adds a function run at shutdown once every part stopped (before Run only).
+func (s *Server) OnClose(fn func() error) { s.closers = append(s.closers, fn) }
 
 // New opens the store and builds every part; Run starts them.
 func New(opts Options) (*Server, error) {
@@ -203,6 +213,7 @@ func (s *Server) Addr(ctx context.Context) (string, error) {
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Web.ListenAddress)
 	if err != nil {
+		s.runClosers()
 		s.store.Close()
 		return fmt.Errorf("listen on %s: %w", s.cfg.Web.ListenAddress, err)
 	}
@@ -239,6 +250,15 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	for _, part := range s.parts {
+		partsWG.Add(1)
+		go func() {
+			defer partsWG.Done()
+			if err := part(runCtx); err != nil && runCtx.Err() == nil {
+				s.log.Error("part stopped", "err", err)
+			}
+		}()
+	}
 	s.ready.Store(true)
 	s.log.Info("roomwatch-collector started", "listen", ln.Addr().String(), "storage", s.cfg.Storage.Path,
 		"retention", s.cfg.Storage.Retention.Std(), "scrapes", len(s.scrapers), "rules", s.ruler != nil,
@@ -258,11 +278,22 @@ func (s *Server) Run(ctx context.Context) error {
 	amStop()
 	amWG.Wait()
 	wg.Wait()
+	s.runClosers()
 	if err := s.store.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
 	s.log.Info("stopped; the TSDB is flushed and closed")
 	return runErr
+}
+
+// runClosers runs the OnClose functions in reverse order, once.
+func (s *Server) runClosers() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](); err != nil {
+			s.log.Warn("close", "err", err)
+		}
+	}
+	s.closers = nil
 }
 
 // promapiRules is what the query API needs from the rule manager.

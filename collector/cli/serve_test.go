@@ -64,7 +64,9 @@ func TestServeRunsAndStops(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("rules:\n  files: ['%s/rules/alerts/*.yml']\nscrape: []\n", root)), 0o600)
+	os.WriteFile(cfg, []byte(fmt.Sprintf("rules:\n  files: ['%[1]s/rules/alerts/*.yml']\nscrape: []\n"+
+		"tickets:\n  rules: '%[1]s/rules/fault-levels.yml'\n"+
+		"sla:\n  dir: '%[1]s/rules/sla'\n  holidays: '%[1]s/rules/calendars/cn-holidays.yml'\n", root)), 0o600)
 	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)

@@ -1,0 +1,283 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/roomwatch/roomwatch/internal/alert"
+	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/classify"
+	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/notify"
+	"github.com/roomwatch/roomwatch/internal/probe/checks"
+	"github.com/roomwatch/roomwatch/internal/probe/exposition"
+	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
+	"github.com/roomwatch/roomwatch/internal/registry"
+	"github.com/roomwatch/roomwatch/internal/remotewrite"
+	"github.com/roomwatch/roomwatch/internal/ruler"
+	"github.com/roomwatch/roomwatch/internal/tickets"
+	"github.com/roomwatch/roomwatch/internal/tickets/api"
+	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
+)
+
+// agentSeriesInterval is how often the agent registry writes its last-seen series.
+const agentSeriesInterval = 30 * time.Second
+
+// NewServe builds the collector `serve` runs: the Server of New plus the
+// ticket pipeline (when tickets are on), the remote-write receiver, the agent
+// registry and the probe scheduler (when the inventory has devices). ctx
+// bounds the set-up only; the parts run from Server.Run.
+func NewServe(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	var tp *ticketPipeline
+	if opts.Config.Tickets.On() {
+		var err error
+		if tp, err = openTickets(ctx, opts); err != nil {
+			return nil, err
+		}
+		opts.AlertSink = teeSink{tp, opts.AlertSink}
+	}
+	s, err := New(opts)
+	if err != nil {
+		if tp != nil {
+			_ = tp.close()
+		}
+		return nil, err
+	}
+	if tp != nil {
+		s.OnClose(tp.close)
+		err = tp.mount(s)
+	}
+	if err == nil {
+		err = wireIngest(s)
+	}
+	if err == nil {
+		err = wireProbes(s)
+	}
+	if err != nil {
+		s.runClosers()
+		_ = s.store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ticketPipeline is the ticket service with its store.
+type ticketPipeline struct {
+	svc   *tickets.Service
+	db    *sqlite.Store
+	audit *auth.AuditFile
+	log   *slog.Logger
+}
+
+func openTickets(ctx context.Context, opts Options) (*ticketPipeline, error) {
+	cfg := opts.Config
+	dataDir := cfg.Global.DataDir
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("tickets: %w", err)
+	}
+	rules, err := classify.Load(cfg.Tickets.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("tickets: fault levels: %w", err)
+	}
+	loaded, err := cfg.SLA.Load()
+	if err != nil {
+		return nil, fmt.Errorf("tickets: sla: %w", err)
+	}
+	path := cfg.Tickets.DBPath(dataDir)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("tickets: %w", err)
+	}
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: path})
+	if err != nil {
+		return nil, fmt.Errorf("tickets: open %s: %w", path, err)
+	}
+	tp := &ticketPipeline{db: db, log: opts.Logger}
+	to := tickets.Options{
+		Store: db, Classifier: rules, Policy: loaded.Active, Devices: newDeviceIndex(&cfg.Inventory),
+		Clock: opts.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
+		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose,
+		ReachabilityAlerts: cfg.Tickets.ReachabilityAlerts, Logger: opts.Logger,
+	}
+	if cfg.Tickets.AuditFile != "" {
+		if tp.audit, err = auth.OpenAuditFile(cfg.Tickets.AuditFile); err != nil {
+			_ = tp.close()
+			return nil, fmt.Errorf("tickets: %w", err)
+		}
+		to.Audit = tp.audit
+	}
+	if tp.svc, err = tickets.New(to); err != nil {
+		_ = tp.close()
+		return nil, fmt.Errorf("tickets: %w", err)
+	}
+	return tp, nil
+}
+
+// Send implements ruler.AlertSink: the rule engine's alerts open, update and
+// resolve tickets.
+func (tp *ticketPipeline) Send(ctx context.Context, as []alert.Alert) error {
+	_, err := tp.svc.Ingest(ctx, as)
+	return err
+}
+
+// mount adds the ticket and intake routes and, when notify channels are
+// configured, the escalator.
+func (tp *ticketPipeline) mount(s *Server) error {
+	cfg := s.cfg
+	a, err := auth.New(cfg.Tickets.Auth)
+	if err != nil {
+		return fmt.Errorf("tickets: auth: %w", err)
+	}
+	h, err := api.NewHandler(api.Options{Service: tp.svc, Auth: a, Now: s.opts.Clock.Now, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("tickets: api: %w", err)
+	}
+	// More specific than the query API's "/api/v1/", so these win.
+	for _, p := range []string{"/api/v1/tickets", "/api/v1/tickets/", "/api/v1/alertmanager/webhook", "/api/v2/alerts"} {
+		s.Handle(p, h)
+	}
+	if len(cfg.Notify.Channels) == 0 {
+		s.log.Info("tickets: no notify channels configured; escalation notices are not sent")
+		return nil
+	}
+	n, err := notify.New(cfg.Notify, notify.Options{Clock: s.opts.Clock, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	external := cfg.Rules.ExternalURL
+	if external == "" {
+		external = defaultExternalURL(cfg.Web.ListenAddress)
+	}
+	esc, err := tp.svc.Escalator(tickets.EscalationOptions{
+		Notifier: n, Routes: cfg.Tickets.Routes, Interval: cfg.Tickets.EscalationInterval.Std(),
+		URL: external, Logger: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("tickets: escalator: %w", err)
+	}
+	s.Go(esc.Run)
+	return nil
+}
+
+func (tp *ticketPipeline) close() error {
+	var errs []error
+	if tp.audit != nil {
+		errs = append(errs, tp.audit.Close())
+	}
+	errs = append(errs, tp.db.Close())
+	return errors.Join(errs...)
+}
+
+// teeSink sends to each non-nil sink; the first error is returned after all tried.
+type teeSink []ruler.AlertSink
+
+func (t teeSink) Send(ctx context.Context, as []alert.Alert) error {
+	var errs []error
+	for _, s := range t {
+		if s != nil {
+			errs = append(errs, s.Send(ctx, as))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deviceIndex implements tickets.Devices over the inventory.
+type deviceIndex map[string]*inventory.Device
+
+func newDeviceIndex(inv *inventory.Inventory) deviceIndex {
+	ix := deviceIndex{}
+	for i := range inv.Devices {
+		ix[inv.Devices[i].Name] = &inv.Devices[i]
+	}
+	return ix
+}
+
+func (ix deviceIndex) Device(name string) (site, class, parent string, ok bool) {
+	d, ok := ix[name]
+	if !ok {
+		return "", "", "", false
+	}
+	return d.Site, string(d.Class), d.Parent, true
+}
+
+// wireIngest mounts the remote-write receiver and the agent registry.
+func wireIngest(s *Server) error {
+	reg, err := registry.Open(registry.Options{
+		Path: filepath.Join(s.cfg.Global.DataDir, "agents.json"), Clock: s.opts.Clock, Logger: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("agent registry: %w", err)
+	}
+	s.Handle("/api/v1/write", remotewrite.NewHandler(s.Appendable(), remotewrite.HandlerOptions{
+		Registerer: s.reg, Logger: s.log, Clock: s.opts.Clock, OnPush: reg.Seen,
+	}))
+	s.Handle("/api/v1/agents/register", reg.RegisterHandler())
+	s.Handle("/api/v1/agents", reg.ListHandler())
+	app := s.Appendable()
+	s.Go(func(ctx context.Context) error { return reg.Run(ctx, app, agentSeriesInterval) })
+	return nil
+}
+
+// wireProbes starts the probe scheduler over the inventory, if it has devices.
+func wireProbes(s *Server) error {
+	cfg := &s.cfg
+	if len(cfg.Inventory.Devices) == 0 {
+		return nil
+	}
+	targets, err := cfg.Inventory.Targets()
+	if err != nil {
+		return fmt.Errorf("inventory: %w", err)
+	}
+	wantICMP := false
+	for _, t := range targets {
+		for _, k := range cfg.Probes.ChecksFor(t.Device) {
+			wantICMP = wantICMP || k == scheduler.KindICMP
+		}
+	}
+	loc, _ := cfg.Location()
+	profiles := cfg.Probes.ProfilesDir
+	if profiles == "" {
+		if st, err := os.Stat("rules/profiles"); err == nil && st.IsDir() {
+			profiles = "rules/profiles"
+		}
+	}
+	set, err := checks.New(checks.Options{Clock: s.opts.Clock, Logger: s.log, Location: loc, ProfilesDir: profiles, NoICMP: !wantICMP})
+	if err != nil {
+		return fmt.Errorf("probes: %w", err)
+	}
+	for kind, why := range set.Unavailable {
+		s.log.Warn("probe kind unavailable", "kind", kind, "err", why)
+	}
+	jobs, err := scheduler.Plan(targets, &cfg.Probes, set.Have)
+	if err != nil {
+		s.log.Warn("some checks cannot run", "err", err)
+	}
+	expo := exposition.NewStore()
+	if err := s.reg.Register(expo); err != nil {
+		_ = set.Close()
+		return fmt.Errorf("probes: register exposition: %w", err)
+	}
+	sched, err := scheduler.New(scheduler.Options{
+		Clock: s.opts.Clock, Logger: s.log, Probers: set.Probers, Batch: set.Batch,
+		Sinks: []scheduler.Sink{expo, s.ProbeSink()},
+	}, jobs)
+	if err != nil {
+		_ = set.Close()
+		return fmt.Errorf("probes: %w", err)
+	}
+	s.OnClose(set.Close)
+	s.Go(sched.Run)
+	return nil
+}
