@@ -39,6 +39,9 @@ type Options struct {
 	Retention time.Duration
 	// MaxBytes bounds the size of the blocks on disk; 0 means unbounded.
 	MaxBytes int64
+	// MaxBlockDuration bounds compaction; 10% of the retention (at most 31d)
+	// when zero, as Prometheus does, so month-long queries read few blocks.
+	MaxBlockDuration time.Duration
 	// QueryTimeout bounds one PromQL query; 2 minutes when zero.
 	QueryTimeout time.Duration
 	// MaxSamples bounds the samples one query may load; 50 million when zero.
@@ -85,6 +88,12 @@ func Open(opts Options) (*Store, error) {
 	}
 	to := tsdb.DefaultOptions()
 	to.RetentionDuration = opts.Retention.Milliseconds()
+	if opts.MaxBlockDuration <= 0 {
+		opts.MaxBlockDuration = min(opts.Retention/10, 31*24*time.Hour)
+	}
+	if mbd := opts.MaxBlockDuration.Milliseconds(); mbd > to.MinBlockDuration {
+		to.MaxBlockDuration = mbd
+	}
 	to.MaxBytes = opts.MaxBytes
 	to.OutOfOrderTimeWindow = opts.OutOfOrderWindow.Milliseconds()
 	to.WALCompression = compression.Snappy
