@@ -48,6 +48,10 @@ func TestPromtool(t *testing.T) {
 	if out, err := exec.Command(promtool, append([]string{"check", "rules"}, files...)...).CombinedOutput(); err != nil {
 		t.Fatalf("promtool check rules: %v\n%s", err, out)
 	}
+	// The example Prometheus config that runs the same files in scale mode.
+	if out, err := exec.Command(promtool, "check", "config", "--syntax-only", filepath.Join(root, "deploy", "prometheus", "prometheus.yml")).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check config: %v\n%s", err, out)
+	}
 	cmd := exec.Command(promtool, append([]string{"test", "rules"}, tests...)...)
 	cmd.Dir = filepath.Join(dir, "tests")
 	if out, err := cmd.CombinedOutput(); err != nil {
