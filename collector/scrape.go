@@ -143,10 +143,19 @@ func (s *scraper) fetch(ctx context.Context) (map[string]*dto.MetricFamily, erro
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s: %s", s.t.URL, resp.Status)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(io.LimitReader(resp.Body, maxScrapeBytes))
+	fams, err := parseExposition(io.LimitReader(resp.Body, maxScrapeBytes))
 	if err != nil {
-		return nil, fmt.Errorf("%s: parse: %w", s.t.URL, err)
+		return nil, fmt.Errorf("%s: %w", s.t.URL, err)
+	}
+	return fams, nil
+}
+
+// parseExposition parses a text exposition; an empty one is an error.
+func parseExposition(r io.Reader) (map[string]*dto.MetricFamily, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
 	}
 	if len(fams) == 0 {
 		return nil, errors.New("empty exposition")
