@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/rules"
@@ -243,13 +242,4 @@ func CheckFiles(files []string) error {
 		msgs = append(msgs, e.Error())
 	}
 	return fmt.Errorf("invalid rule files: %s", strings.Join(msgs, "; "))
-}
-
-// ModelLabels converts alert labels to a model.LabelSet.
-func ModelLabels(m map[string]string) model.LabelSet {
-	ls := make(model.LabelSet, len(m))
-	for k, v := range m {
-		ls[model.LabelName(k)] = model.LabelValue(v)
-	}
-	return ls
 }
