@@ -1,11 +1,5 @@
 package collector
 
-import (
-	"log/slog"
-
-	"github.com/jonboulle/clockwork"
-)
-
-func clockworkReal() clockwork.Clock { return clockwork.NewRealClock() }
+import "log/slog"
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

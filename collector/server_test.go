@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/common/model"
 
 	"github.com/roomwatch/roomwatch/internal/alert"
@@ -329,7 +330,8 @@ func TestScrapeStalenessAndErrors(t *testing.T) {
 	}
 	defer st.Close()
 	tg := ScrapeTarget{URL: srv.URL + "/metrics", Job: "j", Device: "d", Class: "server", Site: "s", Timeout: config.Duration(5 * time.Second)}
-	sc := newScraper(tg, st, st.Metadata(), store.NewIngestMetrics(nil), clockworkReal(), discard())
+	clock := clockwork.NewFakeClockAt(time.Now())
+	sc := newScraper(tg, st, st.Metadata(), store.NewIngestMetrics(nil), clock, discard())
 	ctx := context.Background()
 	if err := sc.scrapeOnce(ctx); err != nil {
 		t.Fatal(err)
@@ -337,11 +339,11 @@ func TestScrapeStalenessAndErrors(t *testing.T) {
 	mu.Lock()
 	body = "a_metric{x=\"1\"} 5\n"
 	mu.Unlock()
-	time.Sleep(5 * time.Millisecond) // the next scrape needs a later millisecond timestamp
+	clock.Advance(15 * time.Second)
 	if err := sc.scrapeOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	v, err := st.PromQL().Query(ctx, `a_metric`, time.Now())
+	v, err := st.PromQL().Query(ctx, `a_metric`, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,11 +354,11 @@ func TestScrapeStalenessAndErrors(t *testing.T) {
 	mu.Lock()
 	body = "garbage{{{\n"
 	mu.Unlock()
-	time.Sleep(5 * time.Millisecond)
+	clock.Advance(15 * time.Second)
 	if err := sc.scrapeOnce(ctx); err == nil {
 		t.Error("garbage exposition: no error")
 	}
-	v, _ = st.PromQL().Query(ctx, `up{job="j"}`, time.Now())
+	v, _ = st.PromQL().Query(ctx, `up{job="j"}`, clock.Now())
 	if vec := v.(model.Vector); len(vec) != 1 || vec[0].Value != 0 {
 		t.Errorf("up after a bad scrape = %v", vec)
 	}
