@@ -124,15 +124,7 @@ func New(opts Options) (*Sink, error) {
 
 // Enqueue implements remotewrite.Sink without blocking.
 func (s *Sink) Enqueue(samples []remotewrite.Sample) {
-	n := 0
-	for _, x := range samples {
-		select {
-		case s.ch <- x:
-		default:
-			n++
-		}
-	}
-	if n > 0 {
+	if n := remotewrite.Offer(s.ch, samples); n > 0 {
 		s.dropped.WithLabelValues("queue_full").Add(float64(n))
 	}
 }

@@ -179,17 +179,22 @@ func NewSender(opts SenderOptions) (*Sender, error) {
 
 // Enqueue implements Sink without blocking.
 func (s *Sender) Enqueue(samples []Sample) {
-	n := 0
-	for _, x := range samples {
-		select {
-		case s.ch <- x:
-		default:
-			n++
-		}
-	}
-	if n > 0 {
+	if n := Offer(s.ch, samples); n > 0 {
 		s.dropped.WithLabelValues("queue_full").Add(float64(n))
 	}
+}
+
+// Offer puts samples on ch without blocking and returns how many did not fit,
+// so that outbound queues never hold up ingest.
+func Offer(ch chan<- Sample, samples []Sample) (dropped int) {
+	for _, x := range samples {
+		select {
+		case ch <- x:
+		default:
+			dropped++
+		}
+	}
+	return dropped
 }
 
 // Run sends queued samples in batches until ctx ends.

@@ -610,35 +610,18 @@ func (s *Store) List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, e
 	}
 	q += " ORDER BY id DESC LIMIT ? OFFSET ?"
 	args = append(args, limit, max(f.Offset, 0))
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []tickets.Ticket
-	for rows.Next() {
-		t, err := scanTicket(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, *t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if err := loadTimers(ctx, s.r, &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return s.queryTickets(ctx, q, args...)
 }
 
 // RunningTimers implements tickets.Store.
 func (s *Store) RunningTimers(ctx context.Context) ([]tickets.Ticket, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE state IN ('open','acknowledged','dispatched','on_site','reopened')
+	return s.queryTickets(ctx, `SELECT `+ticketCols+` FROM tickets WHERE state IN ('open','acknowledged','dispatched','on_site','reopened')
 AND id IN (SELECT ticket_id FROM timers WHERE met_at IS NULL AND started_at IS NOT NULL) ORDER BY id`)
+}
+
+// queryTickets runs a query selecting ticketCols and loads each ticket's timers.
+func (s *Store) queryTickets(ctx context.Context, q string, args ...any) ([]tickets.Ticket, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
