@@ -28,6 +28,9 @@ type Config struct {
 	Storage     Storage        `yaml:"storage"`
 	Rules       Rules          `yaml:"rules"`
 	Scrape      []ScrapeTarget `yaml:"scrape"`
+	// RemoteWrite and InfluxDB get a copy of every ingested sample (outbound).
+	RemoteWrite []RemoteWrite `yaml:"remote_write"`
+	InfluxDB    *InfluxDB     `yaml:"influxdb"`
 	// Tickets, SLA and Notify: the ticket pipeline (issue 6).
 	Tickets tickets.Config `yaml:"tickets"`
 	SLA     sla.Config     `yaml:"sla"`
@@ -81,6 +84,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateCore(); err != nil {
+		return err
+	}
+	if err := c.validateOutbound(); err != nil {
 		return err
 	}
 	if err := c.validateTickets(); err != nil {

@@ -20,7 +20,10 @@ type Storage struct {
 	Retention config.Duration `yaml:"retention"`
 	// MaxBytes bounds the blocks on disk (0: unbounded).
 	MaxBytes int64 `yaml:"max_bytes"`
-	// OutOfOrderWindow accepts late samples (agents replaying a disk buffer); 1h by default.
+	// OutOfOrderWindow accepts samples up to this much older than the newest
+	// in the TSDB, so that an agent replaying its disk buffer (up to 24h,
+	// pushbuf's MaxAge) after an outage is stored; 25h by default, 0 refuses
+	// late samples.
 	OutOfOrderWindow config.Duration `yaml:"out_of_order_window"`
 }
 
@@ -50,8 +53,12 @@ type ScrapeTarget struct {
 	Labels   map[string]string `yaml:"labels"`
 }
 
+// DefaultOutOfOrderWindow is storage.out_of_order_window's default: an agent's
+// whole disk buffer (24h) plus an hour for the replay itself.
+const DefaultOutOfOrderWindow = 25 * time.Hour
+
 func defaultStorage() Storage {
-	return Storage{Retention: config.Duration(store.DefaultRetention), OutOfOrderWindow: config.Duration(time.Hour)}
+	return Storage{Retention: config.Duration(store.DefaultRetention), OutOfOrderWindow: config.Duration(DefaultOutOfOrderWindow)}
 }
 
 func defaultRules() Rules {
@@ -75,6 +82,12 @@ func (c *Config) validateCore() error {
 	}
 	if c.Storage.Retention == 0 {
 		c.Storage.Retention = config.Duration(store.DefaultRetention)
+	}
+	if c.Storage.OutOfOrderWindow < 0 {
+		return &config.LineError{Msg: "storage.out_of_order_window must not be negative"}
+	}
+	if c.Storage.MaxBytes < 0 {
+		return &config.LineError{Msg: "storage.max_bytes must not be negative"}
 	}
 	if c.Rules.EvaluationInterval.Std() < 0 {
 		return &config.LineError{Msg: "rules.evaluation_interval must be positive"}

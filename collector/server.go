@@ -23,6 +23,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/buildinfo"
 	"github.com/roomwatch/roomwatch/internal/promapi"
+	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/ruler"
 	"github.com/roomwatch/roomwatch/internal/store"
 )
@@ -48,6 +49,8 @@ type Server struct {
 	log      *slog.Logger
 	reg      *prometheus.Registry
 	store    *store.Store
+	app      storage.Appendable // the store, or a Tee to it and the outbound senders
+	out      *outbound
 	ingest   *store.IngestMetrics
 	ruler    *ruler.Ruler
 	am       *ruler.AlertmanagerSender
@@ -96,7 +99,17 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
+	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, app: st, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
+	if s.out, err = newOutbound(s); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if len(s.out.sinks) > 0 {
+		s.app = &remotewrite.Tee{Primary: st, Sinks: s.out.sinks}
+	}
+	for _, c := range s.out.close {
+		s.OnClose(func() error { c(); return nil })
+	}
 	external := cfg.Rules.ExternalURL
 	if external == "" {
 		external = defaultExternalURL(cfg.Web.ListenAddress)
@@ -104,6 +117,7 @@ func New(opts Options) (*Server, error) {
 	if len(cfg.Rules.Alertmanagers) > 0 {
 		s.am, err = ruler.NewAlertmanagerSender(ruler.AlertmanagerOptions{URLs: cfg.Rules.Alertmanagers, Logger: log, Registerer: reg})
 		if err != nil {
+			s.runClosers()
 			st.Close()
 			return nil, err
 		}
@@ -119,12 +133,13 @@ func New(opts Options) (*Server, error) {
 			Logger: log, Registerer: reg,
 		})
 		if err != nil {
+			s.runClosers()
 			st.Close()
 			return nil, err
 		}
 	}
 	for _, t := range cfg.Scrape {
-		s.scrapers = append(s.scrapers, newScraper(t, st, st.Metadata(), s.ingest, opts.Clock, log))
+		s.scrapers = append(s.scrapers, newScraper(t, s.app, st.Metadata(), s.ingest, opts.Clock, log))
 	}
 	s.mux = s.routes()
 	return s, nil
@@ -183,13 +198,15 @@ func (s *Server) routes() *http.ServeMux {
 }
 
 // Appendable is where ingest (remote write, agent push, InfluxDB line protocol) writes.
-func (s *Server) Appendable() storage.Appendable { return s.store }
+// Samples appended here also go to the outbound remote_write and influxdb
+// senders, when configured.
+func (s *Server) Appendable() storage.Appendable { return s.app }
 
 // Store returns the embedded store (Querier for inspections and reports: Store().PromQL()).
 func (s *Server) Store() *store.Store { return s.store }
 
 // ProbeSink returns the sink the probe scheduler writes to.
-func (s *Server) ProbeSink() *store.Sink { return store.NewSink(s.store, s.store.Metadata(), s.ingest) }
+func (s *Server) ProbeSink() *store.Sink { return store.NewSink(s.app, s.store.Metadata(), s.ingest) }
 
 // Registerer is the collector's self-metrics registry, for parts wired in later.
 func (s *Server) Registerer() prometheus.Registerer { return s.reg }
@@ -235,8 +252,19 @@ func (s *Server) Run(ctx context.Context) error {
 		partsWG.Add(1)
 		go func() { defer partsWG.Done(); sc.run(runCtx) }()
 	}
+	// The outbound senders and the Alertmanager queue stop after everything
+	// that feeds them, and send what they still hold.
 	var amWG sync.WaitGroup
 	amCtx, amStop := context.WithCancel(context.Background())
+	for _, run := range s.out.runs {
+		amWG.Add(1)
+		go func() {
+			defer amWG.Done()
+			if err := run(amCtx); err != nil {
+				s.log.Error("outbound sender stopped", "err", err)
+			}
+		}()
+	}
 	if s.am != nil {
 		amWG.Add(1)
 		go func() { defer amWG.Done(); s.am.Run(amCtx) }()
@@ -262,7 +290,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.ready.Store(true)
 	s.log.Info("roomwatch-collector started", "listen", ln.Addr().String(), "storage", s.cfg.Storage.Path,
 		"retention", s.cfg.Storage.Retention.Std(), "scrapes", len(s.scrapers), "rules", s.ruler != nil,
-		"alertmanagers", strings.Join(s.cfg.Rules.Alertmanagers, ","))
+		"alertmanagers", strings.Join(s.cfg.Rules.Alertmanagers, ","), "outbound", len(s.out.sinks))
 	var runErr error
 	select {
 	case <-ctx.Done():

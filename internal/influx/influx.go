@@ -42,6 +42,9 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Timeout bounds one write, in whole seconds (default 30s).
 	Timeout time.Duration
+	// Drain is how long Run may spend at shutdown writing what is still
+	// queued (0: what is queued at shutdown is dropped).
+	Drain time.Duration
 	// Clock drives flushes and backoff (default: real clock).
 	Clock clockwork.Clock
 	// Logger defaults to slog.Default().
@@ -133,7 +136,7 @@ func (s *Sink) Enqueue(samples []remotewrite.Sample) {
 func (s *Sink) Run(ctx context.Context) error {
 	return remotewrite.RunBatches(ctx, s.ch, remotewrite.BatchOptions{
 		Size: s.opts.BatchSize, Flush: s.opts.FlushInterval, Clock: s.opts.Clock,
-		MinBackoff: s.opts.MinBackoff, MaxBackoff: s.opts.MaxBackoff,
+		MinBackoff: s.opts.MinBackoff, MaxBackoff: s.opts.MaxBackoff, Drain: s.opts.Drain,
 	}, s.write, func(batch []remotewrite.Sample, err error, retry bool) {
 		switch {
 		case retry:

@@ -93,6 +93,9 @@ type SenderOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Timeout bounds one request (default 30s).
 	Timeout time.Duration
+	// Drain is how long Run may spend at shutdown sending what is still
+	// queued (0: what is queued at shutdown is dropped).
+	Drain time.Duration
 	// Headers are added to every request (e.g. Authorization).
 	Headers map[string]string
 	// Client defaults to a plain http.Client.
@@ -201,7 +204,7 @@ func Offer(ch chan<- Sample, samples []Sample) (dropped int) {
 func (s *Sender) Run(ctx context.Context) error {
 	return RunBatches(ctx, s.ch, BatchOptions{
 		Size: s.opts.BatchSize, Flush: s.opts.FlushInterval, Clock: s.opts.Clock,
-		MinBackoff: s.opts.MinBackoff, MaxBackoff: s.opts.MaxBackoff,
+		MinBackoff: s.opts.MinBackoff, MaxBackoff: s.opts.MaxBackoff, Drain: s.opts.Drain,
 	}, s.send, func(batch []Sample, err error, retry bool) {
 		if retry {
 			s.failures.Inc()
@@ -265,22 +268,27 @@ type BatchOptions struct {
 	Flush                  time.Duration   // longest wait before a partial batch is sent
 	Clock                  clockwork.Clock // drives Flush and backoff
 	MinBackoff, MaxBackoff time.Duration   // retry delay bounds
+	// Drain, when positive, is how long RunBatches may spend at shutdown
+	// sending what is still queued (one attempt per batch, no retries).
+	Drain time.Duration
 }
 
 // RunBatches collects items from ch into batches of up to size, flushed at
 // least every flush, and sends each with send, retrying with backoff while
-// send says so. done reports each attempt's outcome.
+// send says so. done reports each attempt's outcome. When ctx ends and
+// o.Drain is positive, the queued items are sent once more within o.Drain.
 func RunBatches[T any](ctx context.Context, ch <-chan T, o BatchOptions,
 	send func(context.Context, []T) (retry bool, err error), done func(batch []T, err error, retry bool)) error {
 	batch := make([]T, 0, o.Size)
 	ticker := o.Clock.NewTicker(o.Flush)
 	defer ticker.Stop()
+	defer func() { drain(ch, batch, o, send, done) }()
 	flush := func() bool {
 		backoff := o.MinBackoff
 		for {
 			retry, err := send(ctx, batch)
 			// The batch slice is reused: send must not keep it.
-			if ctx.Err() != nil {
+			if err != nil && ctx.Err() != nil {
 				return false
 			}
 			done(batch, err, retry && err != nil)
@@ -311,6 +319,36 @@ func RunBatches[T any](ctx context.Context, ch <-chan T, o BatchOptions,
 			if len(batch) > 0 && !flush() {
 				return nil
 			}
+		}
+	}
+}
+
+// drain sends batch and what is queued on ch, once each, within o.Drain.
+func drain[T any](ch <-chan T, batch []T, o BatchOptions,
+	send func(context.Context, []T) (bool, error), done func([]T, error, bool)) {
+	if o.Drain <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.Drain)
+	defer cancel()
+	for ctx.Err() == nil {
+		empty := false
+		for len(batch) < o.Size && !empty {
+			select {
+			case x := <-ch:
+				batch = append(batch, x)
+			default:
+				empty = true
+			}
+		}
+		if len(batch) == 0 {
+			return
+		}
+		_, err := send(ctx, batch)
+		done(batch, err, false)
+		batch = batch[:0]
+		if empty {
+			return
 		}
 	}
 }
