@@ -1,8 +1,7 @@
-// Package report renders roomwatch's paper-replacing documents: the
-// inspection check sheet (print-ready A4 HTML in Chinese and an Excel
-// workbook with the same content). The daily O&M log, monthly fault summary
-// and asset inventory export are to follow (see docs/inspections.md).
 package report
+
+// The inspection check sheet (巡检检查表): print-ready A4 HTML and an Excel
+// workbook with the same content.
 
 import (
 	"bytes"

@@ -1,0 +1,188 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
+
+// DeviceAvail is one device's availability over a period.
+type DeviceAvail struct {
+	Device, Class, Site string
+	Samples             float64 // up samples seen
+	Up                  float64 // samples with the value 1 (sum of the 0/1 values)
+	Availability        float64 // Up / Samples
+	Down                time.Duration
+}
+
+// ClassAvail is a device class's availability: the mean of its devices'.
+type ClassAvail struct {
+	Class        string
+	Devices      int // devices with samples
+	Inventory    int // devices in the inventory
+	Availability float64
+	Down         time.Duration // sum of the devices' estimated downtime
+	Below99      int           // devices under 99%
+}
+
+// availability reads sum_over_time and count_over_time of the up series in
+// one-day windows (a range query at a 1-day step, so no single evaluation
+// loads more than a day of samples) and adds them up per device. A remainder
+// shorter than a day (a period ending now) is one more instant query.
+func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*DeviceAvail, error) {
+	if r.src.Metrics == nil {
+		return nil, nil
+	}
+	end := p.End
+	if now := r.o.Clock.Now(); now.Before(end) {
+		end = now
+	}
+	if !end.After(p.Start) {
+		return map[string]*DeviceAvail{}, nil
+	}
+	out := map[string]*DeviceAvail{}
+	const day = 24 * time.Hour
+	days := int(end.Sub(p.Start) / day)
+	add := func(v model.Value, up bool) error {
+		var streams []*model.SampleStream
+		switch v := v.(type) {
+		case model.Matrix:
+			streams = v
+		case model.Vector:
+			for _, s := range v {
+				streams = append(streams, &model.SampleStream{Metric: s.Metric, Values: []model.SamplePair{{Timestamp: s.Timestamp, Value: s.Value}}})
+			}
+		default:
+			return fmt.Errorf("availability: unexpected result %T", v)
+		}
+		for _, s := range streams {
+			dev := string(s.Metric["device"])
+			if dev == "" {
+				continue
+			}
+			d := out[dev]
+			if d == nil {
+				d = &DeviceAvail{Device: dev, Class: string(s.Metric["class"]), Site: string(s.Metric["site"])}
+				out[dev] = d
+			}
+			for _, pt := range s.Values {
+				if up {
+					d.Up += float64(pt.Value)
+				} else {
+					d.Samples += float64(pt.Value)
+				}
+			}
+		}
+		return nil
+	}
+	sel := r.o.UpSelector
+	sumQ := func(w string) string { return fmt.Sprintf("sum by (device, class, site) (sum_over_time(%s[%s]))", sel, w) }
+	cntQ := func(w string) string { return fmt.Sprintf("sum by (device, class, site) (count_over_time(%s[%s]))", sel, w) }
+	if days > 0 {
+		first, last := p.Start.Add(day), p.Start.Add(time.Duration(days)*day)
+		for _, q := range []struct {
+			expr string
+			up   bool
+		}{{sumQ("1d"), true}, {cntQ("1d"), false}} {
+			r.progress("可用率查询 availability query: %s, %d × 1d", q.expr, days)
+			v, err := r.src.Metrics.QueryRange(ctx, q.expr, first, last, day)
+			if err != nil {
+				return nil, fmt.Errorf("availability: %w", err)
+			}
+			if err := add(v, q.up); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if rem := end.Sub(p.Start.Add(time.Duration(days) * day)); rem >= time.Second {
+		w := model.Duration(rem.Truncate(time.Second)).String()
+		for _, q := range []struct {
+			expr string
+			up   bool
+		}{{sumQ(w), true}, {cntQ(w), false}} {
+			v, err := r.src.Metrics.Query(ctx, q.expr, end)
+			if err != nil {
+				return nil, fmt.Errorf("availability: %w", err)
+			}
+			if err := add(v, q.up); err != nil {
+				return nil, err
+			}
+		}
+	}
+	span := end.Sub(p.Start)
+	for _, d := range out {
+		if d.Samples > 0 {
+			d.Availability = d.Up / d.Samples
+		}
+		d.Down = time.Duration((1 - d.Availability) * float64(span)).Round(time.Minute)
+	}
+	return out, nil
+}
+
+// byClass groups device availability per class, classes in inventory order.
+func (r *Reporter) byClass(av map[string]*DeviceAvail) []ClassAvail {
+	m := map[string]*ClassAvail{}
+	get := func(c string) *ClassAvail {
+		if c == "" {
+			c = "other"
+		}
+		if m[c] == nil {
+			m[c] = &ClassAvail{Class: c}
+		}
+		return m[c]
+	}
+	for _, c := range r.cls {
+		get(c).Inventory++
+	}
+	for _, d := range av {
+		c := get(d.Class)
+		if d.Samples == 0 {
+			continue
+		}
+		c.Devices++
+		c.Availability += d.Availability
+		c.Down += d.Down
+		if d.Availability < 0.99 {
+			c.Below99++
+		}
+	}
+	out := make([]ClassAvail, 0, len(m))
+	for _, c := range m {
+		if c.Devices > 0 {
+			c.Availability /= float64(c.Devices)
+		}
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return classOrder(out[i].Class) < classOrder(out[j].Class) })
+	return out
+}
+
+// worst returns the n devices of lowest availability (ties by name).
+func worst(av map[string]*DeviceAvail, n int) []DeviceAvail {
+	all := make([]DeviceAvail, 0, len(av))
+	for _, d := range av {
+		if d.Samples > 0 {
+			all = append(all, *d)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Availability != all[j].Availability {
+			return all[i].Availability < all[j].Availability
+		}
+		return all[i].Device < all[j].Device
+	})
+	return all[:min(n, len(all))]
+}
+
+// classOrder sorts classes machine room first, front end last, unknown after.
+func classOrder(c string) string {
+	order := []string{"server", "storage", "switch", "router", "firewall", "ups", "ac", "env", "nvr", "camera", "checkpoint", "radio", "printer"}
+	if i := slices.Index(order, c); i >= 0 {
+		return fmt.Sprintf("%02d", i)
+	}
+	return "99" + c
+}

@@ -1,0 +1,150 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/classify"
+	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/tickets"
+	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
+)
+
+// Daily is the daily O&M log (每日运维服务日志): the day's inspections, the
+// faults opened and recovered, and every ticket action.
+type Daily struct {
+	Period      Period
+	Generated   time.Time
+	Inspections []inspect.Summary
+	Opened      []tickets.Ticket
+	Events      []sqlite.TicketEvent
+	// Counts of the day's events by kind (recover, resolve, close, ack, …).
+	Kinds   map[string]int
+	ByLevel map[classify.Level]int
+}
+
+// Daily gathers the O&M log of one day.
+func (r *Reporter) Daily(ctx context.Context, p Period) (*Daily, error) {
+	d := &Daily{Period: p, Generated: r.o.Clock.Now(), Kinds: map[string]int{}, ByLevel: map[classify.Level]int{}}
+	var err error
+	r.progress("巡检 inspections %s", p.Label)
+	if d.Inspections, err = r.listInspections(ctx, p); err != nil {
+		return nil, err
+	}
+	r.progress("工单 tickets %s", p.Label)
+	if d.Opened, err = r.listTickets(ctx, p); err != nil {
+		return nil, err
+	}
+	for i := range d.Opened {
+		d.ByLevel[d.Opened[i].Level]++
+	}
+	if r.src.History != nil {
+		if d.Events, err = r.src.History.EventsBetween(ctx, p.Start, p.End); err != nil {
+			return nil, fmt.Errorf("ticket events: %w", err)
+		}
+	}
+	for _, e := range d.Events {
+		d.Kinds[e.Kind]++
+	}
+	return d, nil
+}
+
+// eventKindZH names an event kind on paper.
+func eventKindZH(k string) string {
+	switch k {
+	case tickets.EventOpened:
+		return "开单"
+	case tickets.EventAlert:
+		return "告警更新"
+	case tickets.EventAffected:
+		return "下联受影响"
+	case tickets.EventRecurred:
+		return "复发"
+	case tickets.EventNotice:
+		return "预警/升级通知"
+	case tickets.EventAutoClose:
+		return "自动关闭"
+	case string(tickets.ActionAck):
+		return "响应确认"
+	case string(tickets.ActionDispatch):
+		return "派单"
+	case string(tickets.ActionOnSite):
+		return "到场"
+	case string(tickets.ActionRecover):
+		return "恢复"
+	case string(tickets.ActionResolve):
+		return "修复"
+	case string(tickets.ActionClose):
+		return "关闭"
+	case string(tickets.ActionReopen):
+		return "重新打开"
+	case string(tickets.ActionCancel):
+		return "取消"
+	case string(tickets.ActionNote):
+		return "备注"
+	case string(tickets.ActionPart):
+		return "更换备件"
+	}
+	return k
+}
+
+// Document builds the daily O&M log document.
+func (d *Daily) Document(r *Reporter) *Document {
+	doc := &Document{Title: "每日运维服务日志", TitleEN: "Daily O&M service log", Bureau: r.o.Bureau,
+		Period: r.periodText(d.Period), Generated: r.t(d.Generated), Sign: true}
+	var rows, abnormal, pending int
+	for _, in := range d.Inspections {
+		rows += in.Totals.Rows
+		abnormal += in.Totals.Abnormal
+		pending += in.Totals.Pending
+	}
+	doc.Summary = []Figure{
+		{"巡检次数", "Inspection runs", len(d.Inspections)},
+		{"检查项", "Items checked", rows},
+		{"异常项", "Items abnormal", abnormal},
+		{"人工项待填", "Manual items pending", pending},
+		{"新开工单", "Faults opened", len(d.Opened)},
+		{"其中 I/II 级", "of which level I/II", d.ByLevel[classify.LevelI] + d.ByLevel[classify.LevelII]},
+		{"恢复", "Recovered", d.Kinds[string(tickets.ActionRecover)]},
+		{"修复", "Resolved", d.Kinds[string(tickets.ActionResolve)]},
+		{"关闭", "Closed", d.Kinds[string(tickets.ActionClose)] + d.Kinds[tickets.EventAutoClose]},
+		{"预警/升级通知", "Warnings and escalations", d.Kinds[tickets.EventNotice]},
+	}
+	insp := Section{Sheet: "巡检", Title: "当日巡检", TitleEN: "Inspections of the day",
+		Columns: []Column{{Title: "编号", TitleEN: "No."}, {Title: "巡检", TitleEN: "Template", Width: 24}, {Title: "执行时间", TitleEN: "Run at", Width: 17},
+			{Title: "设备", TitleEN: "Devices"}, {Title: "检查项", TitleEN: "Items"}, {Title: "正常", TitleEN: "Normal"}, {Title: "预警", TitleEN: "Warning"},
+			{Title: "异常", TitleEN: "Abnormal"}, {Title: "未检", TitleEN: "Unchecked"}, {Title: "待检", TitleEN: "Pending"}, {Title: "状态", TitleEN: "Status"}}}
+	for _, in := range d.Inspections {
+		t := in.Totals
+		insp.Rows = append(insp.Rows, []any{in.ID, in.Title, r.t(in.FinishedAt), t.Devices, t.Rows, t.Normal, t.Warning, t.Abnormal, t.Unchecked, t.Pending, statusZH(in.Status)})
+	}
+	opened := r.ticketSection(d.Opened, "新开工单", "当日新开故障", "Faults opened on the day")
+	acts := Section{Sheet: "工单处理记录", Title: "工单处理记录", TitleEN: "Ticket actions of the day",
+		Columns: []Column{{Title: "时间", TitleEN: "At", Width: 17}, {Title: "单号", TitleEN: "Ticket"}, {Title: "等级", TitleEN: "Level", Width: 12},
+			{Title: "设备", TitleEN: "Device", Width: 22}, {Title: "动作", TitleEN: "Action", Width: 14}, {Title: "状态变化", TitleEN: "State", Width: 16},
+			{Title: "处理人", TitleEN: "By", Width: 16}, {Title: "说明", TitleEN: "Note", Width: 40}}}
+	for _, e := range d.Events {
+		change := ""
+		if e.To != "" {
+			change = e.From.Chinese() + "→" + e.To.Chinese()
+		}
+		acts.Rows = append(acts.Rows, []any{r.t(e.At), e.TicketID, e.Level.Label(), r.displayName(e.Device), eventKindZH(e.Kind), change, e.Actor, e.Note})
+	}
+	doc.Sections = []Section{insp, opened, acts}
+	return doc
+}
+
+func statusZH(s string) string {
+	switch s {
+	case "pending":
+		return "待填"
+	case "completed":
+		return "已完成"
+	case "signed":
+		return "已签字"
+	case "countersigned":
+		return "已会签"
+	}
+	return s
+}

@@ -1,0 +1,274 @@
+// Package report renders roomwatch's paper-replacing documents for the bureau
+// (甲方): the inspection check sheet, the daily O&M log (每日运维服务日志), the
+// monthly fault summary (每月故障总结报告), the quarterly device and system
+// report (季度设备与系统报告) and the asset inventory (信息资产统计).
+//
+// Each report has a gathering step over small source interfaces declared here
+// (tickets, ticket history, inspections, a PromQL querier, the inventory and
+// the agent registry; thin adapters over the stores implement them) that yields
+// a plain data value with the numbers, and a Document built from it that
+// renders to print-ready A4 HTML and to an Excel workbook (one sheet per
+// section). docs/reports.md says where every number comes from.
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/common/model"
+
+	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/registry"
+	"github.com/roomwatch/roomwatch/internal/tickets"
+	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
+)
+
+// TicketLister lists tickets with their SLA timers evaluated
+// (TimerViews filled); *tickets.Service implements it.
+type TicketLister interface {
+	List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error)
+}
+
+// TicketHistory reads ticket events and replaced parts by time;
+// *sqlite.Store implements it.
+type TicketHistory interface {
+	EventsBetween(ctx context.Context, from, to time.Time) ([]sqlite.TicketEvent, error)
+	PartsBetween(ctx context.Context, from, to time.Time) ([]sqlite.TicketPart, error)
+}
+
+// InspectionStore reads inspection records; *inspect.Store implements it.
+type InspectionStore interface {
+	List(ctx context.Context, f inspect.Filter) ([]inspect.Summary, error)
+	Get(ctx context.Context, id int64) (*inspect.Inspection, error)
+}
+
+// Querier runs PromQL; store.Querier (embedded engine or HTTP API) implements it.
+type Querier interface {
+	Query(ctx context.Context, expr string, t time.Time) (model.Value, error)
+	QueryRange(ctx context.Context, expr string, start, end time.Time, step time.Duration) (model.Value, error)
+}
+
+// AgentLister lists registered agents; *registry.Registry implements it.
+type AgentLister interface {
+	Agents() []registry.Agent
+}
+
+// Sources are where the reports read from. A nil source leaves its sections
+// empty (and says so in the document) rather than failing.
+type Sources struct {
+	Tickets     TicketLister
+	History     TicketHistory
+	Inspections InspectionStore
+	Metrics     Querier
+	Inventory   *inventory.Inventory
+	Agents      AgentLister
+	// Templates are the inspection templates; their schedules give the runs due.
+	Templates []*inspect.Template
+}
+
+// Options configure a Reporter.
+type Options struct {
+	Bureau   string         // printed in every heading
+	Location *time.Location // Asia/Shanghai when nil
+	Clock    clockwork.Clock
+	// UpSelector is the series whose average is availability; default
+	// roomwatch_probe_up{probe="icmp"} (1 up, 0 down, one per device).
+	UpSelector string
+	// Progress, when set, is told what a long run is doing.
+	Progress func(msg string)
+}
+
+// Reporter gathers and builds the reports.
+type Reporter struct {
+	src Sources
+	o   Options
+	cls map[string]string // device (or range member) → class
+	inv map[string]inventory.Target
+}
+
+// DefaultUpSelector is the availability series.
+const DefaultUpSelector = `roomwatch_probe_up{probe="icmp"}`
+
+// New returns a Reporter.
+func New(src Sources, o Options) (*Reporter, error) {
+	if o.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		o.Location = loc
+	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.UpSelector == "" {
+		o.UpSelector = DefaultUpSelector
+	}
+	if o.Bureau == "" {
+		o.Bureau = "县公安局"
+	}
+	r := &Reporter{src: src, o: o, cls: map[string]string{}, inv: map[string]inventory.Target{}}
+	if src.Inventory != nil {
+		ts, err := src.Inventory.Targets()
+		if err != nil {
+			return nil, fmt.Errorf("report: inventory: %w", err)
+		}
+		for _, t := range ts {
+			r.cls[t.Name] = string(t.Device.Class)
+			r.inv[t.Name] = t
+		}
+	}
+	return r, nil
+}
+
+func (r *Reporter) progress(format string, args ...any) {
+	if r.o.Progress != nil {
+		r.o.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// classOf returns a ticket's device class: the inventory's, else its class label.
+func (r *Reporter) classOf(t *tickets.Ticket) string {
+	if c := r.cls[t.Device]; c != "" {
+		return c
+	}
+	if c := t.Labels["class"]; c != "" {
+		return c
+	}
+	return "other"
+}
+
+// Period is a report's half-open time range [Start, End) in the report's zone.
+type Period struct {
+	Start, End time.Time
+	Label      string // 2026-11-21, 2026-11, 2026Q4
+}
+
+// ErrBadPeriod is returned for a date, month or quarter that does not parse.
+var ErrBadPeriod = errors.New("bad report period")
+
+// Day returns the period of one calendar day ("2026-11-21") in loc.
+func Day(s string, loc *time.Location) (Period, error) {
+	t, err := time.ParseInLocation("2006-01-02", s, loc)
+	if err != nil {
+		return Period{}, fmt.Errorf("%w: date %q: want YYYY-MM-DD", ErrBadPeriod, s)
+	}
+	return Period{Start: t, End: t.AddDate(0, 0, 1), Label: s}, nil
+}
+
+// Month returns the period of a calendar month ("2026-11") in loc.
+func Month(s string, loc *time.Location) (Period, error) {
+	t, err := time.ParseInLocation("2006-01", s, loc)
+	if err != nil {
+		return Period{}, fmt.Errorf("%w: month %q: want YYYY-MM", ErrBadPeriod, s)
+	}
+	return Period{Start: t, End: t.AddDate(0, 1, 0), Label: s}, nil
+}
+
+// Quarter returns the period of a quarter ("2026Q4" or "2026-Q4") in loc.
+func Quarter(s string, loc *time.Location) (Period, error) {
+	bad := fmt.Errorf("%w: quarter %q: want YYYYQn, e.g. 2026Q4", ErrBadPeriod, s)
+	u := strings.ToUpper(strings.ReplaceAll(s, "-", ""))
+	y, q, ok := strings.Cut(u, "Q")
+	if !ok || len(y) != 4 || len(q) != 1 || q[0] < '1' || q[0] > '4' {
+		return Period{}, bad
+	}
+	t, err := time.ParseInLocation("2006", y, loc)
+	if err != nil {
+		return Period{}, bad
+	}
+	start := t.AddDate(0, 3*int(q[0]-'1'), 0)
+	return Period{Start: start, End: start.AddDate(0, 3, 0), Label: y + "Q" + q}, nil
+}
+
+// Months splits a period into its calendar months.
+func (p Period) Months() []Period {
+	var out []Period
+	for m := p.Start; m.Before(p.End); m = m.AddDate(0, 1, 0) {
+		out = append(out, Period{Start: m, End: m.AddDate(0, 1, 0), Label: m.Format("2006-01")})
+	}
+	return out
+}
+
+// listTickets pages through the tickets opened in p.
+func (r *Reporter) listTickets(ctx context.Context, p Period) ([]tickets.Ticket, error) {
+	if r.src.Tickets == nil {
+		return nil, nil
+	}
+	var out []tickets.Ticket
+	const page = 1000
+	for off := 0; ; off += page {
+		ts, err := r.src.Tickets.List(ctx, tickets.Filter{From: p.Start, To: p.End, Limit: page, Offset: off})
+		if err != nil {
+			return nil, fmt.Errorf("tickets: %w", err)
+		}
+		out = append(out, ts...)
+		if len(ts) < page {
+			break
+		}
+	}
+	// Oldest first.
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// listInspections returns the inspection summaries whose period ends in p, oldest first.
+func (r *Reporter) listInspections(ctx context.Context, p Period) ([]inspect.Summary, error) {
+	if r.src.Inspections == nil {
+		return nil, nil
+	}
+	l, err := r.src.Inspections.List(ctx, inspect.Filter{From: p.Start, To: p.End, Limit: 100000})
+	if err != nil {
+		return nil, fmt.Errorf("inspections: %w", err)
+	}
+	for i, j := 0, len(l)-1; i < j; i, j = i+1, j-1 {
+		l[i], l[j] = l[j], l[i]
+	}
+	return l, nil
+}
+
+func (r *Reporter) t(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(r.o.Location).Format("2006-01-02 15:04")
+}
+
+func (r *Reporter) tp(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return r.t(*t)
+}
+
+// fmtDur prints a duration for the bureau: 12分钟, 2小时05分, 3天4小时.
+func fmtDur(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	m := int64(d.Round(time.Minute) / time.Minute)
+	switch {
+	case m < 60:
+		return fmt.Sprintf("%d分钟", m)
+	case m < 24*60:
+		return fmt.Sprintf("%d小时%02d分", m/60, m%60)
+	}
+	return fmt.Sprintf("%d天%d小时", m/(24*60), (m%(24*60))/60)
+}
+
+func classZH(c string) string {
+	if n := inventory.Class(c).ChineseName(); n != c {
+		return n
+	}
+	if c == "other" {
+		return "其他"
+	}
+	return c
+}
