@@ -41,9 +41,16 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Clock == nil {
 		opts.Clock = clockwork.NewRealClock()
 	}
+	dir := EmbeddedRulesDir(opts.Config.Global.DataDir)
+	changed, err := UseEmbeddedRules(&opts.Config, dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(changed) > 0 {
+		opts.Logger.Info("using the embedded rules and profiles", "dir", dir, "for", changed)
+	}
 	var tp *ticketPipeline
 	if opts.Config.Tickets.On() {
-		var err error
 		if tp, err = openTickets(ctx, opts); err != nil {
 			return nil, err
 		}
@@ -65,6 +72,9 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if err == nil {
 		err = wireProbes(s)
+	}
+	if err == nil {
+		err = wireInspections(s, tp) // wire_inspect.go
 	}
 	if err != nil {
 		s.runClosers()

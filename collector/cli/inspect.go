@@ -1,29 +1,83 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/store"
 )
 
-// runInspect is `roomwatch-collector inspect run TEMPLATE | verify | list`.
+const inspectUsage = `usage: roomwatch-collector inspect COMMAND [flags]
+  run TEMPLATE [--config F] [--no-tickets]      run now in this process (progress on stderr)
+  run TEMPLATE --url URL --token T              ask a running collector (POST /api/v1/inspections)
+  list [--template T] [--limit N]               list the records, newest first
+  show ID [--html F] [--xlsx F]                 print a record as JSON, or write the check sheet
+  complete ID --device D --item I --verdict V --user U [--value X] [--note N] [--photo F]
+  sign ID --role engineer|customer --user U [--title T] [--note N]
+  verify                                        check the hash chain and the photos
+Records are <data_dir>/inspections.db of the --config file.`
+
+// inspectFlags are the flags of every inspect subcommand.
+type inspectFlags struct {
+	config, url, token, template       string
+	html, xlsx                         string
+	device, item, verdict, value, note string
+	photo, user, role, title           string
+	limit                              int
+	noTickets                          bool
+	timeout                            time.Duration
+}
+
+func (f *inspectFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "collector config file / 配置文件")
+	fs.StringVar(&f.url, "url", "", "run on this collector (http://host:port) instead of in this process / 采集中心地址")
+	fs.StringVar(&f.token, "token", os.Getenv(envTicketsToken), "API token with --url (env "+envTicketsToken+") / 令牌")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "request timeout with --url")
+	fs.BoolVar(&f.noTickets, "no-tickets", false, "do not open tickets for abnormal items / 不转工单")
+	fs.StringVar(&f.template, "template", "", "list: only this template")
+	fs.IntVar(&f.limit, "limit", 100, "list: at most this many")
+	fs.StringVar(&f.html, "html", "", "show: write the A4 check sheet (HTML) to this file")
+	fs.StringVar(&f.xlsx, "xlsx", "", "show: write the check sheet workbook to this file")
+	fs.StringVar(&f.device, "device", "", "complete: the row's device (site, system)")
+	fs.StringVar(&f.item, "item", "", "complete: the row's item id")
+	fs.StringVar(&f.verdict, "verdict", "", "complete: normal, warning, abnormal or unchecked")
+	fs.StringVar(&f.value, "value", "", "complete: the measured value")
+	fs.StringVar(&f.note, "note", "", "complete, sign: note / 备注")
+	fs.StringVar(&f.photo, "photo", "", "complete: a JPEG or PNG photo file / 照片")
+	fs.StringVar(&f.user, "user", "", "complete, sign: who (name) / 检查人、签字人")
+	fs.StringVar(&f.role, "role", "", "sign: engineer (巡检工程师) or customer (甲方代表)")
+	fs.StringVar(&f.title, "title", "", "sign: the signer's position, e.g. 科长")
+}
+
+// runInspect is `roomwatch-collector inspect run|list|show|complete|sign|verify`.
 func runInspect(ctx context.Context, env Env, args []string) int {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	cfgPath := fs.String("config", "", "collector config file")
+	var f inspectFlags
+	f.register(fs)
 	usage := func() int {
-		fmt.Fprintln(env.Stderr, "usage: roomwatch-collector inspect run TEMPLATE | verify | list [--config F]")
+		fmt.Fprintln(env.Stderr, inspectUsage)
 		return 2
 	}
-	if len(args) == 0 {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return usage()
 	}
 	sub, rest := args[0], args[1:]
@@ -37,7 +91,15 @@ func runInspect(ctx context.Context, env Env, args []string) int {
 			pos, rest = append(pos, rest[0]), rest[1:]
 		}
 	}
-	cfg, err := collector.LoadConfig(*cfgPath)
+	want := map[string]int{"run": 1, "list": 0, "show": 1, "complete": 1, "sign": 1, "verify": 0}
+	n, ok := want[sub]
+	if !ok || len(pos) != n {
+		return usage()
+	}
+	if sub == "run" && f.url != "" {
+		return inspectRemote(ctx, env, &f, pos[0])
+	}
+	cfg, err := collector.LoadConfig(f.config)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
@@ -46,92 +108,295 @@ func runInspect(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
-	recs, err := inspect.OpenStore(filepath.Join(cfg.Global.DataDir, "inspections.db"))
+	recs, err := inspect.OpenStore(collector.InspectionsDB(cfg.Global.DataDir))
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
 	defer recs.Close()
-	out := json.NewEncoder(env.Stdout)
-	out.SetIndent("", "  ")
-	switch sub {
-	case "verify":
-		res, err := recs.Verify(ctx)
-		if err != nil {
-			fmt.Fprintln(env.Stderr, err)
-			return 1
+	c := &inspectCmd{env: env, f: &f, cfg: &cfg, recs: recs}
+	var id int64
+	if n == 1 && sub != "run" {
+		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil || id <= 0 {
+			fmt.Fprintf(env.Stderr, "inspect %s: %q is not an inspection id\n", sub, pos[0])
+			return 2
 		}
-		_ = out.Encode(res)
-		if !res.OK {
-			fmt.Fprintf(env.Stderr, "巡检记录校验失败 chain broken at record %d (inspection %d, %s): %s\n", res.BadSeq, res.BadInspection, res.BadKind, res.Reason)
-			return 1
-		}
-		fmt.Fprintf(env.Stderr, "巡检记录完整 %d records verified, head %s\n", res.Entries, res.Head)
-		return 0
-	case "list":
-		l, err := recs.List(ctx, inspect.Filter{})
-		if err != nil {
-			fmt.Fprintln(env.Stderr, err)
-			return 1
-		}
-		_ = out.Encode(l)
-		return 0
-	case "run":
-		if len(pos) != 1 {
-			return usage()
-		}
-	default:
-		return usage()
 	}
-	templates, err := inspect.LoadDir(cfg.Inspections.TemplatesDir())
+	switch sub {
+	case "run":
+		err = c.run(ctx, pos[0])
+	case "list":
+		err = c.list(ctx)
+	case "show":
+		err = c.show(ctx, id)
+	case "complete":
+		err = c.complete(ctx, id)
+	case "sign":
+		err = c.sign(ctx, id)
+	case "verify":
+		err = c.verify(ctx)
+	}
 	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
+		var u usageError
+		if errors.As(err, &u) {
+			fmt.Fprintf(env.Stderr, "inspect %s: %v\n", sub, err)
+			return 2
+		}
+		fmt.Fprintf(env.Stderr, "错误 / error: %v\n", err)
 		return 1
+	}
+	return 0
+}
+
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+type inspectCmd struct {
+	env  Env
+	f    *inspectFlags
+	cfg  *collector.Config
+	recs *inspect.Store
+}
+
+func (c *inspectCmd) out() *json.Encoder {
+	e := json.NewEncoder(c.env.Stdout)
+	e.SetIndent("", "  ")
+	return e
+}
+
+func (c *inspectCmd) run(ctx context.Context, name string) error {
+	templates, err := inspect.LoadDir(c.cfg.Inspections.TemplatesDir())
+	if err != nil {
+		return err
 	}
 	var tmpl *inspect.Template
 	for _, t := range templates {
-		if t.Name == pos[0] {
+		if t.Name == name {
 			tmpl = t
 		}
 	}
 	if tmpl == nil {
-		fmt.Fprintf(env.Stderr, "no template %q in %s\n", pos[0], cfg.Inspections.TemplatesDir())
-		return 1
+		return fmt.Errorf("no template %q in %s", name, c.cfg.Inspections.TemplatesDir())
 	}
 	var q inspect.Querier
-	if u := cfg.Inspections.PrometheusURL; u != "" {
-		hq, err := store.NewHTTPQuerier(u, nil)
-		if err != nil {
-			fmt.Fprintln(env.Stderr, err)
-			return 1
+	if u := c.cfg.Inspections.PrometheusURL; u != "" {
+		if q, err = store.NewHTTPQuerier(u, nil); err != nil {
+			return err
 		}
-		q = hq
 	} else {
-		st, err := store.Open(store.Options{Dir: filepath.Join(cfg.Global.DataDir, "tsdb")})
+		dir := c.cfg.Storage.Path
+		if dir == "" {
+			dir = filepath.Join(c.cfg.Global.DataDir, "tsdb")
+		}
+		st, err := store.Open(store.Options{Dir: dir})
 		if err != nil {
-			fmt.Fprintln(env.Stderr, err)
-			return 1
+			return fmt.Errorf("open the TSDB (is the collector running? use --url): %w", err)
 		}
 		defer st.Close()
 		q = st.PromQL()
 	}
-	loc, _ := cfg.Location()
-	runner, err := inspect.NewRunner(inspect.Options{
-		Querier: q, Inventory: &cfg.Inventory, Store: recs, Location: loc,
-		Logger: slog.New(slog.NewTextHandler(env.Stderr, nil)),
-		Progress: func(name string, done, total int) {
-			fmt.Fprintf(env.Stderr, "巡检 %s: %d/%d 项\n", name, done, total)
-		},
-	})
+	log := slog.New(slog.NewTextHandler(c.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	loc, _ := c.cfg.Location()
+	clk := clockwork.NewRealClock()
+	pp := &progressPrinter{w: c.env.Stderr, clock: clk, every: time.Second}
+	o := inspect.Options{Querier: q, Inventory: &c.cfg.Inventory, Store: c.recs, Location: loc, Clock: clk,
+		Logger: log, Progress: pp.report}
+	if c.cfg.Tickets.On() && !c.f.noTickets {
+		ti, err := collector.OpenTicketIntake(ctx, *c.cfg, clk, log)
+		if err != nil {
+			return fmt.Errorf("ticket intake (use --no-tickets to run without): %w", err)
+		}
+		defer ti.Close()
+		o.Intake = ti
+	}
+	runner, err := inspect.NewRunner(o)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return 1
+		return err
 	}
 	in, err := runner.Run(ctx, tmpl, inspect.RunOptions{Trigger: "cli", Actor: os.Getenv("USER")})
 	if err != nil {
+		return err
+	}
+	return c.out().Encode(runSummary(in))
+}
+
+func runSummary(in *inspect.Inspection) map[string]any {
+	return map[string]any{"id": in.ID, "template": in.Template, "status": in.Status, "totals": in.Totals, "tickets": in.Tickets}
+}
+
+// progressPrinter writes a run's progress at most every `every` (on its
+// clock), and always the last step.
+type progressPrinter struct {
+	w     io.Writer
+	clock clockwork.Clock
+	every time.Duration
+	last  time.Time
+}
+
+func (p *progressPrinter) report(pr inspect.Progress) {
+	now := p.clock.Now()
+	if pr.ItemsDone < pr.Items && !p.last.IsZero() && now.Sub(p.last) < p.every {
+		return
+	}
+	p.last = now
+	fmt.Fprintf(p.w, "巡检 %s: %d/%d 项, %d/%d 检查 (%d 台设备/站点)\n", pr.Template, pr.ItemsDone, pr.Items, pr.ChecksDone, pr.Checks, pr.Devices)
+}
+
+func (c *inspectCmd) list(ctx context.Context) error {
+	l, err := c.recs.List(ctx, inspect.Filter{Template: c.f.template, Limit: c.f.limit})
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		l = []inspect.Summary{}
+	}
+	return c.out().Encode(l)
+}
+
+func (c *inspectCmd) show(ctx context.Context, id int64) error {
+	in, err := c.recs.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	loc, _ := c.cfg.Location()
+	so := report.SheetOptions{Bureau: c.cfg.Global.Bureau, Location: loc}
+	wrote := false
+	for _, w := range []struct {
+		path  string
+		write func(io.Writer, *inspect.Inspection, report.SheetOptions) error
+	}{{c.f.html, report.WriteHTML}, {c.f.xlsx, report.WriteExcel}} {
+		if w.path == "" {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := w.write(&buf, in, so); err != nil {
+			return err
+		}
+		if err := os.WriteFile(w.path, buf.Bytes(), 0o640); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.env.Stderr, "已写入 wrote %s\n", w.path)
+		wrote = true
+	}
+	if wrote {
+		return nil
+	}
+	return c.out().Encode(in)
+}
+
+func (c *inspectCmd) complete(ctx context.Context, id int64) error {
+	f := c.f
+	if f.device == "" || f.item == "" || f.verdict == "" || f.user == "" {
+		return usageError("--device, --item, --verdict and --user are required")
+	}
+	comp := inspect.Completion{Device: f.device, Item: f.item, Verdict: inspect.Verdict(f.verdict), Note: f.note, User: f.user, Role: inspect.RoleEngineer}
+	if f.value != "" {
+		v, err := strconv.ParseFloat(f.value, 64)
+		if err != nil {
+			return usageError("--value: " + err.Error())
+		}
+		comp.Value = &v
+	}
+	if f.photo != "" {
+		fh, err := os.Open(f.photo)
+		if err != nil {
+			return err
+		}
+		name, err := inspect.SavePhoto(collector.PhotoDir(c.cfg.Global.DataDir), fh, 0)
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.photo, err)
+		}
+		comp.Photo = name
+	}
+	in, err := c.recs.Complete(ctx, id, comp, time.Now())
+	if err != nil {
+		return err
+	}
+	return c.out().Encode(map[string]any{"id": in.ID, "status": in.Status, "totals": in.Totals, "photo": comp.Photo})
+}
+
+func (c *inspectCmd) sign(ctx context.Context, id int64) error {
+	f := c.f
+	if f.role == "" || f.user == "" {
+		return usageError("--role and --user are required")
+	}
+	in, err := c.recs.Sign(ctx, id, inspect.Signature{Role: f.role, User: f.user, Title: f.title, Note: f.note, At: time.Now()})
+	if err != nil {
+		return err
+	}
+	return c.out().Encode(map[string]any{"id": in.ID, "status": in.Status, "signatures": in.Signatures})
+}
+
+func (c *inspectCmd) verify(ctx context.Context) error {
+	res, err := c.recs.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	n, problems, err := c.recs.VerifyPhotos(ctx, collector.PhotoDir(c.cfg.Global.DataDir))
+	if err != nil {
+		return err
+	}
+	_ = c.out().Encode(map[string]any{"chain": res, "photos_checked": n, "photo_problems": problems})
+	if !res.OK {
+		return fmt.Errorf("巡检记录校验失败 chain broken at record %d (inspection %d, %s): %s", res.BadSeq, res.BadInspection, res.BadKind, res.Reason)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("巡检照片校验失败 photo %s of inspection %d: %s", problems[0].Photo, problems[0].Inspection, problems[0].Reason)
+	}
+	fmt.Fprintf(c.env.Stderr, "巡检记录完整 %d records and %d photos verified, head %s\n", res.Entries, n, res.Head)
+	return nil
+}
+
+// inspectRemote asks a running collector to run a template.
+func inspectRemote(ctx context.Context, env Env, f *inspectFlags, name string) int {
+	u, err := url.Parse(strings.TrimRight(f.url, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		fmt.Fprintf(env.Stderr, "inspect run: --url %q: want http(s)://host:port\n", f.url)
+		return 2
+	}
+	body, _ := json.Marshal(map[string]string{"template": name})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+"/api/v1/inspections", bytes.NewReader(body))
+	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
-	_ = out.Encode(map[string]any{"id": in.ID, "template": in.Template, "status": in.Status, "totals": in.Totals})
+	req.Header.Set("Content-Type", "application/json")
+	if f.token != "" {
+		req.Header.Set("Authorization", "Bearer "+f.token)
+	}
+	fmt.Fprintf(env.Stderr, "巡检 %s: 已请求 %s 执行 / asked %s to run it\n", name, u.Redacted(), u.Redacted())
+	resp, err := (&http.Client{Timeout: f.timeout}).Do(req)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "错误 / error: %v\n", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "错误 / error: read answer: %v\n", err)
+		return 1
+	}
+	if resp.StatusCode != http.StatusCreated {
+		var m struct{ Error string }
+		_ = json.Unmarshal(b, &m)
+		if m.Error == "" {
+			m.Error = strings.TrimSpace(string(b))
+		}
+		fmt.Fprintf(env.Stderr, "错误 / error: POST %s/api/v1/inspections: %s: %s\n", u.Redacted(), resp.Status, m.Error)
+		if resp.StatusCode == http.StatusUnauthorized && f.token == "" {
+			fmt.Fprintf(env.Stderr, "提示 / hint: pass --token or set %s\n", envTicketsToken)
+		}
+		return 1
+	}
+	var in inspect.Inspection
+	if err := json.Unmarshal(b, &in); err != nil {
+		fmt.Fprintf(env.Stderr, "错误 / error: answer: %v\n", err)
+		return 1
+	}
+	e := json.NewEncoder(env.Stdout)
+	e.SetIndent("", "  ")
+	_ = e.Encode(runSummary(&in))
 	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -39,8 +40,22 @@ type Options struct {
 	Clock     clockwork.Clock      // default the real clock
 	Location  *time.Location       // Asia/Shanghai when nil
 	Logger    *slog.Logger
-	// Progress, when set, is told after each item (done of total items).
-	Progress func(template string, done, total int)
+	// Progress, when set, is told after each item is evaluated (calls are
+	// serialised; the hook need not be safe for concurrent use).
+	Progress func(Progress)
+	// Concurrency is how many items are evaluated at once (one PromQL query
+	// each, across all devices); 4 when 0.
+	Concurrency int
+}
+
+// Progress is how far a run is.
+type Progress struct {
+	Template   string
+	Items      int // items in the template
+	ItemsDone  int
+	Checks     int // rows: devices × items that apply to them
+	ChecksDone int
+	Devices    int // distinct devices (sites, systems) in the run
 }
 
 // Runner runs templates against the inventory and stores the records.
@@ -65,6 +80,9 @@ func NewRunner(o Options) (*Runner, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
 	}
 	return &Runner{o: o}, nil
 }
@@ -102,16 +120,54 @@ func (r *Runner) Run(ctx context.Context, t *Template, ro RunOptions) (*Inspecti
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s: inventory: %w", t.Name, err)
 	}
+	rts := make([][]rowTarget, len(t.Items))
+	prog := Progress{Template: t.Name, Items: len(t.Items)}
+	devs := map[string]bool{}
 	for i := range t.Items {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		rts[i] = r.rowTargets(&t.Items[i], targets)
+		prog.Checks += len(rts[i])
+		for _, rt := range rts[i] {
+			devs[rt.key] = true
 		}
-		it := &t.Items[i]
-		rows := r.evalItem(ctx, t, it, targets, at, period)
+	}
+	prog.Devices = len(devs)
+	// One query per item across all devices; items run concurrently, bounded.
+	results := make([][]Row, len(t.Items))
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		sem = make(chan struct{}, r.o.Concurrency)
+	)
+	for i := range t.Items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				return
+			}
+			results[i] = r.evalItem(ctx, &t.Items[i], rts[i], at, period)
+			if r.o.Progress != nil {
+				mu.Lock()
+				prog.ItemsDone++
+				prog.ChecksDone += len(results[i])
+				r.o.Progress(prog)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	run.Rows = make([]Row, 0, prog.Checks)
+	for _, rows := range results {
 		run.Rows = append(run.Rows, rows...)
-		if r.o.Progress != nil {
-			r.o.Progress(t.Name, i+1, len(t.Items))
-		}
 	}
 	r.openTickets(ctx, t, run, at)
 	run.FinishedAt = r.o.Clock.Now().In(r.o.Location)
@@ -159,8 +215,7 @@ func (r *Runner) rowTargets(it *Item, targets []inventory.Target) []rowTarget {
 	return out
 }
 
-func (r *Runner) evalItem(ctx context.Context, t *Template, it *Item, targets []inventory.Target, at time.Time, period time.Duration) []Row {
-	rts := r.rowTargets(it, targets)
+func (r *Runner) evalItem(ctx context.Context, it *Item, rts []rowTarget, at time.Time, period time.Duration) []Row {
 	rows := make([]Row, len(rts))
 	for i, rt := range rts {
 		rows[i] = Row{Device: rt.key, Display: rt.display, Class: rt.class, Site: rt.site, Address: rt.address,
@@ -192,8 +247,12 @@ func (r *Runner) metricCheck(ctx context.Context, it *Item, rows []Row, at time.
 	if it.Scope == ScopeSite {
 		key = "site"
 	}
-	v, err := r.o.Querier.Query(ctx, expr, at)
-	byKey := map[string][]float64{}
+	var v model.Value
+	err := errors.New("no metric store configured")
+	if r.o.Querier != nil {
+		v, err = r.o.Querier.Query(ctx, expr, at)
+	}
+	byKey := make(map[string][]float64, len(rows))
 	if err == nil {
 		switch v := v.(type) {
 		case model.Vector:

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -29,10 +30,18 @@ func (r *Runner) Schedule(ctx context.Context, templates []*Template) error {
 			<-ctx.Done()
 			return ctx.Err()
 		}
+		// Armed before it is logged: once "next inspection" is logged, moving
+		// the clock past next runs the templates.
+		timer := r.o.Clock.After(next.Sub(now))
+		names := make([]string, len(due))
+		for i, t := range due {
+			names[i] = t.Name
+		}
+		r.o.Logger.Info("next inspection", "templates", strings.Join(names, ","), "at", next)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-r.o.Clock.After(next.Sub(now)):
+		case <-timer:
 		}
 		for _, t := range due {
 			if _, err := r.Run(ctx, t, RunOptions{At: next, Trigger: "schedule", Actor: "system"}); err != nil {

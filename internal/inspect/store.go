@@ -210,6 +210,9 @@ func (s *Store) Complete(ctx context.Context, id int64, c Completion, at time.Ti
 	if c.User == "" {
 		return nil, errors.New("user is required")
 	}
+	if _, ok := PhotoName(c.Photo); c.Photo != "" && !ok {
+		return nil, fmt.Errorf("%w: photo %q is not a stored photo's name", ErrBadPhoto, c.Photo)
+	}
 	var out *Inspection
 	err := s.append(ctx, func(tx *sql.Tx) error {
 		in, err := load(ctx, tx, id)

@@ -1,5 +1,6 @@
 // Package api serves inspections over HTTP: list, get (JSON, .html check
-// sheet, .xlsx workbook), run on demand, complete manual items and sign.
+// sheet, .xlsx workbook), run on demand, complete manual items (with an
+// optional photo) and sign.
 package api
 
 import (
@@ -7,11 +8,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"mime"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/report"
 )
@@ -28,19 +35,72 @@ type Options struct {
 	Templates []*inspect.Template
 	Sheet     report.SheetOptions
 	Now       func() time.Time // the injected clock's Now
+	// Auth, when set, guards every route: viewer reads; engineer runs,
+	// completes and signs as the engineer; manager (or admin) countersigns
+	// as the customer's representative (auth has no customer role). The
+	// token's name is recorded as the user. Without Auth the body's user is
+	// taken as is (tests, or a proxy that authenticates).
+	Auth *auth.Authenticator
+	// PhotoDir keeps uploaded photos (<sha256>.jpg|png); uploads are refused when empty.
+	PhotoDir string
+	// MaxPhotoBytes limits an upload; inspect.MaxPhotoBytes when 0.
+	MaxPhotoBytes int64
+	Logger        *slog.Logger
 }
 
+// Roles needed per route when Options.Auth is set.
+const (
+	ReadRole        = auth.RoleViewer
+	WriteRole       = auth.RoleEngineer
+	CountersignRole = auth.RoleManager
+)
+
 // New returns the handler for /api/v1/inspections and below. Mount it at "/"
-// or under a mux with the same paths; callers add authentication in front.
+// or under a mux with the same paths.
 func New(o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	h := &handler{o: o}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/inspections", h.list)
-	mux.HandleFunc("POST /api/v1/inspections", h.run)
-	mux.HandleFunc("GET /api/v1/inspections/{id}", h.get)
-	mux.HandleFunc("POST /api/v1/inspections/{id}/items", h.complete)
-	mux.HandleFunc("POST /api/v1/inspections/{id}/signatures", h.sign)
+	guard := func(pattern string, role auth.Role, fn http.HandlerFunc) {
+		var hd http.Handler = fn
+		if o.Auth != nil {
+			hd = o.Auth.Require(role, hd)
+		}
+		mux.Handle(pattern, hd)
+	}
+	guard("GET /api/v1/inspections", ReadRole, h.list)
+	guard("POST /api/v1/inspections", WriteRole, h.run)
+	guard("GET /api/v1/inspections/{id}", ReadRole, h.get)
+	guard("GET /api/v1/inspections/{id}/photos/{photo}", ReadRole, h.photo)
+	guard("POST /api/v1/inspections/{id}/items", WriteRole, h.complete)
+	guard("POST /api/v1/inspections/{id}/signatures", WriteRole, h.sign)
 	return mux
+}
+
+// who returns the principal's name and role when authenticated.
+func (h *handler) who(r *http.Request) (auth.Principal, bool) {
+	if h.o.Auth == nil {
+		return auth.Principal{}, false
+	}
+	return auth.FromContext(r.Context())
+}
+
+// onBehalf keeps the token's name as the user; a different name in the
+// request is kept in the note, as the tickets API does with --by.
+func onBehalf(note, claimed, token string) string {
+	if claimed == "" || claimed == token {
+		return note
+	}
+	by := "经办人 by: " + claimed
+	if note == "" {
+		return by
+	}
+	return note + "（" + by + "）"
 }
 
 type handler struct{ o Options }
@@ -133,8 +193,15 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("body: %w", err))
 		return
 	}
+	if p, ok := h.who(r); ok {
+		req.Actor = p.Name
+	}
 	for _, t := range h.o.Templates {
 		if t.Name == req.Template {
+			if h.o.Runner == nil {
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "inspections cannot run here (no runner)"})
+				return
+			}
 			in, err := h.o.Runner.Run(r.Context(), t, inspect.RunOptions{At: req.At, Trigger: "api", Actor: req.Actor})
 			if err != nil {
 				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
@@ -162,11 +229,26 @@ func (h *handler) complete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c inspect.Completion
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		fail(w, fmt.Errorf("body: %w", err))
-		return
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		if !h.multipartCompletion(w, r, &c) {
+			return
+		}
+	} else {
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			fail(w, fmt.Errorf("body: %w", err))
+			return
+		}
+		if c.Photo != "" && !h.photoExists(c.Photo) {
+			fail(w, fmt.Errorf("%w: photo %q was not uploaded here; send it as the multipart field \"photo\"", inspect.ErrBadPhoto, c.Photo))
+			return
+		}
+	}
+	if p, ok := h.who(r); ok {
+		c.Note = onBehalf(c.Note, c.User, p.Name)
+		c.User, c.Role = p.Name, p.Role.String()
 	}
 	in, err := h.o.Store.Complete(r.Context(), id, c, h.o.Now())
 	if err != nil {
@@ -174,6 +256,136 @@ func (h *handler) complete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, in)
+}
+
+// multipartCompletion reads a completion sent as a form (fields device, item,
+// verdict, value, note, user) with an optional file field "photo".
+func (h *handler) multipartCompletion(w http.ResponseWriter, r *http.Request, c *inspect.Completion) bool {
+	max := h.o.MaxPhotoBytes
+	if max <= 0 {
+		max = inspect.MaxPhotoBytes
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, max+1<<16)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		fail(w, fmt.Errorf("body: %w", err))
+		return false
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				err = fmt.Errorf("%w: larger than %d bytes", inspect.ErrBadPhoto, max)
+			}
+			fail(w, fmt.Errorf("body: %w", err))
+			return false
+		}
+		name := part.FormName()
+		if name == "photo" {
+			if h.o.PhotoDir == "" {
+				fail(w, errors.New("photos are not accepted here (no photo directory)"))
+				return false
+			}
+			if c.Photo != "" {
+				fail(w, fmt.Errorf("%w: one photo per completion", inspect.ErrBadPhoto))
+				return false
+			}
+			n, err := inspect.SavePhoto(h.o.PhotoDir, part, max)
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					err = fmt.Errorf("%w: larger than %d bytes", inspect.ErrBadPhoto, max)
+				}
+				fail(w, err)
+				return false
+			}
+			c.Photo = n
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(part, 1<<14+1))
+		if err != nil || len(b) > 1<<14 {
+			fail(w, fmt.Errorf("field %q: too long or unreadable", name))
+			return false
+		}
+		v := string(b)
+		switch name {
+		case "device":
+			c.Device = v
+		case "item":
+			c.Item = v
+		case "verdict":
+			c.Verdict = inspect.Verdict(v)
+		case "note":
+			c.Note = v
+		case "user":
+			c.User = v
+		case "value":
+			if v == "" {
+				break
+			}
+			x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				fail(w, fmt.Errorf("value: %w", err))
+				return false
+			}
+			c.Value = &x
+		default:
+			fail(w, fmt.Errorf("unknown field %q (want device, item, verdict, value, note, user, photo)", name))
+			return false
+		}
+	}
+	return true
+}
+
+func (h *handler) photoExists(name string) bool {
+	if _, ok := inspect.PhotoName(name); !ok || h.o.PhotoDir == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(h.o.PhotoDir, name))
+	return err == nil
+}
+
+// photo serves a photo that a row of the inspection names ("<sha256>" or
+// "<sha256>.jpg|png").
+func (h *handler) photo(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.id(w, r)
+	if !ok {
+		return
+	}
+	in, err := h.o.Store.Get(r.Context(), id)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	want := r.PathValue("photo")
+	name := ""
+	for _, row := range in.Rows {
+		p := row.Evidence.Photo
+		if sha, ok := inspect.PhotoName(p); ok && (p == want || sha == want) {
+			name = p
+			break
+		}
+	}
+	if name == "" || h.o.PhotoDir == "" {
+		fail(w, fmt.Errorf("%w: inspection %d has no photo %q", inspect.ErrNotFound, id, want))
+		return
+	}
+	f, err := os.Open(filepath.Join(h.o.PhotoDir, name))
+	if err != nil {
+		fail(w, fmt.Errorf("%w: photo %s: %v", inspect.ErrNotFound, name, err))
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", inspect.PhotoContentType(name))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	if _, err := io.Copy(w, f); err != nil {
+		h.o.Logger.Warn("serve photo", "photo", name, "err", err)
+	}
 }
 
 func (h *handler) sign(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +399,14 @@ func (h *handler) sign(w http.ResponseWriter, r *http.Request) {
 	if err := dec.Decode(&s); err != nil {
 		fail(w, fmt.Errorf("body: %w", err))
 		return
+	}
+	if p, ok := h.who(r); ok {
+		if s.Role == inspect.RoleCustomer && p.Role < CountersignRole {
+			auth.WriteError(w, http.StatusForbidden, fmt.Sprintf("token %q has role %s; the customer's countersignature needs %s", p.Name, p.Role, CountersignRole))
+			return
+		}
+		s.Note = onBehalf(s.Note, s.User, p.Name)
+		s.User = p.Name
 	}
 	s.At = h.o.Now()
 	in, err := h.o.Store.Sign(r.Context(), id, s)
