@@ -9,7 +9,8 @@
 // sources concurrently, bounds each by a timeout and reports
 // node_scrape_collector_success and _duration_seconds per source, so a hung
 // NFS mount or a missing sensor never fails or stalls the scrape. On Linux the
-// hot paths read /proc and /sys directly; elsewhere gopsutil does the work.
+// sources read /proc and /sys directly and gopsutil is not linked; elsewhere
+// gopsutil does the work (the *_other.go files).
 //
 // Run starts the parts as goroutines; today that is the HTTP listener, later
 // also the remote-write pusher and the site's device probes.

@@ -5,16 +5,11 @@ import (
 	"net"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shirou/gopsutil/v4/cpu"
-	"github.com/shirou/gopsutil/v4/host"
-	"github.com/shirou/gopsutil/v4/mem"
-	gnet "github.com/shirou/gopsutil/v4/net"
 )
 
 // hostInfoTTL is how long the host description is reused: it changes rarely
@@ -27,6 +22,7 @@ type hostSource struct {
 	bootTime, now, uptime, info, address, uname *prometheus.Desc
 
 	clock clockwork.Clock
+	root  string
 
 	mu      sync.Mutex
 	cached  *hostFacts
@@ -55,6 +51,7 @@ func newHostSource(env sourceEnv) (source, error) {
 		address: desc("roomwatch_host_address_info", "One IP address of the host with its interface and MAC; value is always 1.", "device", "address", "mac"),
 		uname:   desc("node_uname_info", "Labeled system information as provided by the uname system call.", "sysname", "release", "version", "machine", "nodename", "domainname"),
 		clock:   env.clock,
+		root:    env.root,
 	}, nil
 }
 
@@ -84,55 +81,63 @@ func (s *hostSource) facts(ctx context.Context) (*hostFacts, error) {
 	if s.cached != nil && s.clock.Since(s.fetched) < hostInfoTTL {
 		return s.cached, nil
 	}
-	hi, err := host.InfoWithContext(ctx)
+	hb, err := readHostBasics(ctx, s.root)
 	if err != nil {
 		return nil, err
 	}
-	f := &hostFacts{bootTime: float64(hi.BootTime), uname: unameLabels()}
-	model := ""
-	if ci, err := cpu.InfoWithContext(ctx); err == nil && len(ci) > 0 {
-		model = strings.TrimSpace(ci[0].ModelName)
-	}
-	cpus, _ := cpu.CountsWithContext(ctx, true)
+	f := &hostFacts{bootTime: hb.bootTime, uname: unameLabels()}
 	memTotal := ""
-	if vm, err := mem.VirtualMemoryWithContext(ctx); err == nil {
-		memTotal = strconv.FormatUint(vm.Total, 10)
+	if hb.memTotal > 0 {
+		memTotal = strconv.FormatUint(hb.memTotal, 10)
 	}
 	var ip, mac string
-	if ifaces, err := gnet.InterfacesWithContext(ctx); err == nil {
+	if ifaces, err := net.Interfaces(); err == nil {
 		f.addresses, ip, mac = hostAddresses(ifaces)
 	}
-	f.info = []string{hi.Hostname, hi.OS, hi.Platform, hi.PlatformVersion, hi.KernelVersion, hi.KernelArch,
-		model, strconv.Itoa(cpus), memTotal, ip, mac}
+	f.info = []string{hb.hostname, hb.os, hb.platform, hb.platformVersion, hb.kernel, hb.arch,
+		hb.cpuModel, strconv.Itoa(hb.cpus), memTotal, ip, mac}
 	s.cached, s.fetched = f, s.clock.Now()
 	return f, nil
+}
+
+// hostBasics is the host description read once per hostInfoTTL: from /proc,
+// /etc/os-release and uname(2) on Linux, through gopsutil elsewhere.
+type hostBasics struct {
+	hostname, os, platform, platformVersion, kernel, arch, cpuModel string
+	cpus                                                            int
+	memTotal                                                        uint64
+	bootTime                                                        float64
 }
 
 // hostAddresses lists every non-loopback address (device, address, mac) and
 // picks the primary one: the first IPv4 address of an interface that is up,
 // by interface name.
-func hostAddresses(ifaces gnet.InterfaceStatList) (addrs [][3]string, ip, mac string) {
+func hostAddresses(ifaces []net.Interface) (addrs [][3]string, ip, mac string) {
 	sort.Slice(ifaces, func(i, j int) bool { return ifaces[i].Name < ifaces[j].Name })
 	for _, ifc := range ifaces {
-		up, loopback := false, false
-		for _, fl := range ifc.Flags {
-			up = up || fl == "up"
-			loopback = loopback || fl == "loopback"
-		}
-		if loopback {
+		if ifc.Flags&net.FlagLoopback != 0 {
 			continue
 		}
-		for _, a := range ifc.Addrs {
-			addr, _, err := net.ParseCIDR(a.Addr)
-			if err != nil {
-				addr = net.ParseIP(a.Addr)
+		up := ifc.Flags&net.FlagUp != 0
+		ifAddrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		hw := ifc.HardwareAddr.String()
+		for _, a := range ifAddrs {
+			var addr net.IP
+			switch v := a.(type) {
+			case *net.IPNet:
+				addr = v.IP
+			case *net.IPAddr:
+				addr = v.IP
 			}
 			if addr == nil || addr.IsLoopback() || addr.IsLinkLocalUnicast() {
 				continue
 			}
-			addrs = append(addrs, [3]string{ifc.Name, addr.String(), ifc.HardwareAddr})
+			addrs = append(addrs, [3]string{ifc.Name, addr.String(), hw})
 			if ip == "" && up && addr.To4() != nil {
-				ip, mac = addr.String(), ifc.HardwareAddr
+				ip, mac = addr.String(), hw
 			}
 		}
 	}

@@ -365,3 +365,74 @@ type pathError struct {
 
 func (e *pathError) Error() string { return e.op + " " + e.path + ": " + e.err.Error() }
 func (e *pathError) Unwrap() error { return e.err }
+
+// parseCPUInfo returns the first processor's model name and the number of
+// processors in /proc/cpuinfo. ARM kernels without "model name" give the
+// "Processor" or "Hardware" line instead.
+func parseCPUInfo(data string) (model string, cpus int) {
+	var fallback string
+	_ = lines(data, func(line string) error {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch k {
+		case "processor":
+			cpus++
+		case "model name":
+			if model == "" {
+				model = v
+			}
+		case "Processor", "Hardware", "cpu model":
+			if fallback == "" {
+				fallback = v
+			}
+		}
+		return nil
+	})
+	if model == "" {
+		model = fallback
+	}
+	return model, cpus
+}
+
+// parseLoadavg parses the first three fields of /proc/loadavg.
+func parseLoadavg(data string) ([3]float64, error) {
+	var out [3]float64
+	f := strings.Fields(data)
+	if len(f) < 3 {
+		return out, fmt.Errorf("/proc/loadavg: %d fields, want at least 3", len(f))
+	}
+	for i := range out {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return out, fmt.Errorf("/proc/loadavg: %w", err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// parseOSRelease returns ID and VERSION_ID of an os-release file.
+func parseOSRelease(data string) (id, version string) {
+	_ = lines(data, func(line string) error {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok {
+			return nil
+		}
+		if u, err := strconv.Unquote(v); err == nil {
+			v = u
+		} else {
+			v = strings.Trim(v, `"'`)
+		}
+		switch k {
+		case "ID":
+			id = v
+		case "VERSION_ID":
+			version = v
+		}
+		return nil
+	})
+	return id, version
+}

@@ -33,7 +33,7 @@ func TestFixtureSources(t *testing.T) {
 	var table []sourceSpec
 	for _, s := range sourceTable() {
 		switch s.name {
-		case "cpu", "memory", "diskio", "netdev", "process", "sensors":
+		case "cpu", "loadavg", "memory", "diskio", "netdev", "process", "sensors":
 			table = append(table, s)
 		}
 	}
