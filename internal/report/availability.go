@@ -80,10 +80,16 @@ func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*Devi
 		return nil
 	}
 	sel := r.o.UpSelector
-	sumQ := func(w string) string { return fmt.Sprintf("sum by (device, class, site) (sum_over_time(%s[%s]))", sel, w) }
-	cntQ := func(w string) string { return fmt.Sprintf("sum by (device, class, site) (count_over_time(%s[%s]))", sel, w) }
+	sumQ := func(w string) string {
+		return fmt.Sprintf("sum by (device, class, site) (sum_over_time(%s[%s]))", sel, w)
+	}
+	cntQ := func(w string) string {
+		return fmt.Sprintf("sum by (device, class, site) (count_over_time(%s[%s]))", sel, w)
+	}
 	if days > 0 {
-		first, last := p.Start.Add(day), p.Start.Add(time.Duration(days)*day)
+		// A range selector holds (t-1d, t]: evaluating 1 ms early makes each
+		// window [day start, day end) so a sample at midnight counts once.
+		first, last := p.Start.Add(day-time.Millisecond), p.Start.Add(time.Duration(days)*day-time.Millisecond)
 		for _, q := range []struct {
 			expr string
 			up   bool
@@ -104,7 +110,7 @@ func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*Devi
 			expr string
 			up   bool
 		}{{sumQ(w), true}, {cntQ(w), false}} {
-			v, err := r.src.Metrics.Query(ctx, q.expr, end)
+			v, err := r.src.Metrics.Query(ctx, q.expr, end.Add(-time.Millisecond))
 			if err != nil {
 				return nil, fmt.Errorf("availability: %w", err)
 			}

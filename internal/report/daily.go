@@ -126,8 +126,11 @@ func (d *Daily) Document(r *Reporter) *Document {
 			{Title: "处理人", TitleEN: "By", Width: 16}, {Title: "说明", TitleEN: "Note", Width: 40}}}
 	for _, e := range d.Events {
 		change := ""
-		if e.To != "" {
+		switch {
+		case e.To != "" && e.From != "":
 			change = e.From.Chinese() + "→" + e.To.Chinese()
+		case e.To != "":
+			change = e.To.Chinese()
 		}
 		acts.Rows = append(acts.Rows, []any{r.t(e.At), e.TicketID, e.Level.Label(), r.displayName(e.Device), eventKindZH(e.Kind), change, e.Actor, e.Note})
 	}

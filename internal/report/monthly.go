@@ -293,7 +293,9 @@ func (r *Reporter) inspectionStats(ctx context.Context, p Period) (InspectionSta
 			names = append(names, n)
 		}
 	}
-	sort.Slice(names, func(i, j int) bool { return rhythmRank(r.src.Templates, names[i]) < rhythmRank(r.src.Templates, names[j]) })
+	sort.Slice(names, func(i, j int) bool {
+		return rhythmRank(r.src.Templates, names[i]) < rhythmRank(r.src.Templates, names[j])
+	})
 	for _, n := range names {
 		s.Templates = append(s.Templates, TemplateRuns{Template: n, Title: titles[n], Due: due[n], Done: done[n]})
 		s.Due += due[n]
