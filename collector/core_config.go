@@ -62,7 +62,7 @@ func defaultStorage() Storage {
 }
 
 func defaultRules() Rules {
-	return Rules{Files: []string{"rules/alerts/*.yml"}, EvaluationInterval: config.Duration(30 * time.Second)}
+	return Rules{Files: []string{defaultAlertFiles}, EvaluationInterval: config.Duration(30 * time.Second)}
 }
 
 // defaultScrape scrapes a roomwatch-agent on this host, so that a collector

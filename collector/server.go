@@ -132,6 +132,11 @@ func New(opts Options) (*Server, error) {
 			Engine: st.Engine(), Queryable: st, Appendable: st, Sink: opts.AlertSink, Alertmanagers: s.am,
 			Logger: log, Registerer: reg,
 		})
+		if err == nil {
+			// Loaded before Run, so that /-/ready means the rules are in force
+			// and a broken rule file stops the start.
+			err = s.ruler.Load()
+		}
 		if err != nil {
 			s.runClosers()
 			st.Close()

@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/buildinfo"
-	"github.com/roomwatch/roomwatch/internal/ruler"
 )
 
 // runServe runs the collector until ctx ends (SIGINT/SIGTERM), then shuts
@@ -50,15 +51,24 @@ func runServe(ctx context.Context, env Env, args []string) int {
 		cfg.Global.DataDir = *dataDir
 	}
 	if *check {
-		files, err := ruler.Expand(cfg.Rules.Files)
+		// The embedded data files are checked from a scratch copy, so that
+		// checking writes nothing next to the config or under the data dir.
+		tmp, err := os.MkdirTemp("", "roomwatch-check-")
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "roomwatch-collector: %v\n", err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		n := 0
+		_, err = collector.UseEmbeddedRules(&cfg, filepath.Join(tmp, "rules"))
 		if err == nil {
-			err = ruler.CheckFiles(files)
+			n, err = collector.CheckFiles(&cfg)
 		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "规则错误 / rule error: %v\n", err)
 			return 2
 		}
-		fmt.Fprintf(env.Stdout, "配置正确 / configuration OK: %s, %d rule files\n", nameOr(*cfgPath), len(files))
+		fmt.Fprintf(env.Stdout, "配置正确 / configuration OK: %s, %d rule files\n", nameOr(*cfgPath), n)
 		return 0
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))

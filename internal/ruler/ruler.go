@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,6 +80,7 @@ type Ruler struct {
 	ctx     context.Context
 	logger  *slog.Logger
 	metrics *metrics
+	loaded  atomic.Bool // Load succeeded once
 }
 
 type metrics struct {
@@ -152,14 +154,17 @@ func (r *Ruler) Load() error {
 		return fmt.Errorf("ruler: %w", err)
 	}
 	r.logger.Info("rules loaded", "files", len(files), "groups", len(r.mgr.RuleGroups()))
+	r.loaded.Store(true)
 	return nil
 }
 
-// Run loads the rules and evaluates them until ctx ends, then stops the
-// manager (which writes staleness markers for its series).
+// Run loads the rules (unless Load already did) and evaluates them until ctx
+// ends, then stops the manager (which writes staleness markers for its series).
 func (r *Ruler) Run(ctx context.Context) error {
-	if err := r.Load(); err != nil {
-		return err
+	if !r.loaded.Load() {
+		if err := r.Load(); err != nil {
+			return err
+		}
 	}
 	done := make(chan struct{})
 	go func() { r.mgr.Run(); close(done) }()
