@@ -214,7 +214,7 @@ func TestUseEmbeddedRules(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	cfg.SLA.Dir = "/etc/roomwatch/sla" // the config's own path stays
+	cfg.SLA.Dir = "/etc/roomwatch/sla"                              // the config's own path stays
 	if err := os.MkdirAll("rules/inspections", 0o750); err != nil { // present in the working directory: stays
 		t.Fatal(err)
 	}
