@@ -68,7 +68,6 @@ const Inventory = `inventory:
     - {name: srv1, display_name: 视频服务器, class: server, address: 10.0.0.20, site: hq}
 `
 
-
 // Data is the built data directory.
 type Data struct {
 	Dir   string // data_dir: tickets.db, inspections.db, tsdb/, agents.json
