@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"probe":   {summary: "probe devices once and print what they answer (Prometheus text) / 探测设备", run: runProbe},
 		"tickets": {summary: "list, show and act on tickets through a collector's API / 工单", run: runTickets},
 		"inspect": {summary: "run an inspection now, list or verify the records / 巡检", run: runInspect},
+		"report":  {summary: "write the daily, monthly, quarterly or asset report (HTML, Excel) / 报表", run: runReport},
 	}
 }
 
