@@ -73,6 +73,9 @@ type Options struct {
 	ReachabilityAlerts []string
 	Audit              AuditSink // optional, in addition to the audit table
 	Logger             *slog.Logger
+	// FiringCache bounds how many firing alert fingerprints are remembered in
+	// memory so that repeats skip the store (default 100,000; negative: off).
+	FiringCache int
 }
 
 // DefaultReachabilityAlerts are the alertnames treated as device-down faults.
@@ -83,7 +86,8 @@ func DefaultReachabilityAlerts() []string { return slices.Clone(defaultReachabil
 
 // Service applies alerts and people's actions to tickets.
 type Service struct {
-	o Options
+	o     Options
+	cache *firingCache // nil when off
 }
 
 // New checks the options and returns a Service.
@@ -110,7 +114,14 @@ func New(o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{o: o}, nil
+	s := &Service{o: o}
+	switch {
+	case o.FiringCache == 0:
+		s.cache = newFiringCache(100_000)
+	case o.FiringCache > 0:
+		s.cache = newFiringCache(o.FiringCache)
+	}
+	return s, nil
 }
 
 // Location returns the time zone tickets are shown in.
@@ -128,14 +139,26 @@ type IngestResult struct {
 // records to the audit sink.
 func (s *Service) update(ctx context.Context, fn func(tx *auditTx) error) error {
 	var recs []AuditRecord
+	var puts []cacheWrite
 	err := s.o.Store.Update(ctx, func(tx Tx) error {
-		at := &auditTx{Tx: tx}
-		if err := fn(at); err != nil {
+		at := &auditTx{Tx: tx, cache: s.cache}
+		err := fn(at)
+		puts = at.puts // also on error: their cache stamps are released below
+		if err != nil {
 			return err
 		}
 		recs = at.recs
 		return nil
 	})
+	if s.cache != nil {
+		for _, p := range puts {
+			if err != nil {
+				s.cache.abort(p.rec.Fingerprint, p.seq)
+			} else {
+				s.cache.commit(p.rec.Fingerprint, p.seq, p.rec)
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -150,10 +173,20 @@ func (s *Service) update(ctx context.Context, fn func(tx *auditTx) error) error 
 	return nil
 }
 
-// auditTx collects the audit records of a transaction's events.
+// auditTx collects the audit records of a transaction's events and the alert
+// records it writes (for the firing cache).
 type auditTx struct {
 	Tx
-	recs []AuditRecord
+	recs  []AuditRecord
+	cache *firingCache
+	puts  []cacheWrite
+}
+
+func (a *auditTx) PutAlert(r AlertRecord) error {
+	if a.cache != nil {
+		a.puts = append(a.puts, cacheWrite{seq: a.cache.write(r.Fingerprint), rec: r})
+	}
+	return a.Tx.PutAlert(r)
 }
 
 func (a *auditTx) AddEvent(id int64, e Event) error {
@@ -173,16 +206,45 @@ func (s *Service) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResul
 		return res, nil
 	}
 	now := s.o.Clock.Now()
-	err := s.update(ctx, func(tx *auditTx) error {
-		res = IngestResult{}
-		for i := range alerts {
-			if err := s.ingestOne(tx, &alerts[i], now, &res); err != nil {
-				return fmt.Errorf("alert %s: %w", alerts[i].Name(), err)
-			}
+	// Repeats of alerts known firing on their own ticket change nothing:
+	// answer them from memory. An alert whose fingerprint an earlier alert of
+	// this request sends down the slow path goes there too, to keep order.
+	fps := make([]string, len(alerts))
+	slow := make([]int, 0, len(alerts))
+	var repeats int
+	var slowFP map[string]bool
+	for i := range alerts {
+		a := &alerts[i]
+		if len(a.Labels) == 0 {
+			return res, fmt.Errorf("alert %s: %w: alert without labels", a.Name(), ErrInvalid)
 		}
-		return nil
-	})
-	return res, err
+		fps[i] = a.Fingerprint()
+		if s.cache != nil && !slowFP[fps[i]] && a.Status(now) == alert.StatusFiring && s.cache.has(fps[i]) {
+			repeats++
+			continue
+		}
+		if slowFP == nil {
+			slowFP = make(map[string]bool, len(alerts))
+		}
+		slowFP[fps[i]] = true
+		slow = append(slow, i)
+	}
+	if len(slow) > 0 {
+		err := s.update(ctx, func(tx *auditTx) error {
+			res = IngestResult{}
+			for _, i := range slow {
+				if err := s.ingestOne(tx, &alerts[i], fps[i], now, &res); err != nil {
+					return fmt.Errorf("alert %s: %w", alerts[i].Name(), err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return IngestResult{}, err
+		}
+	}
+	res.Updated += repeats
+	return res, nil
 }
 
 // deviceOf returns the device an alert is about: its device label, else the
@@ -222,11 +284,7 @@ func actorOf(a *alert.Alert) string {
 	return "system:" + string(a.Source)
 }
 
-func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, now time.Time, res *IngestResult) error {
-	if len(a.Labels) == 0 {
-		return fmt.Errorf("%w: alert without labels", ErrInvalid)
-	}
-	fp := a.Fingerprint()
+func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Time, res *IngestResult) error {
 	rec, err := tx.Alert(fp)
 	if err != nil {
 		return err

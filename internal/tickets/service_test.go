@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -64,20 +65,91 @@ func TestIngestDedupAndOrder(t *testing.T) {
 		{"other device", [][]alert.Alert{{a}, {firing("sw2", "PortDown", t0)}}, 2, tickets.StateOpen},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			env := ticketstest.New(t, nil)
-			for _, b := range tc.batches {
-				ingest(t, env, b...)
-			}
-			ts := all(t, env)
-			if len(ts) != tc.wantN {
-				t.Fatalf("got %d tickets, want %d", len(ts), tc.wantN)
-			}
-			if tc.wantN > 0 && ts[len(ts)-1].State != tc.wantState {
-				t.Errorf("state %s, want %s", ts[len(ts)-1].State, tc.wantState)
-			}
-		})
+		// The same outcome with and without the in-memory firing cache.
+		for _, cache := range []int{0, -1} {
+			t.Run(fmt.Sprintf("%s/cache=%d", tc.name, cache), func(t *testing.T) {
+				t.Parallel()
+				env := ticketstest.New(t, func(o *tickets.Options) { o.FiringCache = cache })
+				for _, b := range tc.batches {
+					ingest(t, env, b...)
+				}
+				ts := all(t, env)
+				if len(ts) != tc.wantN {
+					t.Fatalf("got %d tickets, want %d", len(ts), tc.wantN)
+				}
+				if tc.wantN > 0 && ts[len(ts)-1].State != tc.wantState {
+					t.Errorf("state %s, want %s", ts[len(ts)-1].State, tc.wantState)
+				}
+			})
+		}
+	}
+}
+
+// countingStore counts the store transactions a service runs.
+type countingStore struct {
+	tickets.Store
+	mu      sync.Mutex
+	updates int
+}
+
+func (c *countingStore) Update(ctx context.Context, fn func(tickets.Tx) error) error {
+	c.mu.Lock()
+	c.updates++
+	c.mu.Unlock()
+	return c.Store.Update(ctx, fn)
+}
+
+func (c *countingStore) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.updates
+}
+
+// TestFiringCacheSkipsStore: a repeat of an alert known firing on its ticket
+// is answered without a store transaction; any change of the alert (resolve,
+// a new incident) goes to the store and refreshes what is remembered.
+func TestFiringCacheSkipsStore(t *testing.T) {
+	t.Parallel()
+	var cs *countingStore
+	env := ticketstest.New(t, func(o *tickets.Options) {
+		cs = &countingStore{Store: o.Store}
+		o.Store = cs
+	})
+	t0 := ticketstest.Start
+	a := firing("srv1", "HighCPU", t0)
+	steps := []struct {
+		name        string
+		alerts      []alert.Alert
+		want        tickets.IngestResult
+		wantUpdates int // store transactions so far
+	}{
+		{"first", []alert.Alert{a}, tickets.IngestResult{Opened: 1}, 1},
+		{"repeat from memory", []alert.Alert{a}, tickets.IngestResult{Updated: 1}, 1},
+		{"two repeats", []alert.Alert{a, a}, tickets.IngestResult{Updated: 2}, 1},
+		{"resolve", []alert.Alert{resolved(a, t0.Add(time.Minute))}, tickets.IngestResult{Recovered: 1}, 2},
+		{"replayed firing copy is stale", []alert.Alert{a}, tickets.IngestResult{Ignored: 1}, 3},
+		{"new incident reopens", []alert.Alert{firing("srv1", "HighCPU", t0.Add(2*time.Minute))}, tickets.IngestResult{Reopened: 1}, 4},
+		{"its repeat from memory", []alert.Alert{firing("srv1", "HighCPU", t0.Add(2*time.Minute))}, tickets.IngestResult{Updated: 1}, 4},
+		// In one request a resolve then a new firing: both go to the store,
+		// in order, although the firing one is remembered.
+		{"resolve and recur in one request", []alert.Alert{
+			resolved(firing("srv1", "HighCPU", t0.Add(2*time.Minute)), t0.Add(3*time.Minute)),
+			firing("srv1", "HighCPU", t0.Add(4*time.Minute)),
+		}, tickets.IngestResult{Recovered: 1, Reopened: 1}, 5},
+	}
+	for _, st := range steps {
+		env.Clock.Advance(time.Minute)
+		r := ingest(t, env, st.alerts...)
+		if r != st.want {
+			t.Errorf("%s: result %+v, want %+v", st.name, r, st.want)
+		}
+		if n := cs.count(); n != st.wantUpdates {
+			t.Errorf("%s: %d store transactions, want %d", st.name, n, st.wantUpdates)
+		}
+	}
+	ts := all(t, env)
+	if len(ts) != 1 || ts[0].State != tickets.StateReopened {
+		t.Fatalf("%d tickets, last state %s; want 1 reopened", len(ts), ts[len(ts)-1].State)
 	}
 }
 

@@ -36,9 +36,6 @@ type server struct {
 	URL string
 }
 
-// startB serves the API for a benchmark and returns its URL.
-func startB(b *testing.B) string { return startTB(b, false, false).URL }
-
 // start serves the API on a loopback listener. realClock uses the wall clock
 // (for real peers, whose alerts carry real times).
 func start(t *testing.T, realClock, openLoopback bool) *server {

@@ -4,6 +4,12 @@
 // updates (each in its own savepoint) so that many webhook deliveries at once
 // share one fsync without ever interleaving their read-modify-write.
 //
+// For speed the writer runs statements prepared once at Open, keeps savepoint
+// sub-journals in memory, takes every update waiting when a commit starts
+// (yielding the processor once so that senders about to hand one in can),
+// and never checkpoints inside a commit: a checkpointer goroutine runs a
+// PASSIVE checkpoint on its own connection every CheckpointEvery commits.
+//
 // Why synchronous=FULL: in WAL mode NORMAL already survives a process crash
 // (kill -9), but may lose the last commits on power loss. An Alertmanager that
 // got a 2xx will not resend, so a lost commit is a lost ticket; the machine
@@ -18,7 +24,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +34,7 @@ import (
 
 	_ "modernc.org/sqlite" // the pure-Go driver "sqlite"
 
+	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
@@ -40,6 +49,10 @@ type Options struct {
 	MaxBatch int
 	// Synchronous is FULL (default) or NORMAL.
 	Synchronous string
+	// CheckpointEvery is how many commits pass between WAL checkpoints
+	// (PASSIVE, on a separate connection); default 32.
+	CheckpointEvery int
+	Logger          *slog.Logger
 }
 
 // Store is the SQLite ticket store.
@@ -50,6 +63,16 @@ type Store struct {
 	quit chan struct{}
 	done chan struct{}
 	max  int
+	// stmts are the writer's statements, prepared once on its connection at
+	// Open; a batch binds them to its transaction (no SQL parsing per alert).
+	stmts map[string]*sql.Stmt
+
+	ckpt      *sql.DB       // the checkpointer's connection
+	kick      chan struct{} // wakes the checkpointer (buffer 1)
+	ckptDone  chan struct{}
+	ckptEvery int
+	commits   int // writer goroutine only
+	log       *slog.Logger
 }
 
 var _ tickets.Store = (*Store)(nil)
@@ -69,6 +92,11 @@ func dsn(path string, sync string, ro bool) string {
 		v.Add("_pragma", "query_only(1)")
 	} else {
 		v.Add("_pragma", "journal_mode(WAL)")
+		// Savepoint sub-journals in memory, not in a temp file per request.
+		v.Add("_pragma", "temp_store(MEMORY)")
+		// No checkpoint inside a commit: the checkpointer goroutine runs them
+		// on its own connection, off the intake's path.
+		v.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + path + "?" + v.Encode()
 }
@@ -80,6 +108,12 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 256
+	}
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 32
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	sync := strings.ToUpper(o.Synchronous)
 	switch sync {
@@ -106,8 +140,26 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", o.Path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r, reqs: make(chan *request), quit: make(chan struct{}), done: make(chan struct{}), max: o.MaxBatch}
+	c, err := sql.Open("sqlite", dsn(o.Path, sync, false))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open %s: %w", o.Path, err)
+	}
+	c.SetMaxOpenConns(1)
+	s := &Store{w: w, r: r, reqs: make(chan *request), quit: make(chan struct{}), done: make(chan struct{}), max: o.MaxBatch,
+		stmts: make(map[string]*sql.Stmt, len(writerQueries)),
+		ckpt:  c, kick: make(chan struct{}, 1), ckptDone: make(chan struct{}), ckptEvery: o.CheckpointEvery, log: o.Logger}
+	for _, q := range writerQueries {
+		st, err := w.PrepareContext(ctx, q)
+		if err != nil {
+			_ = errors.Join(w.Close(), r.Close(), c.Close())
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
 	go s.writer()
+	go s.checkpointer()
 	return s, nil
 }
 
@@ -172,7 +224,12 @@ func (s *Store) Close() error {
 		close(s.quit)
 	}
 	<-s.done
-	return errors.Join(s.w.Close(), s.r.Close())
+	<-s.ckptDone
+	errs := []error{s.ckpt.Close()}
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(append(errs, s.w.Close(), s.r.Close())...)
 }
 
 // ErrClosed is returned by Update after Close.
@@ -203,17 +260,65 @@ func (s *Store) writer() {
 		case <-s.quit:
 			return
 		}
-	more:
+		// Linger without a timer: while yielding the processor lets more
+		// senders hand in their updates, take them into this commit.
 		for len(batch) < s.max {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break more
+			n := len(batch)
+			s.drain(&batch)
+			if len(batch) == n {
+				runtime.Gosched()
+				s.drain(&batch)
+				if len(batch) == n {
+					break
+				}
 			}
 		}
 		s.commit(batch)
+		if s.commits++; s.commits%s.ckptEvery == 0 {
+			select {
+			case s.kick <- struct{}{}:
+			default: // one is pending or running
+			}
+		}
 	}
+}
+
+// drain appends the requests waiting now, up to the batch limit.
+func (s *Store) drain(batch *[]*request) {
+	for len(*batch) < s.max {
+		select {
+		case r := <-s.reqs:
+			*batch = append(*batch, r)
+		default:
+			return
+		}
+	}
+}
+
+// checkpointer copies the WAL into the database file when the writer asks.
+// A PASSIVE checkpoint runs beside the writer without blocking it; once it
+// has caught up, the writer's next transaction restarts the WAL from the
+// beginning, so the file stays small.
+func (s *Store) checkpointer() {
+	defer close(s.ckptDone)
+	for {
+		select {
+		case <-s.kick:
+		case <-s.quit:
+			return
+		}
+		if _, _, err := s.checkpoint(context.Background()); err != nil {
+			s.log.Warn("tickets: WAL checkpoint", "err", err)
+		}
+	}
+}
+
+// checkpoint runs a PASSIVE checkpoint and returns the frames in the WAL and
+// how many of them are now in the database file.
+func (s *Store) checkpoint(ctx context.Context) (frames, done int, err error) {
+	var busy int
+	err = s.ckpt.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
+	return frames, done, err
 }
 
 // commit runs a batch in one transaction, each request in a savepoint.
@@ -227,22 +332,23 @@ func (s *Store) commit(batch []*request) {
 		}
 		return
 	}
+	x := &txn{tx: tx, ctx: ctx, prepared: s.stmts, bound: make(map[string]*sql.Stmt, len(s.stmts))}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+		if _, err := x.ExecContext(ctx, qSavepoint); err != nil {
 			errs[i] = err
 			continue
 		}
-		errs[i] = r.fn(&txn{q: tx, ctx: ctx})
+		errs[i] = r.fn(x)
 		if errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
+			if _, err := x.ExecContext(ctx, qRollbackTo); err != nil {
 				errs[i] = errors.Join(errs[i], err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE req"); err != nil && errs[i] == nil {
+		if _, err := x.ExecContext(ctx, qRelease); err != nil && errs[i] == nil {
 			errs[i] = err
 		}
 	}
@@ -265,11 +371,98 @@ type querier interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-// txn implements tickets.Tx on the writer's transaction.
+// txn implements tickets.Tx on the writer's transaction. It is a querier
+// that runs the writer's prepared statements inside the transaction.
 type txn struct {
-	q   querier
-	ctx context.Context
+	tx       *sql.Tx
+	ctx      context.Context
+	prepared map[string]*sql.Stmt // the Store's, read-only
+	bound    map[string]*sql.Stmt // prepared statements bound to tx
 }
+
+var _ querier = (*txn)(nil)
+
+// stmt returns q's prepared statement bound to the transaction, or nil when q
+// is not one of writerQueries.
+func (x *txn) stmt(ctx context.Context, q string) *sql.Stmt {
+	if st, ok := x.bound[q]; ok {
+		return st
+	}
+	p, ok := x.prepared[q]
+	if !ok {
+		return nil
+	}
+	st := x.tx.StmtContext(ctx, p)
+	x.bound[q] = st
+	return st
+}
+
+func (x *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := x.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return x.tx.ExecContext(ctx, q, args...)
+}
+
+func (x *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := x.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return x.tx.QueryContext(ctx, q, args...)
+}
+
+func (x *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := x.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return x.tx.QueryRowContext(ctx, q, args...)
+}
+
+// The writer's statements (writerQueries are prepared at Open).
+const (
+	qSavepoint     = `SAVEPOINT req`
+	qRollbackTo    = `ROLLBACK TO req`
+	qRelease       = `RELEASE req`
+	qTicketByID    = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
+	qTimers        = `SELECT spec, started_at, met_at FROM timers WHERE ticket_id = ? ORDER BY rowid`
+	qParts         = `SELECT part, serial, location, cause, at, actor FROM parts WHERE ticket_id = ? ORDER BY id`
+	qAffected      = `SELECT device, alertname, at FROM affected WHERE ticket_id = ? ORDER BY id`
+	qEvents        = `SELECT id, at, actor, kind, from_state, to_state, note, detail FROM events WHERE ticket_id = ? ORDER BY id`
+	qLatestByGroup = `SELECT ` + ticketCols + ` FROM tickets WHERE group_key = ? AND group_key <> '' ORDER BY id DESC LIMIT 1`
+	qLatestReach   = `SELECT ` + ticketCols + ` FROM tickets WHERE reach = 1 AND device = ? ORDER BY id DESC LIMIT 1`
+	qAlert         = `SELECT fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen FROM alerts WHERE fingerprint = ?`
+	qPutAlert      = `INSERT OR REPLACE INTO alerts (fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qFiring        = `SELECT COUNT(*) FROM alerts WHERE ticket_id = ? AND firing = 1 AND affected = 0`
+	qInsertTicket  = `INSERT INTO tickets (level, state, title, description, device, site, category, grp, source,
+group_key, labels, reach, reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qSaveTicket = `UPDATE tickets SET level = ?, state = ?, title = ?, description = ?, site = ?, category = ?,
+grp = ?, assignee = ?, cause = ?, fix = ?, updated_at = ?, recovered_at = ?, resolved_at = ?, closed_at = ?, last_alert_at = ?
+WHERE id = ?`
+	qSaveTimer    = `UPDATE timers SET started_at = ?, met_at = ? WHERE ticket_id = ? AND kind = ?`
+	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, kind, from_state, to_state, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertAudit  = `INSERT INTO audit_log (at, actor, ticket_id, kind, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qInsertAffect = `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`
+	qClaimNotice  = `INSERT OR IGNORE INTO notices (key, ticket_id, timer, step, kind, role, due_at, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`
+	qFinishNotice = `UPDATE notices SET state = ?, finished_at = ? WHERE key = ?`
+)
+
+// qInsertTimers[n] inserts n timers (n ≥ 1; a ticket has at most one timer
+// of each kind).
+var qInsertTimers = func() []string {
+	q := []string{""}
+	for n := 1; n <= len(sla.Kinds()); n++ {
+		q = append(q, `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", "))
+	}
+	return q
+}()
+
+var writerQueries = append([]string{qSavepoint, qRollbackTo, qRelease, qTicketByID, qTimers, qParts, qAffected, qEvents,
+	qLatestByGroup, qLatestReach, qAlert, qPutAlert, qFiring, qInsertTicket, qSaveTicket, qSaveTimer,
+	qInsertEvent, qInsertAudit, qInsertPart, qInsertAffect, qClaimNotice, qFinishNotice}, qInsertTimers[1:]...)
 
 func ns(t time.Time) int64 { return t.UnixNano() }
 
@@ -316,7 +509,7 @@ func scanTicket(sc interface{ Scan(...any) error }) (*tickets.Ticket, error) {
 }
 
 func getTicket(ctx context.Context, q querier, id int64, events bool) (*tickets.Ticket, error) {
-	t, err := scanTicket(q.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = ?`, id))
+	t, err := scanTicket(q.QueryRowContext(ctx, qTicketByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %d", tickets.ErrNotFound, id)
 	}
@@ -330,7 +523,7 @@ func getTicket(ctx context.Context, q querier, id int64, events bool) (*tickets.
 }
 
 func loadTimers(ctx context.Context, q querier, t *tickets.Ticket) error {
-	rows, err := q.QueryContext(ctx, `SELECT spec, started_at, met_at FROM timers WHERE ticket_id = ? ORDER BY rowid`, t.ID)
+	rows, err := q.QueryContext(ctx, qTimers, t.ID)
 	if err != nil {
 		return err
 	}
@@ -356,7 +549,7 @@ func loadDetails(ctx context.Context, q querier, t *tickets.Ticket, events bool)
 	if err := loadTimers(ctx, q, t); err != nil {
 		return err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT part, serial, location, cause, at, actor FROM parts WHERE ticket_id = ? ORDER BY id`, t.ID)
+	rows, err := q.QueryContext(ctx, qParts, t.ID)
 	if err != nil {
 		return err
 	}
@@ -371,7 +564,7 @@ func loadDetails(ctx context.Context, q querier, t *tickets.Ticket, events bool)
 		t.Parts = append(t.Parts, p)
 	}
 	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT device, alertname, at FROM affected WHERE ticket_id = ? ORDER BY id`, t.ID)
+	rows, err = q.QueryContext(ctx, qAffected, t.ID)
 	if err != nil {
 		return err
 	}
@@ -389,7 +582,7 @@ func loadDetails(ctx context.Context, q querier, t *tickets.Ticket, events bool)
 	if !events {
 		return nil
 	}
-	rows, err = q.QueryContext(ctx, `SELECT id, at, actor, kind, from_state, to_state, note, detail FROM events WHERE ticket_id = ? ORDER BY id`, t.ID)
+	rows, err = q.QueryContext(ctx, qEvents, t.ID)
 	if err != nil {
 		return err
 	}
@@ -406,10 +599,10 @@ func loadDetails(ctx context.Context, q querier, t *tickets.Ticket, events bool)
 	return rows.Err()
 }
 
-func (x *txn) Get(id int64) (*tickets.Ticket, error) { return getTicket(x.ctx, x.q, id, true) }
+func (x *txn) Get(id int64) (*tickets.Ticket, error) { return getTicket(x.ctx, x, id, true) }
 
-func (x *txn) latest(where string, arg any) (*tickets.Ticket, error) {
-	t, err := scanTicket(x.q.QueryRowContext(x.ctx, `SELECT `+ticketCols+` FROM tickets WHERE `+where+` ORDER BY id DESC LIMIT 1`, arg))
+func (x *txn) latest(q string, arg any) (*tickets.Ticket, error) {
+	t, err := scanTicket(x.QueryRowContext(x.ctx, q, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -418,15 +611,15 @@ func (x *txn) latest(where string, arg any) (*tickets.Ticket, error) {
 	}
 	// Only the timers: the intake path saves them; parts and affected
 	// devices are not needed there.
-	return t, loadTimers(x.ctx, x.q, t)
+	return t, loadTimers(x.ctx, x, t)
 }
 
 func (x *txn) LatestByGroup(key string) (*tickets.Ticket, error) {
-	return x.latest(`group_key = ? AND group_key <> ''`, key)
+	return x.latest(qLatestByGroup, key)
 }
 
 func (x *txn) ActiveReachability(device string) (*tickets.Ticket, error) {
-	t, err := x.latest(`reach = 1 AND device = ?`, device)
+	t, err := x.latest(qLatestReach, device)
 	if err != nil || t == nil {
 		return nil, err
 	}
@@ -439,7 +632,7 @@ func (x *txn) ActiveReachability(device string) (*tickets.Ticket, error) {
 func (x *txn) Alert(fp string) (*tickets.AlertRecord, error) {
 	var r tickets.AlertRecord
 	var st, en, ls int64
-	err := x.q.QueryRowContext(x.ctx, `SELECT fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen FROM alerts WHERE fingerprint = ?`, fp).
+	err := x.QueryRowContext(x.ctx, qAlert, fp).
 		Scan(&r.Fingerprint, &r.TicketID, &r.Firing, &r.Affected, &st, &en, &ls)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -459,14 +652,13 @@ func (x *txn) PutAlert(r tickets.AlertRecord) error {
 	if !r.EndsAt.IsZero() {
 		en = ns(r.EndsAt)
 	}
-	_, err := x.q.ExecContext(x.ctx, `INSERT OR REPLACE INTO alerts (fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Fingerprint, r.TicketID, r.Firing, r.Affected, ns(r.StartsAt), en, ns(r.LastSeen))
+	_, err := x.ExecContext(x.ctx, qPutAlert, r.Fingerprint, r.TicketID, r.Firing, r.Affected, ns(r.StartsAt), en, ns(r.LastSeen))
 	return err
 }
 
 func (x *txn) FiringAlerts(id int64) (int, error) {
 	var n int
-	err := x.q.QueryRowContext(x.ctx, `SELECT COUNT(*) FROM alerts WHERE ticket_id = ? AND firing = 1 AND affected = 0`, id).Scan(&n)
+	err := x.QueryRowContext(x.ctx, qFiring, id).Scan(&n)
 	return n, err
 }
 
@@ -483,9 +675,7 @@ func (x *txn) Insert(t *tickets.Ticket) error {
 	if err != nil {
 		return err
 	}
-	res, err := x.q.ExecContext(x.ctx, `INSERT INTO tickets (level, state, title, description, device, site, category, grp, source,
-group_key, labels, reach, reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := x.ExecContext(x.ctx, qInsertTicket,
 		int(t.Level), t.State, t.Title, t.Description, t.Device, t.Site, string(t.Category), t.Group, t.Source,
 		t.GroupKey, lj, t.Reach, t.Reporter, t.Assignee, t.Cause, t.Fix, ns(t.OpenedAt), ns(t.UpdatedAt),
 		nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt))
@@ -495,23 +685,27 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	if t.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	for _, tm := range t.Timers {
-		spec, err := json.Marshal(tm.Spec)
-		if err != nil {
-			return err
+	// All timers in one statement (one row each).
+	for ts := t.Timers; len(ts) > 0; {
+		n := min(len(ts), len(qInsertTimers)-1)
+		args := make([]any, 0, 5*n)
+		for _, tm := range ts[:n] {
+			spec, err := json.Marshal(tm.Spec)
+			if err != nil {
+				return err
+			}
+			args = append(args, t.ID, tm.Name(), string(spec), nsp(tm.StartedAt), nsp(tm.MetAt))
 		}
-		if _, err := x.q.ExecContext(x.ctx, `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at) VALUES (?, ?, ?, ?, ?)`,
-			t.ID, tm.Name(), string(spec), nsp(tm.StartedAt), nsp(tm.MetAt)); err != nil {
-			return fmt.Errorf("insert timer: %w", err)
+		if _, err := x.ExecContext(x.ctx, qInsertTimers[n], args...); err != nil {
+			return fmt.Errorf("insert timers: %w", err)
 		}
+		ts = ts[n:]
 	}
 	return nil
 }
 
 func (x *txn) Save(t *tickets.Ticket) error {
-	res, err := x.q.ExecContext(x.ctx, `UPDATE tickets SET level = ?, state = ?, title = ?, description = ?, site = ?, category = ?,
-grp = ?, assignee = ?, cause = ?, fix = ?, updated_at = ?, recovered_at = ?, resolved_at = ?, closed_at = ?, last_alert_at = ?
-WHERE id = ?`, int(t.Level), t.State, t.Title, t.Description, t.Site, string(t.Category), t.Group, t.Assignee, t.Cause, t.Fix,
+	res, err := x.ExecContext(x.ctx, qSaveTicket, int(t.Level), t.State, t.Title, t.Description, t.Site, string(t.Category), t.Group, t.Assignee, t.Cause, t.Fix,
 		ns(t.UpdatedAt), nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt), t.ID)
 	if err != nil {
 		return fmt.Errorf("save ticket %d: %w", t.ID, err)
@@ -520,7 +714,7 @@ WHERE id = ?`, int(t.Level), t.State, t.Title, t.Description, t.Site, string(t.C
 		return fmt.Errorf("%w: %d", tickets.ErrNotFound, t.ID)
 	}
 	for _, tm := range t.Timers {
-		if _, err := x.q.ExecContext(x.ctx, `UPDATE timers SET started_at = ?, met_at = ? WHERE ticket_id = ? AND kind = ?`,
+		if _, err := x.ExecContext(x.ctx, qSaveTimer,
 			nsp(tm.StartedAt), nsp(tm.MetAt), t.ID, tm.Name()); err != nil {
 			return fmt.Errorf("save timer: %w", err)
 		}
@@ -529,32 +723,29 @@ WHERE id = ?`, int(t.Level), t.State, t.Title, t.Description, t.Site, string(t.C
 }
 
 func (x *txn) AddEvent(id int64, e tickets.Event) error {
-	if _, err := x.q.ExecContext(x.ctx, `INSERT INTO events (ticket_id, at, actor, kind, from_state, to_state, note, detail)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, ns(e.At), e.Actor, e.Kind, e.From, e.To, e.Note, e.Detail); err != nil {
+	if _, err := x.ExecContext(x.ctx, qInsertEvent, id, ns(e.At), e.Actor, e.Kind, e.From, e.To, e.Note, e.Detail); err != nil {
 		return fmt.Errorf("add event: %w", err)
 	}
-	if _, err := x.q.ExecContext(x.ctx, `INSERT INTO audit_log (at, actor, ticket_id, kind, from_state, to_state, note)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, ns(e.At), e.Actor, id, e.Kind, e.From, e.To, e.Note); err != nil {
+	if _, err := x.ExecContext(x.ctx, qInsertAudit, ns(e.At), e.Actor, id, e.Kind, e.From, e.To, e.Note); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }
 
 func (x *txn) AddPart(id int64, p tickets.Part) error {
-	_, err := x.q.ExecContext(x.ctx, `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := x.ExecContext(x.ctx, qInsertPart,
 		id, p.Part, p.Serial, p.Location, p.Cause, ns(p.At), p.Actor)
 	return err
 }
 
 func (x *txn) AddAffected(id int64, a tickets.Affected) error {
-	_, err := x.q.ExecContext(x.ctx, `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`,
+	_, err := x.ExecContext(x.ctx, qInsertAffect,
 		id, a.Device, a.Alertname, ns(a.At))
 	return err
 }
 
 func (x *txn) ClaimNotice(n tickets.Notice) (bool, error) {
-	res, err := x.q.ExecContext(x.ctx, `INSERT OR IGNORE INTO notices (key, ticket_id, timer, step, kind, role, due_at, state)
-VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`, n.Key, n.TicketID, n.Timer, n.Step, n.Kind, n.Role, ns(n.DueAt))
+	res, err := x.ExecContext(x.ctx, qClaimNotice, n.Key, n.TicketID, n.Timer, n.Step, n.Kind, n.Role, ns(n.DueAt))
 	if err != nil {
 		return false, err
 	}
@@ -563,7 +754,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`, n.Key, n.TicketID, n.Timer, n.Step, n.
 }
 
 func (x *txn) FinishNotice(key string, st tickets.NoticeState, at time.Time) error {
-	_, err := x.q.ExecContext(x.ctx, `UPDATE notices SET state = ?, finished_at = ? WHERE key = ?`, st, ns(at), key)
+	_, err := x.ExecContext(x.ctx, qFinishNotice, st, ns(at), key)
 	return err
 }
 
