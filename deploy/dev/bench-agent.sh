@@ -34,7 +34,7 @@ done
 
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
-declare -A series rss hwm cpu
+declare -A series rss hwm cpu anon file
 for side in agent node_exporter; do
   if [ $side = agent ]; then pid=$apid; port=$pa; else pid=$npid; port=$pn; fi
   url="http://127.0.0.1:$port/metrics"
@@ -45,6 +45,8 @@ for side in agent node_exporter; do
   cpu[$side]=$(awk -v d=$((t1 - t0)) -v n="$N" -v hz="$hz" 'BEGIN{printf "%.2f", d*1000/hz/n}')
   rss[$side]=$(awk '/VmRSS/{printf "%.1f", $2/1024}' /proc/$pid/status)
   hwm[$side]=$(awk '/VmHWM/{printf "%.1f", $2/1024}' /proc/$pid/status)
+  anon[$side]=$(awk '/^Anonymous:/{printf "%.1f", $2/1024}' /proc/$pid/smaps_rollup)
+  file[$side]=$(awk '/^Rss:/{r=$2} /^Anonymous:/{a=$2} END{printf "%.1f", (r-a)/1024}' /proc/$pid/smaps_rollup)
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
 size=$(stat -c %s "$work/roomwatch-agent")
@@ -52,6 +54,8 @@ printf 'agent vs node_exporter, %d scrapes each (gzip), %d CPUs, load %s\n' "$N"
 printf '%-22s %12s %14s %10s\n' metric roomwatch-agent node_exporter ratio
 printf '%-22s %12s %14s %10s\n' series "${series[agent]}" "${series[node_exporter]}" "$(ratio "${series[agent]}" "${series[node_exporter]}")"
 printf '%-22s %12s %14s %10s\n' "RSS MB (VmRSS)" "${rss[agent]}" "${rss[node_exporter]}" "$(ratio "${rss[agent]}" "${rss[node_exporter]}")"
+printf '%-22s %12s %14s %10s\n' "  anon MB" "${anon[agent]}" "${anon[node_exporter]}" "$(ratio "${anon[agent]}" "${anon[node_exporter]}")"
+printf '%-22s %12s %14s %10s\n' "  file-backed MB" "${file[agent]}" "${file[node_exporter]}" "$(ratio "${file[agent]}" "${file[node_exporter]}")"
 printf '%-22s %12s %14s %10s\n' "peak RSS MB (VmHWM)" "${hwm[agent]}" "${hwm[node_exporter]}" "$(ratio "${hwm[agent]}" "${hwm[node_exporter]}")"
 printf '%-22s %12s %14s %10s\n' "CPU ms per scrape" "${cpu[agent]}" "${cpu[node_exporter]}" "$(ratio "${cpu[agent]}" "${cpu[node_exporter]}")"
 printf 'agent binary: %.1f MB (CGO_ENABLED=0 -trimpath -ldflags "-s -w")\n' "$(awk -v s="$size" 'BEGIN{print s/1048576}')"
