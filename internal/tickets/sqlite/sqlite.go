@@ -5,8 +5,7 @@
 // share one fsync without ever interleaving their read-modify-write.
 //
 // For speed the writer runs statements prepared once at Open, keeps savepoint
-// sub-journals in memory, takes every update waiting when a commit starts
-// (yielding the processor once so that senders about to hand one in can),
+// sub-journals in memory, takes every update waiting when a commit starts,
 // and never checkpoints inside a commit: a checkpointer goroutine runs a
 // PASSIVE checkpoint on its own connection every CheckpointEvery commits.
 //
@@ -26,7 +25,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -260,19 +258,7 @@ func (s *Store) writer() {
 		case <-s.quit:
 			return
 		}
-		// Linger without a timer: while yielding the processor lets more
-		// senders hand in their updates, take them into this commit.
-		for len(batch) < s.max {
-			n := len(batch)
-			s.drain(&batch)
-			if len(batch) == n {
-				runtime.Gosched()
-				s.drain(&batch)
-				if len(batch) == n {
-					break
-				}
-			}
-		}
+		s.drain(&batch)
 		s.commit(batch)
 		if s.commits++; s.commits%s.ckptEvery == 0 {
 			select {
