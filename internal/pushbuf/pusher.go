@@ -8,24 +8,34 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/golang/snappy"
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/prometheus/prompb"
-
-	"github.com/roomwatch/roomwatch/internal/registry"
 )
 
 // AgentHeader names the agent on every push (remotewrite.AgentHeader).
 const AgentHeader = "X-Roomwatch-Agent"
+
+// AgentInfo is the JSON body of POST /api/v1/agents/register, field for field
+// registry.Info (TestAgentInfoMatchesRegistry keeps them in step). It is
+// declared here so that the agent does not link the collector's registry and,
+// through it, the Prometheus storage packages.
+type AgentInfo struct {
+	Hostname string   `json:"hostname"`
+	IPs      []string `json:"ips,omitempty"`
+	OS       string   `json:"os,omitempty"`
+	Platform string   `json:"platform,omitempty"`
+	Kernel   string   `json:"kernel,omitempty"`
+	Site     string   `json:"site,omitempty"`
+	Version  string   `json:"version,omitempty"`
+}
 
 // PusherOptions configures NewPusher.
 type PusherOptions struct {
@@ -39,10 +49,21 @@ type PusherOptions struct {
 	// RegisterURL, when set, receives Agent as JSON at start (retried until
 	// accepted), e.g. http://collector:9090/api/v1/agents/register.
 	RegisterURL string
-	// Agent describes this agent; Agent.Hostname names it on every push.
-	Agent registry.Info
+	// RegisterInterval, when positive, repeats the registration that often
+	// after it was accepted (a collector that lost its registry relearns the
+	// agent's description).
+	RegisterInterval time.Duration
+	// Agent describes this agent; Agent.Hostname names it on every push. When
+	// AgentFunc is set it is called before each registration instead (host
+	// facts such as IPs change).
+	Agent     AgentInfo
+	AgentFunc func(context.Context) AgentInfo
 	// ExternalLabels are added to every series that lacks them.
 	ExternalLabels map[string]string
+	// SequenceMetric, when set, names a gauge added to every gathered record
+	// holding that record's buffer sequence number (1, 2, 3, … across
+	// restarts): in the store, a gap or a repeat shows a lost or doubled push.
+	SequenceMetric string
 	// Interval between gathers (default 15s).
 	Interval time.Duration
 	// BatchRecords and BatchBytes bound one request (defaults 50 records, 4 MiB
@@ -69,13 +90,14 @@ type PusherOptions struct {
 type Pusher struct {
 	opts  PusherOptions
 	wake  chan struct{}
-	extra []prompb.Label
+	extra []Label
 
 	sentRecords    prometheus.Counter
 	sentBytes      prometheus.Counter
 	droppedRecords prometheus.Counter
 	failures       *prometheus.CounterVec
 	gatherErrors   prometheus.Counter
+	registrations  prometheus.Counter
 }
 
 // NewPusher checks opts and returns a Pusher; start it with Run.
@@ -128,12 +150,16 @@ func NewPusher(opts PusherOptions) (*Pusher, error) {
 		gatherErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "roomwatch_push_gather_errors_total", Help: "Gathers that returned an error (what was gathered is still pushed).",
 		}),
+		registrations: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomwatch_push_registrations_total", Help: "Registrations the collector accepted.",
+		}),
 	}
 	for k, v := range opts.ExternalLabels {
-		p.extra = append(p.extra, prompb.Label{Name: k, Value: v})
+		p.extra = append(p.extra, Label{Name: k, Value: v})
 	}
+	slices.SortFunc(p.extra, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(p.sentRecords, p.sentBytes, p.droppedRecords, p.failures, p.gatherErrors)
+		opts.Registerer.MustRegister(p.sentRecords, p.sentBytes, p.droppedRecords, p.failures, p.gatherErrors, p.registrations)
 	}
 	return p, nil
 }
@@ -175,9 +201,18 @@ func (p *Pusher) Collect(ctx context.Context) error {
 			return nil
 		}
 	}
-	req := ToWriteRequest(mfs, p.opts.Clock.Now().UnixMilli(), p.extra)
+	now := p.opts.Clock.Now().UnixMilli()
+	req := ToWriteRequest(mfs, now, p.extra)
 	if len(req.Timeseries) == 0 {
 		return nil
+	}
+	if p.opts.SequenceMetric != "" {
+		// Collect is the buffer's only writer, so the record appended below
+		// gets the sequence number after LastSeq.
+		lbls := append([]Label{{Name: "__name__", Value: p.opts.SequenceMetric}}, p.extra...)
+		slices.SortFunc(lbls, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+		req.Timeseries = append(req.Timeseries, TimeSeries{Labels: lbls,
+			Samples: []Sample{{Value: float64(p.opts.Buffer.LastSeq() + 1), Timestamp: now}}})
 	}
 	data, err := req.Marshal()
 	if err != nil {
@@ -291,10 +326,23 @@ func (p *Pusher) send(ctx context.Context, body []byte) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// register posts the agent's Info until the collector accepts it or refuses
-// it as bad (4xx), with backoff.
+// register posts the agent's description until the collector accepts it or
+// refuses it as bad (4xx), with backoff; then again every RegisterInterval.
 func (p *Pusher) register(ctx context.Context) {
-	body, err := json.Marshal(p.opts.Agent)
+	for {
+		p.registerOnce(ctx)
+		if p.opts.RegisterInterval <= 0 || !p.sleep(ctx, p.opts.RegisterInterval) {
+			return
+		}
+	}
+}
+
+func (p *Pusher) registerOnce(ctx context.Context) {
+	info := p.opts.Agent
+	if p.opts.AgentFunc != nil {
+		info = p.opts.AgentFunc(ctx)
+	}
+	body, err := json.Marshal(info)
 	if err != nil {
 		p.opts.Logger.Error("push: registration", "err", err)
 		return
@@ -304,7 +352,8 @@ func (p *Pusher) register(ctx context.Context) {
 		code, err := p.postJSON(ctx, body)
 		switch {
 		case err == nil && code/100 == 2:
-			p.opts.Logger.Info("push: registered with the collector", "agent", p.opts.Agent.Hostname)
+			p.registrations.Inc()
+			p.opts.Logger.Info("push: registered with the collector", "agent", info.Hostname)
 			return
 		case err == nil && code/100 == 4 && code != http.StatusTooManyRequests:
 			p.opts.Logger.Error("push: collector refused the registration", "code", code)
@@ -332,76 +381,4 @@ func (p *Pusher) postJSON(ctx context.Context, body []byte) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1024))
 	return resp.StatusCode, nil
-}
-
-// ToWriteRequest converts gathered metric families into remote-write series
-// stamped at ts (Unix ms) unless a metric carries its own timestamp. Summaries
-// and classic histograms expand as in the text exposition (_sum, _count,
-// quantile, _bucket with le). Labels in extra are added where absent.
-func ToWriteRequest(mfs []*dto.MetricFamily, ts int64, extra []prompb.Label) *prompb.WriteRequest {
-	req := &prompb.WriteRequest{}
-	add := func(name string, m *dto.Metric, v float64, lname, lvalue string) {
-		lbls := make([]prompb.Label, 0, len(m.GetLabel())+len(extra)+2)
-		lbls = append(lbls, prompb.Label{Name: "__name__", Value: name})
-		for _, lp := range m.GetLabel() {
-			lbls = append(lbls, prompb.Label{Name: lp.GetName(), Value: lp.GetValue()})
-		}
-		if lname != "" {
-			lbls = append(lbls, prompb.Label{Name: lname, Value: lvalue})
-		}
-		for _, e := range extra {
-			if !slices.ContainsFunc(lbls, func(l prompb.Label) bool { return l.Name == e.Name }) {
-				lbls = append(lbls, e)
-			}
-		}
-		slices.SortFunc(lbls, func(a, b prompb.Label) int {
-			switch {
-			case a.Name < b.Name:
-				return -1
-			case a.Name > b.Name:
-				return 1
-			}
-			return 0
-		})
-		t := ts
-		if m.TimestampMs != nil {
-			t = m.GetTimestampMs()
-		}
-		req.Timeseries = append(req.Timeseries, prompb.TimeSeries{Labels: lbls, Samples: []prompb.Sample{{Value: v, Timestamp: t}}})
-	}
-	for _, mf := range mfs {
-		name := mf.GetName()
-		for _, m := range mf.GetMetric() {
-			switch mf.GetType() {
-			case dto.MetricType_COUNTER:
-				add(name, m, m.GetCounter().GetValue(), "", "")
-			case dto.MetricType_GAUGE:
-				add(name, m, m.GetGauge().GetValue(), "", "")
-			case dto.MetricType_UNTYPED:
-				add(name, m, m.GetUntyped().GetValue(), "", "")
-			case dto.MetricType_SUMMARY:
-				s := m.GetSummary()
-				for _, q := range s.GetQuantile() {
-					add(name, m, q.GetValue(), "quantile", strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64))
-				}
-				add(name+"_sum", m, s.GetSampleSum(), "", "")
-				add(name+"_count", m, float64(s.GetSampleCount()), "", "")
-			case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
-				h := m.GetHistogram()
-				inf := false
-				for _, b := range h.GetBucket() {
-					if math.IsInf(b.GetUpperBound(), 1) {
-						inf = true
-					}
-					add(name+"_bucket", m, float64(b.GetCumulativeCount()), "le", strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64))
-				}
-				if !inf {
-					add(name+"_bucket", m, float64(h.GetSampleCount()), "le", "+Inf")
-				}
-				add(name+"_sum", m, h.GetSampleSum(), "", "")
-				add(name+"_count", m, float64(h.GetSampleCount()), "", "")
-			}
-		}
-	}
-	return req
 }

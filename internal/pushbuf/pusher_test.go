@@ -189,7 +189,7 @@ func TestPusherHourOutageAndAgentRestart(t *testing.T) {
 
 	bufDir := t.TempDir()
 	g := &seqGatherer{}
-	agent := registry.Info{Hostname: "web1", OS: "linux", Site: "城关", Version: "test"}
+	agent := AgentInfo{Hostname: "web1", OS: "linux", Site: "城关", Version: "test"}
 	startAgent := func() (*Pusher, *Buffer, func()) {
 		buf := openBuf(t, bufDir, Options{Clock: clock})
 		p, err := NewPusher(PusherOptions{
@@ -197,6 +197,7 @@ func TestPusherHourOutageAndAgentRestart(t *testing.T) {
 			URL:            "http://" + rcv.addr + "/api/v1/write",
 			RegisterURL:    "http://" + rcv.addr + "/api/v1/agents/register",
 			ExternalLabels: map[string]string{"agent": "web1"},
+			SequenceMetric: "roomwatch_agent_push_sequence",
 			MinBackoff:     time.Second, MaxBackoff: 8 * time.Second,
 		})
 		if err != nil {
@@ -241,6 +242,16 @@ func TestPusherHourOutageAndAgentRestart(t *testing.T) {
 		t.Errorf("acked %d, want 3600", buf.Acked())
 	}
 	checkAllOnce(t, db, 3600)
+	// The pusher's own sequence series runs 1..3600 across the agent restart.
+	seqs := readTSDB(t, db, "roomwatch_agent_push_sequence")[`{__name__="roomwatch_agent_push_sequence", agent="web1"}`]
+	if len(seqs) != 3600 {
+		t.Errorf("roomwatch_agent_push_sequence has %d samples, want 3600", len(seqs))
+	}
+	for i, p := range seqs {
+		if p[1] != float64(i+1) {
+			t.Fatalf("roomwatch_agent_push_sequence sample %d = %v, want %d", i, p, i+1)
+		}
+	}
 	waitFor(t, "registration", clock, 8*time.Second, func() bool {
 		a := reg.Agents()
 		return len(a) == 1 && a[0].OS == "linux"
@@ -281,7 +292,7 @@ func TestPusherKillReceiver(t *testing.T) {
 	buf := openBuf(t, t.TempDir(), Options{})
 	g := &seqGatherer{stampMs: time.Now().UnixMilli()}
 	p, err := NewPusher(PusherOptions{
-		Gatherer: g, Buffer: buf, Logger: quiet(), Agent: registry.Info{Hostname: "web1"},
+		Gatherer: g, Buffer: buf, Logger: quiet(), Agent: AgentInfo{Hostname: "web1"},
 		URL: "http://" + addr + "/api/v1/write", ExternalLabels: map[string]string{"agent": "web1"},
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, BatchRecords: 5,
 	})
@@ -372,7 +383,7 @@ func TestPusherAnswers(t *testing.T) {
 	clock := clockwork.NewFakeClock()
 	buf := openBuf(t, t.TempDir(), Options{})
 	p, err := NewPusher(PusherOptions{Gatherer: &seqGatherer{}, Buffer: buf, URL: srv.URL, Clock: clock, Logger: quiet(),
-		Agent: registry.Info{Hostname: "web1"}, BatchRecords: 2, MinBackoff: time.Second})
+		Agent: AgentInfo{Hostname: "web1"}, BatchRecords: 2, MinBackoff: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +455,7 @@ func TestToWriteRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := ToWriteRequest(mfs, 1000, []prompb.Label{{Name: "agent", Value: "web1"}, {Name: "k", Value: "ignored"}})
+	req := ToWriteRequest(mfs, 1000, []Label{{Name: "agent", Value: "web1"}, {Name: "k", Value: "ignored"}})
 	var got []string
 	for _, ts := range req.Timeseries {
 		var l []string
