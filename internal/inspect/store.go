@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -94,20 +95,6 @@ type entry struct {
 	Hash        string
 }
 
-// canonical re-encodes JSON with sorted keys and no insignificant space.
-func canonical(s string) ([]byte, error) {
-	if s == "" {
-		return []byte("null"), nil
-	}
-	var v any
-	dec := json.NewDecoder(bytesReader(s))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return json.Marshal(v)
-}
-
 // hashOf is the entry's SHA-256 over the previous hash and the canonical JSON
 // of every column but the hash itself.
 func hashOf(e *entry) (string, error) {
@@ -119,19 +106,42 @@ func hashOf(e *entry) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("summary: %w", err)
 	}
-	doc, err := json.Marshal(map[string]any{
-		"seq": e.Seq, "inspection": e.Inspection, "kind": e.Kind, "at": e.At,
-		"template": e.Template, "period_start": e.PeriodStart, "period_end": e.PeriodEnd,
-		"summary": json.RawMessage(summary), "body": json.RawMessage(body), "prev_hash": e.PrevHash,
-	})
-	if err != nil {
-		return "", err
-	}
+	doc := hashDoc(e, body, summary)
 	h := sha256.New()
 	h.Write([]byte(e.PrevHash))
 	h.Write([]byte{'\n'})
 	h.Write(doc)
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashDoc is the JSON object hashed for an entry, with its keys in sorted
+// order: byte for byte what json.Marshal of the map of columns gives (with
+// body and summary as raw, already canonical JSON), built without
+// re-scanning the body.
+func hashDoc(e *entry, body, summary []byte) []byte {
+	str := func(s string) []byte { b, _ := json.Marshal(s); return b }
+	doc := make([]byte, 0, len(body)+len(summary)+512)
+	doc = append(doc, `{"at":`...)
+	doc = append(doc, str(e.At)...)
+	doc = append(doc, `,"body":`...)
+	doc = append(doc, body...)
+	doc = append(doc, `,"inspection":`...)
+	doc = strconv.AppendInt(doc, e.Inspection, 10)
+	doc = append(doc, `,"kind":`...)
+	doc = append(doc, str(e.Kind)...)
+	doc = append(doc, `,"period_end":`...)
+	doc = append(doc, str(e.PeriodEnd)...)
+	doc = append(doc, `,"period_start":`...)
+	doc = append(doc, str(e.PeriodStart)...)
+	doc = append(doc, `,"prev_hash":`...)
+	doc = append(doc, str(e.PrevHash)...)
+	doc = append(doc, `,"seq":`...)
+	doc = strconv.AppendInt(doc, e.Seq, 10)
+	doc = append(doc, `,"summary":`...)
+	doc = append(doc, summary...)
+	doc = append(doc, `,"template":`...)
+	doc = append(doc, str(e.Template)...)
+	return append(doc, '}')
 }
 
 const timeFmt = time.RFC3339Nano
