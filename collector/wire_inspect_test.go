@@ -26,8 +26,8 @@ import (
 type logWatch struct{ next chan time.Time }
 
 func (l logWatch) Enabled(context.Context, slog.Level) bool { return true }
-func (l logWatch) WithAttrs([]slog.Attr) slog.Handler        { return l }
-func (l logWatch) WithGroup(string) slog.Handler             { return l }
+func (l logWatch) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l logWatch) WithGroup(string) slog.Handler            { return l }
 func (l logWatch) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "next inspection" {
 		return nil

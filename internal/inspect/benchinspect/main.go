@@ -304,8 +304,8 @@ func procUsage(pid int) (usage, error) {
 }
 
 type result struct {
-	wall []time.Duration
-	cpu  []time.Duration
+	wall  []time.Duration
+	cpu   []time.Duration
 	rss   int64
 	note  string
 	phase []string
