@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -90,19 +91,25 @@ func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*Devi
 		// A range selector holds (t-1d, t]: evaluating 1 ms early makes each
 		// window [day start, day end) so a sample at midnight counts once.
 		first, last := p.Start.Add(day-time.Millisecond), p.Start.Add(time.Duration(days)*day-time.Millisecond)
-		for _, q := range []struct {
-			expr string
-			up   bool
-		}{{sumQ("1d"), true}, {cntQ("1d"), false}} {
-			r.progress("可用率查询 availability query: %s, %d × 1d", q.expr, days)
-			v, err := r.src.Metrics.QueryRange(ctx, q.expr, first, last, day)
-			if err != nil {
-				return nil, fmt.Errorf("availability: %w", err)
+		// The two queries run side by side (each reads every block once).
+		exprs := []string{sumQ("1d"), cntQ("1d")}
+		vals := make([]model.Value, len(exprs))
+		errs := make([]error, len(exprs))
+		var wg sync.WaitGroup
+		for i, e := range exprs {
+			r.progress("可用率查询 availability query: %s, %d × 1d", e, days)
+			wg.Go(func() { vals[i], errs[i] = r.src.Metrics.QueryRange(ctx, e, first, last, day) })
+		}
+		wg.Wait()
+		for i := range exprs {
+			if errs[i] != nil {
+				return nil, fmt.Errorf("availability: %w", errs[i])
 			}
-			if err := add(v, q.up); err != nil {
+			if err := add(vals[i], i == 0); err != nil {
 				return nil, err
 			}
 		}
+		r.progress("可用率 availability: %d devices", len(out))
 	}
 	if rem := end.Sub(p.Start.Add(time.Duration(days) * day)); rem >= time.Second {
 		w := model.Duration(rem.Truncate(time.Second)).String()
