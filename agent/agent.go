@@ -12,8 +12,9 @@
 // sources read /proc and /sys directly and gopsutil is not linked; elsewhere
 // gopsutil does the work (the *_other.go files).
 //
-// Run starts the parts as goroutines; today that is the HTTP listener, later
-// also the remote-write pusher and the site's device probes.
+// Run starts the parts as goroutines: the HTTP listener and, with a
+// remote_write section, the pusher (push.go, internal/pushbuf) that gathers
+// the same registry into an on-disk buffer and sends it to the collector.
 package agent
 
 import (
@@ -52,6 +53,8 @@ type Options struct {
 	sources []sourceSpec
 	// root is prepended to /proc and /sys paths in tests.
 	root string
+	// hostname replaces os.Hostname in pushes and registration (tests).
+	hostname string
 }
 
 func (o *Options) defaults() {
@@ -82,7 +85,17 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	parts := []func(ctx context.Context) error{
 		func(ctx context.Context) error { return serveHTTP(ctx, ln, NewHandler(reg, opts.Logger), opts) },
-		// Later: the remote-write pusher and the site's device probes.
+		// Later: the site's device probes.
+	}
+	if opts.Config.RemoteWrite != nil {
+		push, err := pushPart(&opts, reg, labelled(reg, opts.Config.Labels))
+		if err != nil {
+			if opts.Listener == nil {
+				ln.Close()
+			}
+			return err
+		}
+		parts = append(parts, push)
 	}
 	return runParts(ctx, parts)
 }
@@ -120,10 +133,7 @@ func newRegistry(opts *Options) (*prometheus.Registry, error) {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
-	var r prometheus.Registerer = reg
-	if len(opts.Config.Labels) > 0 {
-		r = prometheus.WrapRegistererWith(prometheus.Labels(opts.Config.Labels), reg)
-	}
+	r := labelled(reg, opts.Config.Labels)
 	for _, c := range []prometheus.Collector{
 		newHostCollector(srcs, opts.Config.Sources.Timeout.Std(), opts.Clock, opts.Logger),
 		buildinfo.NewCollector("roomwatch_agent"),
@@ -135,6 +145,14 @@ func newRegistry(opts *Options) (*prometheus.Registry, error) {
 		}
 	}
 	return reg, nil
+}
+
+// labelled returns reg adding the configured labels to every series.
+func labelled(reg *prometheus.Registry, labels Labels) prometheus.Registerer {
+	if len(labels) == 0 {
+		return reg
+	}
+	return prometheus.WrapRegistererWith(prometheus.Labels(labels), reg)
 }
 
 // NewHandler serves /metrics from g and a short landing page on /.

@@ -27,6 +27,8 @@ type Config struct {
 	DiskIO     DeviceFilter     `yaml:"diskio"`
 	Netdev     DeviceFilter     `yaml:"netdev"`
 	Watch      []WatchRule      `yaml:"watch"`
+	// RemoteWrite, when set, pushes the agent's metrics to the collector.
+	RemoteWrite *RemoteWriteConfig `yaml:"remote_write"`
 }
 
 // WebConfig is the HTTP listener.

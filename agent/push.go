@@ -1,0 +1,88 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/roomwatch/roomwatch/internal/buildinfo"
+	"github.com/roomwatch/roomwatch/internal/pushbuf"
+)
+
+// PushSequenceMetric is the gauge added to every pushed gather holding its
+// buffer sequence number: in the collector's store the series must rise by
+// one per gather with no gap and no repeat, across outages and restarts.
+const PushSequenceMetric = "roomwatch_agent_push_sequence"
+
+// pushPart opens the on-disk buffer and returns the pusher as a Run part:
+// gather g every interval, append to the buffer, send in order to the
+// collector, register with it. The buffer's and pusher's metrics go to r.
+func pushPart(opts *Options, g prometheus.Gatherer, r prometheus.Registerer) (func(context.Context) error, error) {
+	rw := opts.Config.RemoteWrite
+	interval := rw.Interval.Std()
+	buf, err := pushbuf.Open(rw.BufferDir, pushbuf.Options{
+		MaxBytes:   int64(rw.MaxSize),
+		MaxAge:     rw.MaxAge.Std(),
+		Clock:      opts.Clock,
+		Logger:     opts.Logger,
+		Registerer: r,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("push buffer: %w", err)
+	}
+	hostname, _ := os.Hostname()
+	if opts.hostname != "" {
+		hostname = opts.hostname
+	}
+	info := func(ctx context.Context) pushbuf.AgentInfo {
+		a := pushbuf.AgentInfo{Hostname: hostname, OS: runtime.GOOS, Site: opts.Config.Labels["site"], Version: buildinfo.Get().Version}
+		if hb, err := readHostBasics(ctx, opts.root); err == nil {
+			a.Platform, a.Kernel = hb.platform, hb.kernel
+		}
+		if ifaces, err := net.Interfaces(); err == nil {
+			addrs, _, _ := hostAddresses(ifaces)
+			for _, x := range addrs {
+				a.IPs = append(a.IPs, x[1])
+			}
+		}
+		return a
+	}
+	po := pushbuf.PusherOptions{
+		Gatherer:       g,
+		Buffer:         buf,
+		URL:            rw.URL.String(),
+		Agent:          pushbuf.AgentInfo{Hostname: hostname, Version: buildinfo.Get().Version},
+		ExternalLabels: map[string]string{"agent": hostname, "instance": hostname, "job": "roomwatch-agent"},
+		SequenceMetric: PushSequenceMetric,
+		Interval:       interval,
+		MinBackoff:     min(time.Second, interval),
+		MaxBackoff:     min(time.Minute, max(time.Second, 4*interval)),
+		// No proxy from the environment: the collector is on the local network.
+		Client:     &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second}},
+		Clock:      opts.Clock,
+		Logger:     opts.Logger,
+		Registerer: r,
+	}
+	if rw.Register {
+		po.RegisterURL = rw.RegisterURL()
+		po.RegisterInterval = defaultRegisterInterval
+		po.AgentFunc = info
+	}
+	p, err := pushbuf.NewPusher(po)
+	if err != nil {
+		buf.Close()
+		return nil, err
+	}
+	opts.Logger.Info("pushing to the collector", "url", po.URL, "buffer", rw.BufferDir,
+		"pending", buf.Pending(), "interval", interval)
+	return func(ctx context.Context) error {
+		defer buf.Close()
+		return p.Run(ctx)
+	}, nil
+}
