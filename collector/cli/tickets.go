@@ -44,6 +44,7 @@ func ticketVerbs() []struct{ name, summary string } {
 		{"reopen", "reopen (manager) / 重开"},
 		{"cancel", "cancel (manager) / 撤销"},
 		{"note", "add a note (--note) / 备注"},
+		{"part", "record a replaced spare part (--part, --serial, --location, --cause) / 备件更换"},
 	}
 }
 
@@ -86,7 +87,7 @@ func runTickets(ctx context.Context, env Env, args []string) int {
 	case "show":
 		return ticketsShow(ctx, env, args)
 	}
-	if _, err := tickets.ParseAction(verb); err != nil || verb == string(tickets.ActionPart) {
+	if _, err := tickets.ParseAction(verb); err != nil {
 		fmt.Fprintf(env.Stderr, "tickets: unknown subcommand %q\n\n", verb)
 		ticketsUsage(env.Stderr)
 		return 2
@@ -226,15 +227,22 @@ func ticketsAction(ctx context.Context, env Env, act tickets.Action, args []stri
 	var o ticketsOptions
 	fs := newTicketsFlags(env, string(act), "ID [flags]", &o)
 	note := fs.String("note", "", "note recorded with the action / 备注")
-	by := fs.String("by", "", "who did it, when not the token's owner (added to the note; the API records the token's name) / 经办人")
+	by := fs.String("by", "", "who did the work on site, when not the token's owner (stored as its own field; the actor stays the token's owner) / 经办人")
 	at := fs.String("at", "", "when it happened if earlier than now (RFC 3339, or 'YYYY-MM-DD HH:MM' in --tz) / 发生时间")
 	var assignee, cause, fix *string
+	var part *tickets.Part
 	switch act {
 	case tickets.ActionDispatch:
 		assignee = fs.String("to", "", "assignee / 派给")
 	case tickets.ActionResolve:
 		cause = fs.String("cause", "", "fault cause (required) / 故障原因")
 		fix = fs.String("fix", "", "what fixed it (required) / 处理方法")
+	case tickets.ActionPart:
+		part = &tickets.Part{}
+		fs.StringVar(&part.Part, "part", "", "the replaced part (required) / 备件名称")
+		fs.StringVar(&part.Serial, "serial", "", "serial number of the new part / 序列号")
+		fs.StringVar(&part.Location, "location", "", "where it was fitted (room, rack, slot) / 安装位置")
+		fs.StringVar(&part.Cause, "cause", "", "why it was replaced / 更换原因")
 	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -244,15 +252,16 @@ func ticketsAction(ctx context.Context, env Env, act tickets.Action, args []stri
 	if !ok {
 		return 2
 	}
+	if part != nil && strings.TrimSpace(part.Part) == "" {
+		fmt.Fprintln(env.Stderr, "tickets part: --part is required / 请填写备件名称 (--part)")
+		fs.Usage()
+		return 2
+	}
 	c, code := newTicketsClient(env, &o)
 	if c == nil {
 		return code
 	}
-	req := tickets.ActionRequest{Note: *note}
-	if *by != "" {
-		req.Note = strings.TrimSpace("经办人/by " + *by + "; " + req.Note)
-		req.Note = strings.TrimSuffix(req.Note, ";")
-	}
+	req := tickets.ActionRequest{Note: *note, By: strings.TrimSpace(*by), Part: part}
 	if assignee != nil {
 		req.Assignee = *assignee
 	}
@@ -562,16 +571,16 @@ func writeTicket(w io.Writer, t api.Ticket, loc *time.Location) {
 	}
 	if len(t.Parts) > 0 {
 		fmt.Fprintln(w, "\n备件更换 / Parts replaced")
-		pt := table{header: []string{"备件/Part", "序列号/Serial", "位置/Location", "原因/Cause", "时间/At", "操作人/By"}}
+		pt := table{header: []string{"备件/Part", "序列号/Serial", "位置/Location", "原因/Cause", "时间/At", "操作人/Actor", "经办人/By"}}
 		for _, p := range t.Parts {
 			when := p.At
-			pt.add(p.Part, dash(p.Serial), dash(p.Location), dash(p.Cause), fmtTime(&when, loc), dash(p.Actor))
+			pt.add(p.Part, dash(p.Serial), dash(p.Location), dash(p.Cause), fmtTime(&when, loc), dash(p.Actor), dash(p.By))
 		}
 		pt.write(w)
 	}
 
 	fmt.Fprintln(w, "\n历史 / History")
-	ht := table{header: []string{"时间/At", "操作人/Actor", "事件/Event", "状态/State", "备注/Note"}}
+	ht := table{header: []string{"时间/At", "操作人/Actor", "经办人/By", "事件/Event", "状态/State", "备注/Note"}}
 	for _, e := range t.Events {
 		when := e.At
 		change := "-"
@@ -581,7 +590,7 @@ func writeTicket(w io.Writer, t api.Ticket, loc *time.Location) {
 				change = "→ " + string(e.To)
 			}
 		}
-		ht.add(fmtTime(&when, loc), dash(e.Actor), e.Kind, change, dash(oneLine(e.Note)))
+		ht.add(fmtTime(&when, loc), dash(e.Actor), dash(e.By), e.Kind, change, dash(oneLine(e.Note)))
 	}
 	ht.write(w)
 }

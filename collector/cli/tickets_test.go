@@ -141,7 +141,14 @@ func TestTicketsCLI(t *testing.T) {
 		t.Fatalf("resolve: exit %d\n%s%s", code, out, errs)
 	}
 
-	// show: fields, timers with met/breached, history; golden.
+	// part: a replaced spare part with serial, location, cause and --by.
+	code, out, errs = run(t, cmd("part", "1", "--part", "电源模块 PWR-C1", "--serial", "SN20250303", "--location", "城关机房 A2 机柜",
+		"--cause", "电源模块烧毁", "--by", "王工")...)
+	if code != 0 || !strings.Contains(out, "#1 part") {
+		t.Fatalf("part: exit %d\n%s%s", code, out, errs)
+	}
+
+	// show: fields, timers with met/breached, parts, history; golden.
 	code, out, errs = run(t, cmd("show", "1")...)
 	if code != 0 {
 		t.Fatalf("show: exit %d, stderr %s", code, errs)
@@ -159,14 +166,25 @@ func TestTicketsCLI(t *testing.T) {
 	if got.State != tickets.StateClosed || got.Cause != "电源模块故障" || got.Assignee != "王工" {
 		t.Errorf("ticket after CLI: state %s cause %q assignee %q", got.State, got.Cause, got.Assignee)
 	}
+	// --by is its own field: the actor stays the token's owner, the note
+	// is what --note said.
 	var sawBy bool
 	for _, e := range got.Events {
 		if e.Kind == string(tickets.ActionAck) {
-			sawBy = e.Actor == "zhang" && strings.Contains(e.Note, "李工") && strings.Contains(e.Note, "已电话联系")
+			sawBy = e.Actor == "zhang" && e.By == "李工" && e.Note == "已电话联系"
 		}
 	}
 	if !sawBy {
-		t.Errorf("ack event lacks actor zhang / --by note: %+v", got.Events)
+		t.Errorf("ack event: want actor zhang, by 李工, note 已电话联系: %+v", got.Events)
+	}
+	wantPart := tickets.Part{Part: "电源模块 PWR-C1", Serial: "SN20250303", Location: "城关机房 A2 机柜", Cause: "电源模块烧毁",
+		Actor: "zhang", By: "王工"}
+	if len(got.Parts) != 1 {
+		t.Fatalf("parts %+v, want one", got.Parts)
+	}
+	if p := got.Parts[0]; p.Part != wantPart.Part || p.Serial != wantPart.Serial || p.Location != wantPart.Location ||
+		p.Cause != wantPart.Cause || p.Actor != wantPart.Actor || p.By != wantPart.By {
+		t.Errorf("part %+v, want %+v", p, wantPart)
 	}
 
 	// --json prints the API's JSON.
@@ -200,6 +218,8 @@ func TestTicketsCLIErrors(t *testing.T) {
 		{"no id", []string{"tickets", "ack", "--url", url}, 2, []string{"Usage: roomwatch-collector tickets ack"}},
 		{"unknown verb", []string{"tickets", "frobnicate"}, 2, []string{`unknown subcommand "frobnicate"`}},
 		{"bad url", []string{"tickets", "list", "--url", "ftp://x"}, 2, []string{"want http(s)://host:port"}},
+		{"part needs --part", []string{"tickets", "part", "2", "--serial", "x", "--url", url, "--token", cliEngineerTok}, 2,
+			[]string{"--part is required", "Usage: roomwatch-collector tickets part"}},
 		{"bad --at", []string{"tickets", "onsite", "2", "--at", "yesterday", "--url", url, "--token", cliEngineerTok}, 2, []string{"--at"}},
 		{"nothing listening", []string{"tickets", "list", "--url", "http://127.0.0.1:1", "--token", "x"}, 1, []string{"错误 / error", "connection refused"}},
 	}

@@ -47,6 +47,7 @@ type AuditSink interface {
 type AuditRecord struct {
 	At       time.Time `json:"at"`
 	Actor    string    `json:"actor"`
+	By       string    `json:"by,omitempty"`
 	TicketID int64     `json:"ticket_id"`
 	Kind     string    `json:"kind"`
 	From     State     `json:"from,omitempty"`
@@ -193,7 +194,7 @@ func (a *auditTx) AddEvent(id int64, e Event) error {
 	if err := a.Tx.AddEvent(id, e); err != nil {
 		return err
 	}
-	a.recs = append(a.recs, AuditRecord{At: e.At, Actor: e.Actor, TicketID: id, Kind: e.Kind, From: e.From, To: e.To, Note: e.Note})
+	a.recs = append(a.recs, AuditRecord{At: e.At, Actor: e.Actor, By: e.By, TicketID: id, Kind: e.Kind, From: e.From, To: e.To, Note: e.Note})
 	return nil
 }
 
@@ -555,8 +556,11 @@ func mapsWith(m map[string]string, k, v string) map[string]string {
 
 // ActionRequest is a person's action on a ticket.
 type ActionRequest struct {
-	Action   Action `json:"-"`
-	Actor    string `json:"-"`
+	Action Action `json:"-"`
+	Actor  string `json:"-"` // the token's owner
+	// By is who did the work on site when not the actor (经办人); recorded
+	// on the event (and the part) in its own field.
+	By       string `json:"by,omitempty"`
 	Note     string `json:"note,omitempty"`
 	Assignee string `json:"assignee,omitempty"` // dispatch
 	Cause    string `json:"cause,omitempty"`    // resolve
@@ -620,7 +624,7 @@ func (s *Service) Do(ctx context.Context, id int64, r ActionRequest) (*Ticket, e
 		}
 		from := t.State
 		t.State, t.UpdatedAt = to, now
-		ev := Event{At: now, Actor: r.Actor, Kind: string(r.Action), Note: r.Note}
+		ev := Event{At: now, Actor: r.Actor, By: strings.TrimSpace(r.By), Kind: string(r.Action), Note: r.Note}
 		if to != from {
 			ev.From, ev.To = from, to
 		}
@@ -652,6 +656,7 @@ func (s *Service) Do(ctx context.Context, id int64, r ActionRequest) (*Ticket, e
 		case ActionPart:
 			p := *r.Part
 			p.At, p.Actor = at, r.Actor
+			p.By = strings.TrimSpace(or(p.By, r.By))
 			if err := tx.AddPart(id, p); err != nil {
 				return err
 			}

@@ -371,3 +371,45 @@ func TestManualTicket(t *testing.T) {
 		}
 	}
 }
+
+// TestByIsItsOwnField: --by (who did the work on site) is stored on the event
+// and the part beside the actor (the token's owner), not folded into the note.
+func TestByIsItsOwnField(t *testing.T) {
+	t.Parallel()
+	env := ticketstest.New(t, nil)
+	ingest(t, env, firing("ups2", "UPSOnBattery", ticketstest.Start, "class", "ups"))
+	id := all(t, env)[0].ID
+	ctx := context.Background()
+	if _, err := env.Service.Do(ctx, id, tickets.ActionRequest{Action: tickets.ActionOnSite, Actor: "dispatcher", By: "李工", Note: "电话报到"}); err != nil {
+		t.Fatal(err)
+	}
+	part := &tickets.Part{Part: "UPS 电池组", Serial: "BAT-0042", Location: "一号机房 A3", Cause: "电池老化"}
+	tk, err := env.Service.Do(ctx, id, tickets.ActionRequest{Action: tickets.ActionPart, Actor: "dispatcher", By: "王工", Part: part})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onsite, parted *tickets.Event
+	for i := range tk.Events {
+		switch tk.Events[i].Kind {
+		case string(tickets.ActionOnSite):
+			onsite = &tk.Events[i]
+		case string(tickets.ActionPart):
+			parted = &tk.Events[i]
+		}
+	}
+	if onsite == nil || onsite.Actor != "dispatcher" || onsite.By != "李工" || onsite.Note != "电话报到" {
+		t.Errorf("onsite event %+v: want actor dispatcher, by 李工, note unchanged", onsite)
+	}
+	if parted == nil || parted.By != "王工" {
+		t.Errorf("part event %+v: want by 王工", parted)
+	}
+	want := tickets.Part{Part: "UPS 电池组", Serial: "BAT-0042", Location: "一号机房 A3", Cause: "电池老化", Actor: "dispatcher", By: "王工"}
+	if len(tk.Parts) != 1 {
+		t.Fatalf("parts %+v, want one", tk.Parts)
+	}
+	got := tk.Parts[0]
+	got.At = time.Time{}
+	if got != want {
+		t.Errorf("part %+v, want %+v", got, want)
+	}
+}

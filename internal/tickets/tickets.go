@@ -124,14 +124,17 @@ func (d *Dur) UnmarshalText(b []byte) error {
 // Event is one line of a ticket's history: a transition, an alert update, a
 // notice attempt, a note.
 type Event struct {
-	ID     int64     `json:"id"`
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Kind   string    `json:"kind"`
-	From   State     `json:"from,omitempty"`
-	To     State     `json:"to,omitempty"`
-	Note   string    `json:"note,omitempty"`
-	Detail string    `json:"detail,omitempty"` // JSON, kind-specific
+	ID    int64     `json:"id"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	// By is who did the work on site when not the actor (the token's
+	// owner), e.g. the engineer a dispatcher records the arrival for.
+	By     string `json:"by,omitempty"`
+	Kind   string `json:"kind"`
+	From   State  `json:"from,omitempty"`
+	To     State  `json:"to,omitempty"`
+	Note   string `json:"note,omitempty"`
+	Detail string `json:"detail,omitempty"` // JSON, kind-specific
 }
 
 // Event kinds besides actions.
@@ -152,6 +155,8 @@ type Part struct {
 	Cause    string    `json:"cause"`
 	At       time.Time `json:"at"`
 	Actor    string    `json:"actor"`
+	// By is who replaced the part when not the actor.
+	By string `json:"by,omitempty"`
 }
 
 // Affected is a device attached to the ticket of its parent's reachability fault.

@@ -411,9 +411,9 @@ const (
 	qRelease       = `RELEASE req`
 	qTicketByID    = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
 	qTimers        = `SELECT spec, started_at, met_at FROM timers WHERE ticket_id = ? ORDER BY rowid`
-	qParts         = `SELECT part, serial, location, cause, at, actor FROM parts WHERE ticket_id = ? ORDER BY id`
+	qParts         = `SELECT part, serial, location, cause, at, actor, worker FROM parts WHERE ticket_id = ? ORDER BY id`
 	qAffected      = `SELECT device, alertname, at FROM affected WHERE ticket_id = ? ORDER BY id`
-	qEvents        = `SELECT id, at, actor, kind, from_state, to_state, note, detail FROM events WHERE ticket_id = ? ORDER BY id`
+	qEvents        = `SELECT id, at, actor, worker, kind, from_state, to_state, note, detail FROM events WHERE ticket_id = ? ORDER BY id`
 	qLatestByGroup = `SELECT ` + ticketCols + ` FROM tickets WHERE group_key = ? AND group_key <> '' ORDER BY id DESC LIMIT 1`
 	qLatestReach   = `SELECT ` + ticketCols + ` FROM tickets WHERE reach = 1 AND device = ? ORDER BY id DESC LIMIT 1`
 	qAlert         = `SELECT fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen FROM alerts WHERE fingerprint = ?`
@@ -426,9 +426,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 grp = ?, assignee = ?, cause = ?, fix = ?, updated_at = ?, recovered_at = ?, resolved_at = ?, closed_at = ?, last_alert_at = ?
 WHERE id = ?`
 	qSaveTimer    = `UPDATE timers SET started_at = ?, met_at = ? WHERE ticket_id = ? AND kind = ?`
-	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, kind, from_state, to_state, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	qInsertAudit  = `INSERT INTO audit_log (at, actor, ticket_id, kind, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, worker, kind, from_state, to_state, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertAudit  = `INSERT INTO audit_log (at, actor, worker, ticket_id, kind, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertAffect = `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`
 	qClaimNotice  = `INSERT OR IGNORE INTO notices (key, ticket_id, timer, step, kind, role, due_at, state)
 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`
@@ -542,7 +542,7 @@ func loadDetails(ctx context.Context, q querier, t *tickets.Ticket, events bool)
 	for rows.Next() {
 		var p tickets.Part
 		var at int64
-		if err := rows.Scan(&p.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor); err != nil {
+		if err := rows.Scan(&p.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor, &p.By); err != nil {
 			rows.Close()
 			return err
 		}
@@ -576,7 +576,7 @@ func loadDetails(ctx context.Context, q querier, t *tickets.Ticket, events bool)
 	for rows.Next() {
 		var e tickets.Event
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Kind, &e.From, &e.To, &e.Note, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.By, &e.Kind, &e.From, &e.To, &e.Note, &e.Detail); err != nil {
 			return err
 		}
 		e.At = fromNS(at)
@@ -709,10 +709,10 @@ func (x *txn) Save(t *tickets.Ticket) error {
 }
 
 func (x *txn) AddEvent(id int64, e tickets.Event) error {
-	if _, err := x.ExecContext(x.ctx, qInsertEvent, id, ns(e.At), e.Actor, e.Kind, e.From, e.To, e.Note, e.Detail); err != nil {
+	if _, err := x.ExecContext(x.ctx, qInsertEvent, id, ns(e.At), e.Actor, e.By, e.Kind, e.From, e.To, e.Note, e.Detail); err != nil {
 		return fmt.Errorf("add event: %w", err)
 	}
-	if _, err := x.ExecContext(x.ctx, qInsertAudit, ns(e.At), e.Actor, id, e.Kind, e.From, e.To, e.Note); err != nil {
+	if _, err := x.ExecContext(x.ctx, qInsertAudit, ns(e.At), e.Actor, e.By, id, e.Kind, e.From, e.To, e.Note); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
@@ -720,7 +720,7 @@ func (x *txn) AddEvent(id int64, e tickets.Event) error {
 
 func (x *txn) AddPart(id int64, p tickets.Part) error {
 	_, err := x.ExecContext(x.ctx, qInsertPart,
-		id, p.Part, p.Serial, p.Location, p.Cause, ns(p.At), p.Actor)
+		id, p.Part, p.Serial, p.Location, p.Cause, ns(p.At), p.Actor, p.By)
 	return err
 }
 
