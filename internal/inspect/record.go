@@ -96,6 +96,83 @@ type Run struct {
 	Actor       string        `json:"actor,omitempty"`
 	Rows        []Row         `json:"rows"`
 	Tickets     TicketSummary `json:"tickets"`
+	// Items describe the template's items once; the stored record leaves
+	// out of each row what its item already says (see compactRows).
+	Items []ItemInfo `json:"items,omitempty"`
+}
+
+// ItemInfo is what every row of one item shares.
+type ItemInfo struct {
+	ID     string    `json:"id"`
+	Name   string    `json:"name"`
+	NameEN string    `json:"name_en"`
+	Kind   string    `json:"kind"`
+	Unit   string    `json:"unit,omitempty"`
+	Query  string    `json:"query,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+}
+
+// compactRows returns rows without the fields their item (or device) already
+// gives: name, name_en, kind, unit, evidence query and time, and a display
+// name equal to the device. expandRows undoes it. A record of 100,000 rows
+// is a third smaller this way.
+func compactRows(rows []Row, items []ItemInfo) []Row {
+	if len(items) == 0 {
+		return rows
+	}
+	byID := make(map[string]*ItemInfo, len(items))
+	for i := range items {
+		byID[items[i].ID] = &items[i]
+	}
+	out := make([]Row, len(rows))
+	for i, r := range rows {
+		if it := byID[r.Item]; it != nil {
+			if r.Name == it.Name && r.NameEN == it.NameEN && r.Kind == it.Kind {
+				r.Name, r.NameEN, r.Kind = "", "", ""
+			}
+			if r.Unit == it.Unit {
+				r.Unit = ""
+			}
+			if r.Evidence.Query == it.Query && r.Evidence.At.Equal(it.At) {
+				r.Evidence.Query, r.Evidence.At = "", time.Time{}
+			}
+		}
+		if r.Display == r.Device {
+			r.Display = ""
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// expandRows fills in place what compactRows left out.
+func expandRows(rows []Row, items []ItemInfo) {
+	if len(items) == 0 {
+		return
+	}
+	byID := make(map[string]*ItemInfo, len(items))
+	for i := range items {
+		byID[items[i].ID] = &items[i]
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.Display == "" {
+			r.Display = r.Device
+		}
+		it := byID[r.Item]
+		if it == nil {
+			continue
+		}
+		if r.Kind == "" {
+			r.Name, r.NameEN, r.Kind = it.Name, it.NameEN, it.Kind
+		}
+		if r.Unit == "" {
+			r.Unit = it.Unit
+		}
+		if r.Evidence.Query == "" && r.Evidence.At.IsZero() {
+			r.Evidence.Query, r.Evidence.At = it.Query, it.At
+		}
+	}
 }
 
 // TicketSummary counts what the abnormal rows did to tickets.

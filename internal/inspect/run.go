@@ -166,8 +166,14 @@ func (r *Runner) Run(ctx context.Context, t *Template, ro RunOptions) (*Inspecti
 		return nil, err
 	}
 	run.Rows = make([]Row, 0, prog.Checks)
-	for _, rows := range results {
+	for i, rows := range results {
 		run.Rows = append(run.Rows, rows...)
+		it := &t.Items[i]
+		info := ItemInfo{ID: it.ID, Name: it.Name, NameEN: it.NameEN, Kind: it.Kind()}
+		if len(rows) > 0 {
+			info.Unit, info.Query, info.At = rows[0].Unit, rows[0].Evidence.Query, rows[0].Evidence.At
+		}
+		run.Items = append(run.Items, info)
 	}
 	r.openTickets(ctx, t, run, at)
 	run.FinishedAt = r.o.Clock.Now().In(r.o.Location)

@@ -191,7 +191,9 @@ type summary struct {
 
 // AppendRun stores a run as a new inspection and returns its id.
 func (s *Store) AppendRun(ctx context.Context, r *Run) (int64, error) {
-	body, err := json.Marshal(r)
+	stored := *r
+	stored.Rows = compactRows(r.Rows, r.Items)
+	body, err := json.Marshal(&stored)
 	if err != nil {
 		return 0, err
 	}
@@ -343,6 +345,7 @@ func load(ctx context.Context, q querier, id int64) (*Inspection, error) {
 			if err := json.Unmarshal([]byte(body), &in.Run); err != nil {
 				return nil, fmt.Errorf("inspection %d: %w", id, err)
 			}
+			expandRows(in.Rows, in.Items)
 		case KindComplete:
 			var c completionEntry
 			if err := json.Unmarshal([]byte(body), &c); err != nil || in == nil {
