@@ -76,6 +76,9 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	if err == nil {
 		err = wireInspections(s, tp) // wire_inspect.go
 	}
+	if err == nil {
+		err = wireReports(s, tp) // wire_report.go
+	}
 	if err != nil {
 		s.runClosers()
 		_ = s.store.Close()

@@ -61,6 +61,11 @@ func runReport(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
+	// Fault levels, SLA profiles and templates: the files, else the binary's copies.
+	if _, err := collector.UseEmbeddedRules(&cfg, collector.EmbeddedRulesDir(cfg.Global.DataDir)); err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return 1
+	}
 	loc, _ := cfg.Location()
 	now := time.Now().In(loc)
 	var p report.Period

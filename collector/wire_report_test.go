@@ -1,0 +1,103 @@
+package collector
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/report/reporttest"
+)
+
+// TestServeMonthlyReport serves the monthly report over the reporttest data
+// directory (real tickets, inspections and TSDB) and reads the workbook back.
+func TestServeMonthlyReport(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 10, 3, 10, 0, 0, 0, reporttest.Shanghai())
+	clk := clockwork.NewFakeClockAt(now)
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Global.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Global.Bureau = "某县公安局"
+	reporttest.Build(t, cfg.Global.DataDir, now)
+	cfg.Web.ListenAddress = "127.0.0.1:0"
+	cfg.Rules.Files = nil
+	cfg.Scrape = nil
+	cfg.Tickets.Rules = filepath.Join(root, "rules", "fault-levels.yml")
+	cfg.SLA.Dir = filepath.Join(root, "rules", "sla")
+	cfg.SLA.Holidays = filepath.Join(root, "rules", "calendars", "cn-holidays.yml")
+	cfg.Inspections.Templates = filepath.Join(root, "rules", "inspections")
+	cfg.Tickets.Auth.Tokens = []auth.Token{{Name: "viewer", Token: "rep-viewer", Role: auth.RoleViewer}}
+	cfg.Inventory = *reporttest.ParseInventory(t)
+	// No probes: the fixture's addresses are not on loopback.
+	cfg.Probes.Checks = map[inventory.Class][]string{}
+	for _, c := range inventory.Classes() {
+		cfg.Probes.Checks[c] = []string{}
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := NewServe(ctx, Options{Config: cfg, Clock: clk, Logger: discard()})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	addr, err := srv.Addr(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + addr + "/api/v1/reports/monthly"
+	if code, _ := call(t, "GET", base+"?month=2026-09", "", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("without a token: HTTP %d, want 401", code)
+	}
+	if code, body := call(t, "GET", base+"?month=2026-13", "rep-viewer", "", nil); code != http.StatusBadRequest || !strings.Contains(body, "YYYY-MM") {
+		t.Errorf("bad month: HTTP %d %s, want 400", code, body)
+	}
+	code, body := call(t, "GET", base+"?month=2026-09", "rep-viewer", "", nil)
+	if code != http.StatusOK || !strings.Contains(body, "某县公安局 每月故障总结报告") || !strings.Contains(body, "99.31%") {
+		t.Fatalf("html: HTTP %d\n%.400s", code, body)
+	}
+	resp := do(t, "GET", base+"?month=2026-09&format=xlsx", "rep-viewer", "", nil)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("xlsx: HTTP %d", resp.StatusCode)
+	}
+	x, err := excelize.OpenReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	for sheet, cells := range map[string]map[string]string{
+		"概况":      {"B7": "4", "B9": "3", "B18": "12分钟"},
+		"SLA计时":   {"A5": "修复 resolve", "C5": "1"},
+		"可用率最低设备": {"B2": "北关路口 (cam-002)", "E2": "99.31%"},
+		"巡检完成情况":  {"B2": "30", "C2": "28"},
+	} {
+		for c, v := range cells {
+			if got, err := x.GetCellValue(sheet, c); err != nil || got != v {
+				t.Errorf("%s!%s = %q (%v), want %q", sheet, c, got, err, v)
+			}
+		}
+	}
+}
