@@ -40,6 +40,9 @@ type scraper struct {
 
 	target labels.Labels
 	last   map[string]labels.Labels // series of the previous scrape, for staleness markers
+	// onUp, when set, is told of every successful scrape (the agent registry
+	// for roomwatch-agent targets), so a pulled agent is listed and watched too.
+	onUp func(device string, unixSeconds float64)
 }
 
 func newScraper(t ScrapeTarget, app storage.Appendable, meta *store.MetadataStore, m *store.IngestMetrics, clock clockwork.Clock, log *slog.Logger) *scraper {
@@ -123,6 +126,9 @@ func (s *scraper) scrapeOnce(ctx context.Context) error {
 	s.metrics.Appended.WithLabelValues("scrape").Add(float64(appended))
 	if dropped > 0 {
 		s.metrics.Dropped.WithLabelValues("scrape", "rejected").Add(float64(dropped))
+	}
+	if err == nil && s.onUp != nil {
+		s.onUp(s.t.Device, float64(start.UnixMilli())/1000)
 	}
 	return err
 }

@@ -225,7 +225,8 @@ func (ix deviceIndex) Device(name string) (site, class, parent string, ok bool) 
 	return d.Site, string(d.Class), d.Parent, true
 }
 
-// wireIngest mounts the remote-write receiver and the agent registry.
+// wireIngest mounts the remote-write receiver and the agent registry; agents
+// the collector scrapes (job roomwatch-agent) count as heard from too.
 func wireIngest(s *Server) error {
 	reg, err := registry.Open(registry.Options{
 		Path: filepath.Join(s.cfg.Global.DataDir, "agents.json"), Clock: s.opts.Clock, Logger: s.log,
@@ -236,6 +237,11 @@ func wireIngest(s *Server) error {
 	s.Handle("/api/v1/write", remotewrite.NewHandler(s.Appendable(), remotewrite.HandlerOptions{
 		Registerer: s.reg, Logger: s.log, Clock: s.opts.Clock, OnPush: reg.Seen,
 	}))
+	for _, sc := range s.scrapers {
+		if sc.t.Job == "roomwatch-agent" {
+			sc.onUp = reg.Seen
+		}
+	}
 	s.Handle("/api/v1/agents/register", reg.RegisterHandler())
 	s.Handle("/api/v1/agents", reg.ListHandler())
 	app := s.Appendable()

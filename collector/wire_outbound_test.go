@@ -189,6 +189,11 @@ influxdb:
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	// The scraped roomwatch-agent counts as heard from, like a pushing one.
+	code, agents := get(t, base+"/api/v1/agents")
+	if code != http.StatusOK || !strings.Contains(agents, `"exp-1"`) {
+		t.Errorf("/api/v1/agents: HTTP %d: %s; want exp-1 (scraped)", code, agents)
+	}
 	code, metrics := get(t, base+"/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: HTTP %d", code)
