@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 )
@@ -63,6 +65,19 @@ func (r *Role) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// UnmarshalYAML implements yaml.Unmarshaler, naming the line of a bad role.
+func (r *Role) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return config.Errorf(n, "role: expected viewer, engineer, manager or admin")
+	}
+	v, err := ParseRole(n.Value)
+	if err != nil {
+		return config.Errorf(n, "%v", err)
+	}
+	*r = v
+	return nil
+}
+
 // MarshalText implements encoding.TextMarshaler.
 func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
@@ -73,6 +88,20 @@ type Token struct {
 	Token inventory.Secret `yaml:"token"`
 	Hash  string           `yaml:"hash"`
 	Role  Role             `yaml:"role"`
+
+	line int // in the config, for error messages
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler and records the token's line.
+func (t *Token) UnmarshalYAML(n *yaml.Node) error {
+	type plain Token
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*t = Token(p)
+	t.line = n.Line
+	return nil
 }
 
 // Intake guards the alert endpoints (Alertmanager webhook, API v2).
@@ -92,25 +121,29 @@ type Config struct {
 // Validate checks every token.
 func (c *Config) Validate() error {
 	check := func(where string, ts []Token, needRole bool) error {
-		names := map[string]bool{}
+		names := map[string]int{} // name -> line
 		for _, t := range ts {
 			if t.Name == "" {
-				return &config.LineError{Msg: where + ": a token has no name"}
+				return &config.LineError{Line: t.line, Msg: where + ": a token has no name"}
 			}
-			if names[t.Name] {
-				return &config.LineError{Msg: fmt.Sprintf("%s: token name %q used twice", where, t.Name)}
+			if l, dup := names[t.Name]; dup {
+				msg := fmt.Sprintf("%s: token name %q used twice", where, t.Name)
+				if l > 0 {
+					msg += fmt.Sprintf(" (first at line %d)", l)
+				}
+				return &config.LineError{Line: t.line, Msg: msg}
 			}
-			names[t.Name] = true
+			names[t.Name] = t.line
 			if (t.Token == "") == (t.Hash == "") {
-				return &config.LineError{Msg: fmt.Sprintf("%s: token %q needs exactly one of token and hash", where, t.Name)}
+				return &config.LineError{Line: t.line, Msg: fmt.Sprintf("%s: token %q needs exactly one of token and hash", where, t.Name)}
 			}
 			if t.Hash != "" {
 				if _, err := parseHash(t.Hash); err != nil {
-					return &config.LineError{Msg: fmt.Sprintf("%s: token %q: %v", where, t.Name, err)}
+					return &config.LineError{Line: t.line, Msg: fmt.Sprintf("%s: token %q: %v", where, t.Name, err)}
 				}
 			}
 			if needRole && t.Role == RoleNone {
-				return &config.LineError{Msg: fmt.Sprintf("%s: token %q needs a role (viewer, engineer, manager, admin)", where, t.Name)}
+				return &config.LineError{Line: t.line, Msg: fmt.Sprintf("%s: token %q needs a role (viewer, engineer, manager, admin)", where, t.Name)}
 			}
 		}
 		return nil

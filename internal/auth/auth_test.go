@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/config"
 )
 
 const (
@@ -91,6 +92,35 @@ func TestConfigValidate(t *testing.T) {
 			}
 			if nerr == nil {
 				t.Fatal("New accepted what Validate refuses")
+			}
+		})
+	}
+}
+
+// TestConfigErrorLines: role and token errors in a config file name the
+// file and the line.
+func TestConfigErrorLines(t *testing.T) {
+	t.Parallel()
+	good := auth.HashToken("x")
+	tests := []struct{ name, yaml, want string }{
+		{"unknown role", "tokens:\n  - name: a\n    token: s\n    role: boss\n",
+			`collector.yml:4: unknown role "boss" (want viewer, engineer, manager or admin)`},
+		{"role not a string", "tokens:\n  - name: a\n    token: s\n    role: [viewer]\n", "collector.yml:4: role: expected viewer"},
+		{"used twice", "tokens:\n  - name: a\n    token: s\n    role: viewer\n  - name: a\n    token: t\n    role: viewer\n",
+			`collector.yml:5: auth.tokens: token name "a" used twice (first at line 2)`},
+		{"no role", "tokens:\n  - name: a\n    token: s\n  - name: b\n    hash: " + good + "\n",
+			`collector.yml:2: auth.tokens: token "a" needs a role`},
+		{"intake bad hash", "intake:\n  tokens:\n    - name: am\n      hash: sha256:12\n",
+			`collector.yml:3: auth.intake.tokens: token "am": hash must look like`},
+		{"neither", "tokens:\n  - role: viewer\n    name: a\n", `collector.yml:2: auth.tokens: token "a" needs exactly one of token and hash`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var c auth.Config
+			err := config.Decode("collector.yml", []byte(tc.yaml), &c)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
 			}
 		})
 	}

@@ -97,7 +97,10 @@ func TestParseErrors(t *testing.T) {
 		{head + "  - name: a\n    level: I\n", "r.yml:3: rule \"a\" needs at least one matcher"},
 		{head + "  - name: a\n    match: ['a=\"b\"']\n    levle: I\n", "r.yml:5: field levle not found"},
 		{head + "  - name: a\n    match: ['a=\"b\"']\n  - name: a\n    match: ['a=\"c\"']\n", `r.yml:5: rule name "a" already used at line 3`},
-		{"default: {level: IV}\n", "default must set level, category and group"},
+		{"default: {level: IV}\n", "r.yml:1: default must set level, category and group (missing: category, group)"},
+		{"rules: []\ndefault:\n  level: IV\n  category: room_it\n", "r.yml:3: default must set level, category and group (missing: group)"},
+		{"default: {level: V, category: room_it, group: g}\n", `r.yml:1: invalid fault level "V"`},
+		{"rules: []\n", "r.yml: default must set level, category and group (missing: level, category, group)"},
 	}
 	for _, tc := range tests {
 		_, err := Parse("r.yml", []byte(tc.in))

@@ -19,6 +19,10 @@ package classify
 import (
 	"fmt"
 	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/roomwatch/roomwatch/internal/config"
 )
 
 // Level is a fault level: LevelI (紧急, most urgent) to LevelIV (普通). The zero
@@ -107,6 +111,19 @@ func (l *Level) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// UnmarshalYAML implements yaml.Unmarshaler, naming the line of a bad level.
+func (l *Level) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return config.Errorf(n, "expected a fault level: I, II, III or IV")
+	}
+	v, err := ParseLevel(n.Value)
+	if err != nil {
+		return config.Errorf(n, "%v", err)
+	}
+	*l = v
+	return nil
+}
+
 // Category is an equipment category, the unit of dispatch (派单).
 type Category string
 
@@ -146,6 +163,19 @@ func (c Category) Chinese() string {
 		return "光纤网络"
 	}
 	return string(c)
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler, naming the line of a bad category.
+func (c *Category) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return config.Errorf(n, "expected an equipment category: room_it, room_infra, front_end or fibre")
+	}
+	v, err := ParseCategory(n.Value)
+	if err != nil {
+		return config.Errorf(n, "%v", err)
+	}
+	*c = v
+	return nil
 }
 
 // ParseCategory accepts the key ("room_it") or the Chinese name ("机房IT设备").

@@ -43,6 +43,8 @@ type Outcome struct {
 	Level    Level    `yaml:"level"`
 	Category Category `yaml:"category"`
 	Group    string   `yaml:"group"`
+
+	line int // in the rules file, for error messages
 }
 
 // Rule is one ordered classification rule.
@@ -96,7 +98,11 @@ func (o *Outcome) UnmarshalYAML(n *yaml.Node) error {
 	if err := n.Decode(&raw); err != nil {
 		return err
 	}
-	return o.fill(n, raw.Level, raw.Category, raw.Group)
+	if err := o.fill(n, raw.Level, raw.Category, raw.Group); err != nil {
+		return err
+	}
+	o.line = n.Line
+	return nil
 }
 
 func (o *Outcome) fill(n *yaml.Node, level, category, group string) error {
@@ -155,7 +161,18 @@ func valueNode(n *yaml.Node, key string) *yaml.Node {
 // Validate checks that the default is complete and rule names are unique.
 func (r *Rules) Validate() error {
 	if !r.Default.Level.Valid() || !r.Default.Category.Valid() || r.Default.Group == "" {
-		return &config.LineError{Msg: "default must set level, category and group"}
+		var missing []string
+		if !r.Default.Level.Valid() {
+			missing = append(missing, "level")
+		}
+		if !r.Default.Category.Valid() {
+			missing = append(missing, "category")
+		}
+		if r.Default.Group == "" {
+			missing = append(missing, "group")
+		}
+		return &config.LineError{Line: r.Default.line,
+			Msg: "default must set level, category and group (missing: " + strings.Join(missing, ", ") + ")"}
 	}
 	seen := map[string]int{}
 	for _, ru := range r.Rules {
