@@ -1,0 +1,273 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/inspect"
+	inspectapi "github.com/roomwatch/roomwatch/internal/inspect/api"
+	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/store"
+	"github.com/roomwatch/roomwatch/internal/testutil"
+)
+
+const cliTemplate = `name: daily
+title: 每日巡检检查表
+rhythm: daily
+items:
+  - id: room_temp
+    name: 机柜温度
+    name_en: Rack temperature
+    metric:
+      query: 'max by (device) (cli_inspect_temperature_celsius)'
+      abnormal: "> 35"
+    level: II
+  - id: room_walk
+    name: 机房巡视
+    name_en: Machine room walk-through
+    scope: site
+    manual: {hint: 查看指示灯}
+`
+
+// inspectEnv writes a collector config with a template, an inventory, the
+// repository's fault levels and SLA, and a TSDB holding one sample per device.
+func inspectEnv(t *testing.T) (cfgPath, dataDir string) {
+	t.Helper()
+	root, err := testutil.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	dataDir = filepath.Join(dir, "data")
+	tdir := filepath.Join(dir, "inspections")
+	os.MkdirAll(tdir, 0o750)
+	if err := os.WriteFile(filepath.Join(tdir, "daily.yml"), []byte(cliTemplate), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`global: {data_dir: %q}
+inspections: {templates: %q}
+inventory:
+  sites: [{name: central, display_name: 情指中心机房}]
+  devices:
+    - {name: srv1, class: server, address: 127.0.0.1, site: central}
+    - {name: cam1, class: camera, address: 127.0.0.2, site: central}
+tickets: {rules: %q}
+sla: {dir: %q, holidays: %q}
+`, dataDir, tdir, filepath.Join(root, "rules", "fault-levels.yml"), filepath.Join(root, "rules", "sla"),
+		filepath.Join(root, "rules", "calendars", "cn-holidays.yml"))
+	cfgPath = filepath.Join(dir, "collector.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(store.Options{Dir: filepath.Join(dataDir, "tsdb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := st.Appender(context.Background())
+	ts := time.Now().Add(-time.Minute).UnixMilli()
+	for dev, v := range map[string]float64{"srv1": 24, "cam1": 41} {
+		if _, err := app.Append(0, labels.FromStrings("__name__", "cli_inspect_temperature_celsius", "device", dev), ts, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return cfgPath, dataDir
+}
+
+type runOut struct {
+	ID      int64
+	Status  string
+	Totals  inspect.Totals
+	Tickets inspect.TicketSummary
+	Photo   string
+}
+
+func TestInspectCLI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, dataDir := inspectEnv(t)
+	mustRun := func(args ...string) (string, string) {
+		t.Helper()
+		code, out, errs := runCLI(ctx, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
+		}
+		return out, errs
+	}
+	decode := func(s string) runOut {
+		t.Helper()
+		var r runOut
+		if err := json.Unmarshal([]byte(s), &r); err != nil {
+			t.Fatalf("%v: %s", err, s)
+		}
+		return r
+	}
+
+	out, errs := mustRun("inspect", "run", "daily", "--config", cfg)
+	r := decode(out)
+	if r.ID != 1 || r.Totals.Normal != 1 || r.Totals.Abnormal != 1 || r.Totals.Pending != 1 || r.Tickets.Opened != 1 {
+		t.Errorf("in-process run %+v, want the hot camera to open a ticket", r)
+	}
+	if !strings.Contains(errs, "巡检 daily: 2/2 项, 3/3 检查") {
+		t.Errorf("no final progress line on stderr: %q", errs)
+	}
+	// The same fault again: the ticket is updated, not opened twice.
+	out, _ = mustRun("inspect", "run", "daily", "--config", cfg)
+	if r := decode(out); r.Tickets.Opened != 0 || r.Tickets.Updated != 1 {
+		t.Errorf("second run tickets %+v, want 0 opened, 1 updated", r.Tickets)
+	}
+	out, _ = mustRun("inspect", "run", "daily", "--config", cfg, "--no-tickets")
+	if r := decode(out); r.Tickets.Alerts != 0 || r.Totals.Abnormal != 1 {
+		t.Errorf("--no-tickets run %+v", r)
+	}
+	out, _ = mustRun("inspect", "list", "--config", cfg, "--limit", "2")
+	var list []inspect.Summary
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 || list[0].ID != 3 {
+		t.Errorf("list: %v %s", err, out)
+	}
+
+	var pb bytes.Buffer
+	if err := png.Encode(&pb, image.NewGray(image.Rect(0, 0, 4, 3))); err != nil {
+		t.Fatal(err)
+	}
+	photo := filepath.Join(t.TempDir(), "walk.png")
+	os.WriteFile(photo, pb.Bytes(), 0o600)
+	out, _ = mustRun("inspect", "complete", "1", "--config", cfg, "--device", "central", "--item", "room_walk",
+		"--verdict", "normal", "--note", "指示灯正常", "--user", "张工", "--photo", photo)
+	if r := decode(out); r.Status != "completed" || !strings.HasSuffix(r.Photo, ".png") {
+		t.Errorf("complete %+v", r)
+	}
+	mustRun("inspect", "sign", "1", "--config", cfg, "--role", "engineer", "--user", "张工")
+	mustRun("inspect", "sign", "1", "--config", cfg, "--role", "customer", "--user", "李明", "--title", "科长")
+	html, xlsx := filepath.Join(t.TempDir(), "s.html"), filepath.Join(t.TempDir(), "s.xlsx")
+	mustRun("inspect", "show", "1", "--config", cfg, "--html", html, "--xlsx", xlsx)
+	if b, _ := os.ReadFile(html); !bytes.Contains(b, []byte("李明 科长")) || !bytes.Contains(b, []byte("指示灯正常")) {
+		t.Errorf("html sheet lacks the countersignature or the note")
+	}
+	if b, _ := os.ReadFile(xlsx); !bytes.HasPrefix(b, []byte("PK\x03\x04")) {
+		t.Errorf("xlsx is not a workbook")
+	}
+	out, _ = mustRun("inspect", "show", "1", "--config", cfg)
+	if r := decode(out); r.Status != "countersigned" {
+		t.Errorf("show: status %q", r.Status)
+	}
+	_, errs = mustRun("inspect", "verify", "--config", cfg)
+	if !strings.Contains(errs, "1 photos verified") {
+		t.Errorf("verify: %q", errs)
+	}
+	// A photo replaced on disk fails verification.
+	ents, _ := os.ReadDir(filepath.Join(dataDir, "inspections", "photos"))
+	if len(ents) != 1 {
+		t.Fatalf("%d photos stored, want 1", len(ents))
+	}
+	os.WriteFile(filepath.Join(dataDir, "inspections", "photos", ents[0].Name()), append(pb.Bytes(), 0), 0o600)
+	if code, _, errs := runCLI(ctx, "inspect", "verify", "--config", cfg); code != 1 || !strings.Contains(errs, "sha256 mismatch") {
+		t.Errorf("verify after swapping the photo: exit %d %q", code, errs)
+	}
+
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"inspect"}, 2, "usage"},
+		{[]string{"inspect", "show", "x", "--config", cfg}, 2, "not an inspection id"},
+		{[]string{"inspect", "run", "nope", "--config", cfg}, 1, `no template "nope"`},
+		{[]string{"inspect", "complete", "1", "--config", cfg}, 2, "--device, --item, --verdict and --user are required"},
+		{[]string{"inspect", "sign", "1", "--config", cfg, "--role", "customer", "--user", "x"}, 1, "already countersigned"},
+		{[]string{"inspect", "show", "99", "--config", cfg}, 1, "not found"},
+	} {
+		code, out, errs := runCLI(ctx, c.args...)
+		if code != c.code || !strings.Contains(out+errs, c.want) {
+			t.Errorf("%v: exit %d %q, want %d with %q", c.args, code, out+errs, c.code, c.want)
+		}
+	}
+}
+
+// TestInspectRunRemote runs `inspect run --url` against the real inspections
+// handler with tokens.
+func TestInspectRunRemote(t *testing.T) {
+	t.Parallel()
+	st, err := inspect.OpenStore(filepath.Join(t.TempDir(), "i.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tm, err := inspect.ParseTemplate("d.yml", []byte(cliTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := &inventory.Inventory{Sites: []inventory.Site{{Name: "central"}}}
+	r, err := inspect.NewRunner(inspect.Options{Inventory: inv, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.New(auth.Config{Tokens: []auth.Token{{Name: "zhang", Token: "e-tok", Role: auth.RoleEngineer}, {Name: "v", Token: "v-tok", Role: auth.RoleViewer}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(inspectapi.New(inspectapi.Options{Store: st, Runner: r, Templates: []*inspect.Template{tm}, Auth: a}))
+	defer srv.Close()
+	code, out, errs := runCLI(context.Background(), "inspect", "run", "daily", "--url", srv.URL, "--token", "e-tok")
+	if code != 0 || !strings.Contains(out, `"id": 1`) || !strings.Contains(out, `"pending": 1`) {
+		t.Fatalf("remote run: exit %d %s %s", code, out, errs)
+	}
+	if in, err := st.Get(context.Background(), 1); err != nil || in.Actor != "zhang" || in.Trigger != "api" {
+		t.Errorf("stored run %+v %v", in, err)
+	}
+	for _, c := range []struct {
+		token, want string
+	}{{"", "hint: pass --token"}, {"v-tok", "403"}, {"bad", "401"}} {
+		code, _, errs := runCLI(context.Background(), "inspect", "run", "daily", "--url", srv.URL, "--token", c.token)
+		if code != 1 || !strings.Contains(errs, c.want) {
+			t.Errorf("token %q: exit %d %q, want 1 with %q", c.token, code, errs, c.want)
+		}
+	}
+}
+
+func TestProgressPrinter(t *testing.T) {
+	t.Parallel()
+	clk := clockwork.NewFakeClock()
+	var b bytes.Buffer
+	p := &progressPrinter{w: &b, clock: clk, every: time.Second}
+	steps := []struct {
+		advance time.Duration
+		done    int
+		printed bool
+	}{
+		{0, 1, true},                       // the first step always
+		{300 * time.Millisecond, 2, false}, // too soon
+		{800 * time.Millisecond, 3, true},  // a second since the last line
+		{100 * time.Millisecond, 4, true},  // the last step always
+	}
+	for _, s := range steps {
+		clk.Advance(s.advance)
+		before := b.Len()
+		p.report(inspect.Progress{Template: "daily", Items: 4, ItemsDone: s.done, Checks: 400, ChecksDone: s.done * 100, Devices: 100})
+		if got := b.Len() > before; got != s.printed {
+			t.Errorf("step %d: printed %v, want %v", s.done, got, s.printed)
+		}
+	}
+	if !strings.Contains(b.String(), "巡检 daily: 4/4 项, 400/400 检查 (100 台设备/站点)") {
+		t.Errorf("progress output %q", b.String())
+	}
+}
