@@ -32,14 +32,19 @@ type email struct {
 func (e *email) Name() string { return e.cfg.Name }
 func (e *email) Type() string { return "email" }
 
-// BuildMail returns the RFC 5322 message: UTF-8 subject in Q encoding, a
-// base64 text/plain UTF-8 body.
+// BuildMail returns the RFC 5322 message, ASCII only on the wire: display
+// names and the subject as RFC 2047 UTF-8 encoded words (the subject folded
+// between words), a base64 text/plain UTF-8 body.
 func BuildMail(from string, to []string, subject, body string, date time.Time) []byte {
 	var b strings.Builder
 	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
-	hdr("From", from)
-	hdr("To", strings.Join(to, ", "))
-	hdr("Subject", mime.QEncoding.Encode("utf-8", subject))
+	hdr("From", encodeAddress(from))
+	addrs := make([]string, len(to))
+	for i, a := range to {
+		addrs[i] = encodeAddress(a)
+	}
+	hdr("To", strings.Join(addrs, ",\r\n "))
+	hdr("Subject", strings.ReplaceAll(mime.QEncoding.Encode("utf-8", subject), "?= =?", "?=\r\n =?"))
 	hdr("Date", date.Format(time.RFC1123Z))
 	hdr("MIME-Version", "1.0")
 	hdr("Content-Type", `text/plain; charset="utf-8"`)
@@ -52,6 +57,17 @@ func BuildMail(from string, to []string, subject, body string, date time.Time) [
 	}
 	b.WriteString(enc + "\r\n")
 	return []byte(b.String())
+}
+
+// encodeAddress returns an address for a header, its display name RFC 2047
+// encoded when not ASCII; an address that does not parse is kept as written
+// (send refuses it before any message is built).
+func encodeAddress(a string) string {
+	p, err := mail.ParseAddress(a)
+	if err != nil {
+		return a
+	}
+	return p.String()
 }
 
 func (e *email) Send(ctx context.Context, m Message) error {
