@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +12,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/roomwatch/roomwatch/internal/promapi"
 	"github.com/roomwatch/roomwatch/internal/report/reporttest"
+	"github.com/roomwatch/roomwatch/internal/store"
 )
 
 // reportDataDir builds the reporttest data directory and a config pointing at it.
@@ -146,5 +150,48 @@ func TestReportCLIErrors(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr, tc.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d with %q", tc.args, code, stderr, tc.code, tc.msg)
 		}
+	}
+}
+
+// TestReportWhileCollectorRuns holds the TSDB's lock as a running collector
+// does and serves its query API: the command says so and reads the metrics
+// through the API at web.listen_address.
+func TestReportWhileCollectorRuns(t *testing.T) {
+	t.Parallel()
+	cfg, out := reportDataDir(t)
+	data := filepath.Join(filepath.Dir(cfg), "data")
+	st, err := store.Open(store.Options{Dir: filepath.Join(data, "tsdb"), Retention: 400 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: promapi.New(promapi.Options{Engine: st.Engine(), Queryable: st})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(b), "scrape: []\n", "scrape: []\nweb:\n  listen_address: '"+ln.Addr().String()+"'\n", 1)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "report", "monthly", "--month", reporttest.Month, "--config", cfg, "--out", out, "--format", "html")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "held by a running collector; querying http://"+ln.Addr().String()) {
+		t.Errorf("stderr does not say it used the query API:\n%s", stderr)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "monthly-2026-09.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "99.31%") {
+		t.Error("page lacks cam-002's 99.31% read through the API")
 	}
 }
