@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -51,6 +50,11 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2
 	}
+	// Outside the repository the SNMP profiles come from the binary's embedded copy.
+	if _, err := collector.UseEmbeddedRules(&cfg, collector.EmbeddedRulesDir(cfg.Global.DataDir)); err != nil {
+		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
+		return 2
+	}
 	all, err := cfg.Inventory.Targets()
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
@@ -73,7 +77,7 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 	}
 	loc, _ := cfg.Location()
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	set, err := checks.New(checks.Options{Logger: logger, Location: loc, ProfilesDir: profilesDir(cfg.Probes.ProfilesDir), NoICMP: !wantICMP})
+	set, err := checks.New(checks.Options{Logger: logger, Location: loc, ProfilesDir: cfg.Probes.ProfilesDir, NoICMP: !wantICMP})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2
@@ -208,18 +212,6 @@ func selectTargets(all []inventory.Target, names []string) ([]inventory.Target, 
 		}
 	}
 	return out, nil
-}
-
-// profilesDir returns the SNMP profiles directory: the configured one, else
-// rules/profiles when it exists here.
-func profilesDir(configured string) string {
-	if configured != "" {
-		return configured
-	}
-	if st, err := os.Stat("rules/profiles"); err == nil && st.IsDir() {
-		return "rules/profiles"
-	}
-	return ""
 }
 
 // reasonText is the bilingual headline of a failure reason.
