@@ -39,6 +39,9 @@ import (
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/store"
+	"github.com/roomwatch/roomwatch/internal/tickets"
+	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
+	"github.com/roomwatch/roomwatch/internal/tickets/ticketstest"
 )
 
 // The estate: classes with device counts (5,000 in all).
@@ -357,9 +360,28 @@ func run(dir, promURL string, promPID, runs, conc int) error {
 		return err
 	}
 	defer recs.Close()
+	// Abnormal rows go to a real ticket service on SQLite, as in the collector.
+	tdb, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(recDir, "tickets.db")})
+	if err != nil {
+		return err
+	}
+	defer tdb.Close()
+	prof, err := ticketstest.LoadProfile()
+	if err != nil {
+		return err
+	}
+	rules, err := ticketstest.LoadRules()
+	if err != nil {
+		return err
+	}
+	svc, err := tickets.New(tickets.Options{Store: tdb, Classifier: rules, Policy: prof, Clock: clockwork.NewRealClock(),
+		ReopenWindow: 24 * time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
 	var evalDone time.Time
 	runner, err := inspect.NewRunner(inspect.Options{
-		Querier: st.PromQL(), Inventory: inv, Store: recs, Concurrency: conc,
+		Querier: st.PromQL(), Inventory: inv, Store: recs, Concurrency: conc, Intake: svc,
 		Progress: func(p inspect.Progress) {
 			if p.ItemsDone == p.Items {
 				evalDone = time.Now()
@@ -375,14 +397,18 @@ func run(dir, promURL string, promPID, runs, conc int) error {
 
 	var full result
 	var in *inspect.Inspection
-	for range runs {
+	firstOpened := 0
+	for i := range runs {
 		u0, t0 := selfUsage(), time.Now()
 		in, err = runner.Run(ctx, tmpl, inspect.RunOptions{At: at, Trigger: "bench"})
 		if err != nil {
 			return err
 		}
+		if i == 0 {
+			firstOpened = in.Tickets.Opened
+		}
 		full.wall = append(full.wall, time.Since(t0))
-		full.phase = append(full.phase, fmt.Sprintf("%.2fs eval + %.2fs tickets/store", evalDone.Sub(t0).Seconds(), time.Since(evalDone).Seconds()))
+		full.phase = append(full.phase, fmt.Sprintf("%.2fs eval + %.2fs tickets and store", evalDone.Sub(t0).Seconds(), time.Since(evalDone).Seconds()))
 		full.cpu = append(full.cpu, selfUsage().cpu-u0.cpu)
 	}
 	full.rss = selfUsage().rss
@@ -390,7 +416,11 @@ func run(dir, promURL string, promPID, runs, conc int) error {
 	if tot.Rows != meta.Devices*len(items) || tot.Unchecked > tot.Rows/100 {
 		return fmt.Errorf("run checked %d rows (%d unchecked), want %d with data: the data is not where the queries look", tot.Rows, tot.Unchecked, meta.Devices*len(items))
 	}
-	full.note = fmt.Sprintf("%d rows: %d normal, %d abnormal, %d unchecked", tot.Rows, tot.Normal, tot.Abnormal, tot.Unchecked)
+	full.note = fmt.Sprintf("%d rows: %d normal, %d abnormal (tickets: %d opened on the first run, then updated), %d unchecked",
+		tot.Rows, tot.Normal, tot.Abnormal, firstOpened, tot.Unchecked)
+	if in.Tickets.Error != "" {
+		return fmt.Errorf("ticket intake: %s", in.Tickets.Error)
+	}
 	vr, err := recs.Verify(ctx)
 	if err != nil || !vr.OK {
 		return fmt.Errorf("records do not verify: %+v %v", vr, err)
@@ -446,7 +476,7 @@ func run(dir, promURL string, promPID, runs, conc int) error {
 	qw, qc := ql.median()
 	fmt.Println("| side | wall (median) | CPU (median) | peak RSS | what |")
 	fmt.Println("|---|---|---|---|---|")
-	fmt.Printf("| roomwatch inspection run (20 queries, evaluate, hash-chain store) | %s | %s | %s | %s |\n", sec(fw), sec(fc), mib(full.rss), full.note)
+	fmt.Printf("| roomwatch inspection run (20 queries, evaluate, tickets, hash-chain store) | %s | %s | %s | %s |\n", sec(fw), sec(fc), mib(full.rss), full.note)
 	fmt.Printf("| roomwatch embedded engine, the 20 queries only | %s | %s | (same process) | |\n", sec(qw), sec(qc))
 	if promURL != "" {
 		pw, pc := pr.median()
