@@ -114,3 +114,48 @@ func TestKernelTimestampsOnlyWithRealClock(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchFitsDeadline: a batch whose context ends before Count echoes at
+// Interval would all be sent (3 echoes 1 s apart in 1.5 s, as for a device
+// probed every few seconds) still sends every echo and gets every reply: the
+// rounds and the timeout shrink to fit the deadline.
+func TestBatchFitsDeadline(t *testing.T) {
+	testutil.RequireRoot(t)
+	t.Parallel()
+	p := newPinger(t, Options{Mode: ModeAuto, Count: 3, Interval: time.Second, Timeout: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	addrs := loopbackAddrs(3)
+	stats := p.PingAll(ctx, addrs)
+	// Need 3 s, budget 90% of 1.5 s: both shrink by 0.45, to 450ms.
+	checkAnswered(t, stats, addrs, 3, 450*time.Millisecond)
+}
+
+func TestFit(t *testing.T) {
+	p := &Pinger{opts: Options{Count: 3, Interval: time.Second, Timeout: time.Second}}
+	start := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		name                      string
+		budget                    time.Duration // 0: no deadline
+		wantInterval, wantTimeout time.Duration
+	}{
+		{"no deadline", 0, time.Second, time.Second},
+		{"room to spare", 10 * time.Second, time.Second, time.Second},
+		{"exactly 90%", 3*time.Second*10/9 + time.Nanosecond, time.Second, time.Second},
+		{"shrunk", 2 * time.Second, 600 * time.Millisecond, 600 * time.Millisecond},
+		{"past", -time.Second, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tc.budget != 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, start.Add(tc.budget))
+				defer cancel()
+			}
+			iv, to := p.fit(ctx, start)
+			if iv != tc.wantInterval || to != tc.wantTimeout {
+				t.Errorf("fit = %v, %v; want %v, %v", iv, to, tc.wantInterval, tc.wantTimeout)
+			}
+		})
+	}
+}

@@ -30,6 +30,8 @@ type run struct {
 	id    uint32
 	start time.Time
 	addrs []netip.Addr
+	// timeout is the reply timeout of this batch (see Pinger.fit).
+	timeout time.Duration
 	// Written by the sending goroutine only.
 	state   []uint8
 	sent    []int64 // nanoseconds since start
@@ -104,10 +106,12 @@ func (p *Pinger) PingAll(ctx context.Context, addrs []netip.Addr) []Stats {
 	p.runs[r.id] = r
 	p.mu.Unlock()
 
-	lastSend, cancelled := p.send(ctx, r, eps, dsts)
+	interval, timeout := p.fit(ctx, r.start)
+	r.timeout = timeout
+	lastSend, cancelled := p.send(ctx, r, eps, dsts, interval)
 
 	if !cancelled {
-		deadline := lastSend.Add(p.opts.Timeout)
+		deadline := lastSend.Add(timeout)
 		timer := p.clock.NewTimer(deadline.Sub(p.clock.Now()))
 		select {
 		case <-r.done:
@@ -136,7 +140,31 @@ func (p *Pinger) PingAll(ctx context.Context, addrs []netip.Addr) []Stats {
 
 // send sends every echo of the run, round by round, paced. It returns when
 // the last echo went out, and whether ctx ended first.
-func (p *Pinger) send(ctx context.Context, r *run, eps []*endpoint, dsts []net.Addr) (last time.Time, cancelled bool) {
+// fit returns the spacing of rounds and the reply timeout for a batch that
+// starts at start: the configured ones, or, when ctx's deadline comes sooner
+// than the batch would end ((Count-1)×Interval + Timeout), both shrunk by the
+// same factor so the batch ends at 90% of the time left. A probe scheduled
+// every 2 s with a 0.6 s timeout thus still sends its 3 echoes and waits for
+// the replies, instead of being cut off after the first.
+func (p *Pinger) fit(ctx context.Context, start time.Time) (interval, timeout time.Duration) {
+	interval, timeout = p.opts.Interval, p.opts.Timeout
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return interval, timeout
+	}
+	need := time.Duration(p.opts.Count-1)*interval + timeout
+	budget := deadline.Sub(start) * 9 / 10
+	if need <= budget || need <= 0 {
+		return interval, timeout
+	}
+	if budget <= 0 {
+		return 0, 0
+	}
+	f := float64(budget) / float64(need)
+	return time.Duration(float64(interval) * f), time.Duration(float64(timeout) * f)
+}
+
+func (p *Pinger) send(ctx context.Context, r *run, eps []*endpoint, dsts []net.Addr, interval time.Duration) (last time.Time, cancelled bool) {
 	n, count := len(r.addrs), p.opts.Count
 	ms := make([]ipv4.Message, sendBatch)
 	bufs := make([][]byte, sendBatch)
@@ -148,7 +176,7 @@ func (p *Pinger) send(ctx context.Context, r *run, eps []*endpoint, dsts []net.A
 	last = r.start
 	for k := 0; k < count; k++ {
 		if k > 0 {
-			if err := p.sleepUntil(ctx, r.start.Add(time.Duration(k)*p.opts.Interval)); err != nil {
+			if err := p.sleepUntil(ctx, r.start.Add(time.Duration(k)*interval)); err != nil {
 				r.resolve((count - k) * n)
 				return last, true
 			}
@@ -216,7 +244,7 @@ func (p *Pinger) writeAll(r *run, ep *endpoint, ms []ipv4.Message, idx []int) {
 // stats computes every target's Stats from the run's timestamps.
 func (p *Pinger) stats(r *run, end time.Time, ctxErr error, out []Stats) {
 	n, count := len(r.addrs), p.opts.Count
-	timeout := int64(p.opts.Timeout)
+	timeout := int64(r.timeout)
 	endNS := int64(end.Sub(r.start))
 	rtts := make([]time.Duration, 0, count)
 	for i := range out {
