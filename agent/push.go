@@ -53,12 +53,18 @@ func pushPart(opts *Options, g prometheus.Gatherer, r prometheus.Registerer) (fu
 		}
 		return a
 	}
+	// The configured labels are on every gathered series already; they also
+	// go on the sequence gauge the pusher adds.
+	external := map[string]string{"agent": hostname, "instance": hostname, "job": "roomwatch-agent"}
+	for k, v := range opts.Config.Labels {
+		external[k] = v
+	}
 	po := pushbuf.PusherOptions{
 		Gatherer:       g,
 		Buffer:         buf,
 		URL:            rw.URL.String(),
 		Agent:          pushbuf.AgentInfo{Hostname: hostname, Version: buildinfo.Get().Version},
-		ExternalLabels: map[string]string{"agent": hostname, "instance": hostname, "job": "roomwatch-agent"},
+		ExternalLabels: external,
 		SequenceMetric: PushSequenceMetric,
 		Interval:       interval,
 		MinBackoff:     min(time.Second, interval),
