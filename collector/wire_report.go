@@ -43,7 +43,7 @@ func wireReports(s *Server, tp *ticketPipeline) error {
 			auth.WriteError(w, http.StatusBadRequest, "format: want html or xlsx")
 			return
 		}
-		src := report.Sources{Metrics: s.store.PromQL(), Inventory: &cfg.Inventory}
+		src := report.Sources{Metrics: s.store.PromQL(), Series: s.store, Inventory: &cfg.Inventory}
 		if tp != nil {
 			src.Tickets, src.History = tp.svc, tp.db
 		}

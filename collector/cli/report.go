@@ -280,7 +280,7 @@ func openReportSources(ctx context.Context, cfg *collector.Config, url string, p
 		}
 		closers = append(closers, st.Close)
 		progress("指标 metrics from " + tsdbDir)
-		src.Metrics = st.PromQL()
+		src.Metrics, src.Series = st.PromQL(), st
 	default:
 		progress("没有时序库，可用率与资产信息缺失 no TSDB at " + tsdbDir)
 	}

@@ -34,8 +34,11 @@ type ClassAvail struct {
 // one-day windows (a range query at a 1-day step, so no single evaluation
 // loads more than a day of samples) and adds them up per device. A remainder
 // shorter than a day (a period ending now) is one more instant query.
+//
+// With Sources.Series (the TSDB opened in-process) the samples are read
+// directly instead (availabilitySeries), with the same result.
 func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*DeviceAvail, error) {
-	if r.src.Metrics == nil {
+	if r.src.Metrics == nil && r.src.Series == nil {
 		return nil, nil
 	}
 	end := p.End
@@ -45,6 +48,29 @@ func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*Devi
 	if !end.After(p.Start) {
 		return map[string]*DeviceAvail{}, nil
 	}
+	var out map[string]*DeviceAvail
+	var err error
+	if r.src.Series != nil {
+		out, err = r.availabilitySeries(ctx, p, end)
+	} else {
+		out, err = r.availabilityPromQL(ctx, p, end)
+	}
+	if err != nil {
+		return nil, err
+	}
+	span := end.Sub(p.Start)
+	for _, d := range out {
+		if d.Samples > 0 {
+			d.Availability = d.Up / d.Samples
+		}
+		d.Down = time.Duration((1 - d.Availability) * float64(span)).Round(time.Minute)
+	}
+	return out, nil
+}
+
+// availabilityPromQL is availability through a PromQL API (Sources.Metrics):
+// the query-API mode, when a running collector holds the TSDB.
+func (r *Reporter) availabilityPromQL(ctx context.Context, p Period, end time.Time) (map[string]*DeviceAvail, error) {
 	out := map[string]*DeviceAvail{}
 	const day = 24 * time.Hour
 	days := int(end.Sub(p.Start) / day)
@@ -125,13 +151,6 @@ func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*Devi
 				return nil, err
 			}
 		}
-	}
-	span := end.Sub(p.Start)
-	for _, d := range out {
-		if d.Samples > 0 {
-			d.Availability = d.Up / d.Samples
-		}
-		d.Down = time.Duration((1 - d.Availability) * float64(span)).Round(time.Minute)
 	}
 	return out, nil
 }

@@ -65,8 +65,11 @@ type Sources struct {
 	History     TicketHistory
 	Inspections InspectionStore
 	Metrics     Querier
-	Inventory   *inventory.Inventory
-	Agents      AgentLister
+	// Series, when set, is the TSDB itself: availability is then read from
+	// the raw samples instead of through PromQL range queries (much faster).
+	Series    SeriesQueryable
+	Inventory *inventory.Inventory
+	Agents    AgentLister
 	// Templates are the inspection templates; their schedules give the runs due.
 	Templates []*inspect.Template
 }

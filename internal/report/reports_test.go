@@ -28,6 +28,7 @@ import (
 type fixture struct {
 	r   *Reporter
 	now time.Time
+	st  *store.Store
 }
 
 // newFixture builds the data directory in a temp dir and opens it.
@@ -56,13 +57,13 @@ func buildFixture(t testing.TB, base string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Sources{Tickets: env.Service, History: env.Store, Inspections: ins, Metrics: st.PromQL(),
+	r, err := New(Sources{Tickets: env.Service, History: env.Store, Inspections: ins, Metrics: st.PromQL(), Series: st,
 		Inventory: reporttest.ParseInventory(t), Agents: reg, Templates: []*inspect.Template{reporttest.DailyTemplate()}},
 		Options{Bureau: "某县公安局", Location: loc, Clock: clockwork.NewFakeClockAt(now)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{r: r, now: now}
+	return &fixture{r: r, now: now, st: st}
 }
 
 func golden(t *testing.T, name string, got []byte) {
