@@ -30,7 +30,7 @@ func commands() map[string]command {
 		"serve":   {summary: "run the collector (default when the first argument is a flag)", run: runServe},
 		"probe":   {summary: "probe devices once and print what they answer (Prometheus text) / 探测设备", run: runProbe},
 		"tickets": {summary: "list, show and act on tickets through a collector's API / 工单", run: runTickets},
-		"inspect": {summary: "run an inspection now, list or verify the records / 巡检", run: runInspect},
+		"inspect": {summary: "run an inspection (here or on a collector), list, show, complete, sign, verify / 巡检", run: runInspect},
 		"report":  {summary: "write the daily, monthly, quarterly or asset report (HTML, Excel) / 报表", run: runReport},
 	}
 }
