@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(snmpsim snmpd snmp prometheus prometheus-alertmanager prometheus-node-exporter
-  prometheus-snmp-exporter fping victoria-metrics chromium iproute2 procps poppler-utils time)
+  prometheus-snmp-exporter fping victoria-metrics chromium iproute2 procps poppler-utils time fonts-wqy-zenhei)
 
 missing=()
 for p in "${packages[@]}"; do

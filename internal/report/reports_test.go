@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,7 +18,6 @@ import (
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report/reporttest"
 	"github.com/roomwatch/roomwatch/internal/store"
-	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/roomwatch/roomwatch/internal/tickets/ticketstest"
 )
 
@@ -301,41 +299,16 @@ func TestOtherReportsExcel(t *testing.T) {
 	})
 }
 
-// TestMonthlyPrintsToPDF renders the monthly report in headless Chromium.
+// TestMonthlyPrintsToPDF prints the monthly report with headless Chromium
+// and reads the Chinese title and figures back from the PDF.
 func TestMonthlyPrintsToPDF(t *testing.T) {
 	t.Parallel()
-	chromium := testutil.LookBinary(t, "chromium")
 	f, m := monthly(t)
-	dir := t.TempDir()
-	page := filepath.Join(dir, "monthly.html")
 	var buf bytes.Buffer
 	if err := m.Document(f.r).WriteHTML(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pdf := filepath.Join(dir, "out.pdf")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--no-first-run", "--user-data-dir="+filepath.Join(dir, "profile"), "--print-to-pdf="+pdf, "file://"+page).CombinedOutput()
-	if err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(pdf)
-	if err != nil {
-		t.Fatalf("no PDF: %v\n%s", err, out)
-	}
-	if len(b) < 5000 || !bytes.HasPrefix(b, []byte("%PDF-")) {
-		t.Errorf("PDF of %d bytes", len(b))
-	}
-	if p, err := exec.LookPath("pdfinfo"); err == nil {
-		info, err := exec.Command(p, pdf).CombinedOutput()
-		if err != nil || !bytes.Contains(info, []byte("Pages:")) || !bytes.Contains(info, []byte("A4")) {
-			t.Errorf("pdfinfo: %v\n%s", err, info)
-		}
-	}
+	checkPDF(t, printPDF(t, buf.Bytes()), "每月故障总结报告", "某县公安局", "故障分级与分类统计", "北关路口")
 }
 
 func TestPeriods(t *testing.T) {

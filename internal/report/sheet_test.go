@@ -2,10 +2,8 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/inspect"
-	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -101,40 +98,14 @@ func TestSheetExcel(t *testing.T) {
 	}
 }
 
-// TestSheetPrintsToPDF renders the HTML in headless Chromium to a PDF.
+// TestSheetPrintsToPDF prints the check sheet with headless Chromium and
+// reads the Chinese back from the PDF.
 func TestSheetPrintsToPDF(t *testing.T) {
 	t.Parallel()
-	chromium := testutil.LookBinary(t, "chromium")
 	in, sh := sample(t)
-	dir := t.TempDir()
-	page := filepath.Join(dir, "sheet.html")
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, in, SheetOptions{Bureau: "某县公安局", Location: sh}); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pdf := filepath.Join(dir, "out.pdf")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--no-first-run", "--user-data-dir="+filepath.Join(dir, "profile"), "--print-to-pdf="+pdf, "file://"+page)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(pdf)
-	if err != nil {
-		t.Fatalf("no PDF: %v\n%s", err, out)
-	}
-	if len(b) < 5000 || !bytes.HasPrefix(b, []byte("%PDF-")) {
-		t.Errorf("PDF of %d bytes, prefix %q", len(b), b[:min(8, len(b))])
-	}
-	if p, err := exec.LookPath("pdfinfo"); err == nil {
-		info, err := exec.Command(p, pdf).CombinedOutput()
-		if err != nil || !bytes.Contains(info, []byte("Pages:")) {
-			t.Errorf("pdfinfo: %v\n%s", err, info)
-		}
-	}
+	checkPDF(t, printPDF(t, buf.Bytes()), "某县公安局 每日巡检检查表", "巡检工程师（签字）")
 }
