@@ -5,6 +5,9 @@
 # (VmRSS) and peak RSS (VmHWM) after the scrapes, CPU per scrape from
 # /proc/PID/stat utime+stime delta / N, and agent/node_exporter ratios.
 # Usage: deploy/dev/bench-agent.sh [N]   (default 200)
+#        PUSH=1 deploy/dev/bench-agent.sh [N]   also runs roomwatch-collector on
+#        loopback and has the agent push to it every PUSH_INTERVAL (default 1s)
+#        with its on-disk buffer, during the scrapes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-${N:-200}}
@@ -26,6 +29,19 @@ YML
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pa=$(freeport); pn=$(freeport)
+if [ "${PUSH:-0}" = 1 ]; then
+  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/roomwatch-collector" ./collector/cmd/roomwatch-collector
+  pc=$(freeport)
+  printf 'rules: {files: []}\nscrape: []\ntickets: {enabled: false}\n' > "$work/collector.yml"
+  "$work/roomwatch-collector" --config "$work/collector.yml" --data-dir "$work/cdata" --web.listen-address "127.0.0.1:$pc" 2>"$work/collector.log" & pids+=($!)
+  for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$pc/-/ready" && break; sleep 0.1; done
+  cat >> "$work/agent.yml" <<YML
+remote_write:
+  url: http://127.0.0.1:$pc/api/v1/write
+  buffer_dir: $work/buffer
+  interval: ${PUSH_INTERVAL:-1s}
+YML
+fi
 "$work/roomwatch-agent" --config "$work/agent.yml" --web.listen-address "127.0.0.1:$pa" 2>"$work/agent.log" & pids+=($!); apid=$!
 "$NE" --web.listen-address "127.0.0.1:$pn" 2>"$work/ne.log" & pids+=($!); npid=$!
 for p in $pa $pn; do
@@ -58,4 +74,9 @@ printf '%-22s %12s %14s %10s\n' "  anon MB" "${anon[agent]}" "${anon[node_export
 printf '%-22s %12s %14s %10s\n' "  file-backed MB" "${file[agent]}" "${file[node_exporter]}" "$(ratio "${file[agent]}" "${file[node_exporter]}")"
 printf '%-22s %12s %14s %10s\n' "peak RSS MB (VmHWM)" "${hwm[agent]}" "${hwm[node_exporter]}" "$(ratio "${hwm[agent]}" "${hwm[node_exporter]}")"
 printf '%-22s %12s %14s %10s\n' "CPU ms per scrape" "${cpu[agent]}" "${cpu[node_exporter]}" "$(ratio "${cpu[agent]}" "${cpu[node_exporter]}")"
+if [ "${PUSH:-0}" = 1 ]; then
+  printf 'agent pushing every %s: %s gathers sent, %s pending\n' "${PUSH_INTERVAL:-1s}" \
+    "$(curl -s "http://127.0.0.1:$pa/metrics" | awk '/^roomwatch_push_sent_records_total/{print $2}')" \
+    "$(curl -s "http://127.0.0.1:$pa/metrics" | awk '/^roomwatch_pushbuf_pending_records/{print $2}')"
+fi
 printf 'agent binary: %.1f MB (CGO_ENABLED=0 -trimpath -ldflags "-s -w")\n' "$(awk -v s="$size" 'BEGIN{print s/1048576}')"

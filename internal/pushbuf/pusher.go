@@ -73,8 +73,9 @@ type PusherOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Timeout bounds one request (default 30s).
 	Timeout time.Duration
-	// Client defaults to a plain http.Client.
-	Client *http.Client
+	// Client sends the requests; nil means a new ConnClient (one kept-alive
+	// HTTP/1.1 connection, no http.Transport). An *http.Client also fits.
+	Client Doer
 	// Clock drives the interval and backoff (default: real clock).
 	Clock clockwork.Clock
 	// Logger defaults to slog.Default().
@@ -124,7 +125,7 @@ func NewPusher(opts PusherOptions) (*Pusher, error) {
 		opts.Timeout = 30 * time.Second
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{}
+		opts.Client = &ConnClient{}
 	}
 	if opts.Clock == nil {
 		opts.Clock = clockwork.NewRealClock()
