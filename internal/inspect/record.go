@@ -92,7 +92,7 @@ type Run struct {
 	PeriodEnd   time.Time     `json:"period_end"`
 	StartedAt   time.Time     `json:"started_at"`
 	FinishedAt  time.Time     `json:"finished_at"`
-	Trigger     string        `json:"trigger"` // schedule, cli, api
+	Trigger     string        `json:"trigger"` // schedule, catch-up, cli, api
 	Actor       string        `json:"actor,omitempty"`
 	Rows        []Row         `json:"rows"`
 	Tickets     TicketSummary `json:"tickets"`

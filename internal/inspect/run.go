@@ -90,7 +90,7 @@ func NewRunner(o Options) (*Runner, error) {
 // RunOptions are the per-run choices.
 type RunOptions struct {
 	At      time.Time // the end of the period; the clock's now when zero
-	Trigger string    // schedule, cli, api
+	Trigger string    // schedule, catch-up, cli, api
 	Actor   string
 }
 

@@ -194,3 +194,82 @@ func TestSchedule(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestScheduleCatchesUp: the collector was down at 08:30 on the 22nd (the
+// template last ran on the 20th); started at 10:00 it runs the 08:30 sheet at
+// once, for 08:30, and a second start does not run it again. A template that
+// never ran is not caught up.
+func TestScheduleCatchesUp(t *testing.T) {
+	t.Parallel()
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	clk := clockwork.NewFakeClockAt(time.Date(2026, 11, 22, 10, 0, 0, 0, sh))
+	recs, err := OpenStore(t.TempDir() + "/i.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recs.Close()
+	parse := func(name string) *Template {
+		tm, err := ParseTemplate(name+".yml", []byte("name: "+name+"\ntitle: S\nrhythm: daily\nitems: [{id: a, name: 甲, name_en: A, scope: site, manual: {}}]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	ran, never := parse("ran"), parse("never")
+	inv := &inventory.Inventory{Sites: []inventory.Site{{Name: "central"}}}
+	r, err := NewRunner(Options{Inventory: inv, Store: recs, Clock: clk, Location: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := r.Run(ctx, ran, RunOptions{At: time.Date(2026, 11, 20, 8, 30, 0, 0, sh), Trigger: "schedule"}); err != nil {
+		t.Fatal(err)
+	}
+	start := func() {
+		t.Helper()
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- r.Schedule(ctx, []*Template{ran, never}) }()
+		if err := clk.BlockUntilContext(ctx, 1); err != nil { // caught up, waiting for tomorrow
+			t.Fatal(err)
+		}
+		cancel()
+		<-done
+	}
+	start()
+	start()
+	list, err := recs.List(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range list {
+		got = append(got, s.Template+" "+s.PeriodEnd.In(sh).Format("01-02 15:04")+" "+s.Trigger)
+	}
+	want := []string{"ran 11-22 08:30 catch-up", "ran 11-20 08:30 schedule"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("records:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestLastDue(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	daily, err := ParseTemplate("d.yml", []byte("name: d\ntitle: D\nrhythm: daily\nitems: [{id: a, name: 甲, name_en: A, scope: site, manual: {}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		now     time.Time
+		want    time.Time
+		earlier int
+	}{
+		{time.Date(2026, 11, 22, 8, 29, 0, 0, sh), time.Date(2026, 11, 21, 8, 30, 0, 0, sh), 0},
+		{time.Date(2026, 11, 22, 8, 30, 0, 0, sh), time.Date(2026, 11, 22, 8, 30, 0, 0, sh), 0},
+		{time.Date(2026, 11, 22, 23, 0, 0, 0, sh), time.Date(2026, 11, 22, 8, 30, 0, 0, sh), 0},
+	} {
+		got, earlier := lastDue(daily, tc.now)
+		if !got.Equal(tc.want) || earlier != tc.earlier {
+			t.Errorf("lastDue(%v) = %v, %d; want %v, %d", tc.now, got, earlier, tc.want, tc.earlier)
+		}
+	}
+}
