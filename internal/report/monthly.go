@@ -24,7 +24,7 @@ type FaultStats struct {
 	ByClass         map[string]int
 	Resolved        int // resolved or closed
 	Recovered       int // recovered by itself, not yet resolved
-	Active          int // still being handled when the report was made
+	Active          int // still being handled at the period's end
 }
 
 // TimerStats are one SLA timer's outcomes over the faults of a period.
@@ -38,8 +38,10 @@ type TimerStats struct {
 	BreachMax    time.Duration
 }
 
-// MeanTimes are MTTA (opened → the respond timer met: acknowledged, dispatched
-// or on site) and MTTR (opened → recovered or resolved, whichever came first).
+// MeanTimes are MTTA (opened → the respond timer met: acknowledged, dispatched,
+// on site or resolved; without a respond timer the first of those transitions
+// in the history) and MTTR (opened → recovered or resolved, whichever came
+// first). Both count only what happened by the period's end.
 type MeanTimes struct {
 	MTTA, MTTR     time.Duration
 	NAcked, NFixed int
@@ -197,8 +199,8 @@ func meanTimes(ts []tickets.Ticket) (MeanTimes, map[classify.Level]MeanTimes) {
 			l = &acc{}
 			per[t.Level] = l
 		}
-		if tm := t.Timer(tickets.TimerRespond); tm != nil && tm.MetAt != nil {
-			d := max(tm.MetAt.Sub(t.OpenedAt), 0)
+		if at := respondedAt(t); at != nil {
+			d := max(at.Sub(t.OpenedAt), 0)
 			all.a, all.na, l.a, l.na = all.a+d, all.na+1, l.a+d, l.na+1
 		}
 		var fixed *time.Time
@@ -331,7 +333,11 @@ func (s InspectionStats) doneInTime() int {
 }
 
 // breachedTimers lists a ticket's breached timers, e.g. "修复 超时2小时05分".
+// A cancelled ticket (a false alarm) has none.
 func breachedTimers(t *tickets.Ticket) string {
+	if t.State == tickets.StateCancelled {
+		return ""
+	}
 	var parts []string
 	for _, v := range t.TimerViews {
 		if v.Breached {
@@ -371,7 +377,7 @@ func (m *Monthly) Document(r *Reporter) *Document {
 		{"IV级 普通", "Level IV (normal)", f.ByLevel[classify.LevelIV]},
 		{"已修复/关闭", "Resolved or closed", f.Resolved},
 		{"已恢复待确认", "Recovered, not yet resolved", f.Recovered},
-		{"处理中", "Still being handled", f.Active},
+		{"期末处理中", "Still being handled at period end", f.Active},
 		{"已取消（误报）", "Cancelled (false alarms)", f.Cancelled},
 		{"SLA达标率", "SLA timers met (of those ended)", slaRate},
 		{"SLA超时次数", "SLA timers breached", breached},
@@ -434,6 +440,8 @@ func (m *Monthly) Document(r *Reporter) *Document {
 		Columns: []Column{{Title: "时限", TitleEN: "Timer", Width: 14}, {Title: "达标", TitleEN: "Met"}, {Title: "超时", TitleEN: "Breached"},
 			{Title: "计时中", TitleEN: "Running"}, {Title: "未开始", TitleEN: "Waiting"}, {Title: "达标率", TitleEN: "Met rate"},
 			{Title: "累计超时", TitleEN: "Total overrun", Width: 16}, {Title: "最长超时", TitleEN: "Longest overrun", Width: 16}}}
+	timers.Note = "SLA 计时按统计期末（" + r.periodEndText(m.Period) + "）判定，与出报表的日期无关：期末仍在计时的记为计时中，已过时限的记为超时（超时时长算至期末）；" +
+		"期末之后才达标的计时按期末计为计时中或超时。工单状态、MTTA、MTTR 亦只计期末前发生的处理。 Timers, states, MTTA and MTTR are judged at the period's end."
 	for _, t := range m.Timers {
 		rate := any(Unknown{})
 		if t.Met+t.Breached > 0 {
@@ -507,6 +515,16 @@ func (r *Reporter) periodText(p Period) string {
 		return start.Format("2006-01-02")
 	}
 	return start.Format("2006-01-02") + " 至 " + last.Format("2006-01-02")
+}
+
+// periodEndText is the period's end as the bureau writes it: 2026-09-30 24:00,
+// or the time the report was made while the period is still running.
+func (r *Reporter) periodEndText(p Period) string {
+	at := r.asOf(p)
+	if at.Before(p.End) {
+		return r.t(at)
+	}
+	return p.End.Add(-time.Minute).In(r.o.Location).Format("2006-01-02") + " 24:00"
 }
 
 func durOrUnknown(d time.Duration, n int) any {

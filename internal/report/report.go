@@ -28,10 +28,11 @@ import (
 	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
 )
 
-// TicketLister lists tickets with their SLA timers evaluated
-// (TimerViews filled); *tickets.Service implements it.
+// TicketLister lists tickets and evaluates their SLA timers at an instant
+// (View fills TimerViews); *tickets.Service implements it.
 type TicketLister interface {
 	List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error)
+	View(t *tickets.Ticket, at time.Time)
 }
 
 // TicketHistory reads ticket events and replaced parts by time;
@@ -198,7 +199,8 @@ func (p Period) Months() []Period {
 	return out
 }
 
-// listTickets pages through the tickets opened in p.
+// listTickets pages through the tickets opened in p, as they stood at the
+// period's end (atPeriodEnd).
 func (r *Reporter) listTickets(ctx context.Context, p Period) ([]tickets.Ticket, error) {
 	if r.src.Tickets == nil {
 		return nil, nil
@@ -218,6 +220,9 @@ func (r *Reporter) listTickets(ctx context.Context, p Period) ([]tickets.Ticket,
 	// Oldest first.
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
+	}
+	if err := r.atPeriodEnd(ctx, out, p); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

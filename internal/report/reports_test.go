@@ -27,6 +27,8 @@ type fixture struct {
 	r   *Reporter
 	now time.Time
 	st  *store.Store
+	// tclk is the ticket service's clock (it evaluates timers at its now).
+	tclk *clockwork.FakeClock
 }
 
 // newFixture builds the data directory in a temp dir and opens it.
@@ -36,11 +38,21 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func buildFixture(t testing.TB, base string) *fixture {
+	return buildFixtureWith(t, base, nil)
+}
+
+// buildFixtureWith is buildFixture with extra data written by more(dir)
+// before the stores are opened.
+func buildFixtureWith(t testing.TB, base string, more func(dir string)) *fixture {
 	loc := reporttest.Shanghai()
 	now := time.Date(2026, 10, 3, 10, 0, 0, 0, loc)
 	dir := filepath.Join(base, "data")
 	reporttest.Build(t, dir, now)
-	env := ticketstest.NewAt(t, filepath.Join(dir, "tickets.db"), clockwork.NewFakeClockAt(now), nil)
+	if more != nil {
+		more(dir)
+	}
+	tclk := clockwork.NewFakeClockAt(now)
+	env := ticketstest.NewAt(t, filepath.Join(dir, "tickets.db"), tclk, nil)
 	ins, err := inspect.OpenStore(filepath.Join(dir, "inspections.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +73,7 @@ func buildFixture(t testing.TB, base string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{r: r, now: now, st: st}
+	return &fixture{r: r, now: now, st: st, tclk: tclk}
 }
 
 func golden(t *testing.T, name string, got []byte) {
