@@ -480,3 +480,65 @@ func TestToWriteRequest(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestPusherReregisters: the registration is repeated every RegisterInterval
+// with the description AgentFunc gives at that time; a refused one (400) is
+// not retried until the next interval.
+func TestPusherReregisters(t *testing.T) {
+	t.Parallel()
+	clock := clockwork.NewFakeClock()
+	var (
+		mu     sync.Mutex
+		bodies []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		n := len(bodies)
+		mu.Unlock()
+		if n == 2 {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	var calls atomic.Int32
+	p, err := NewPusher(PusherOptions{
+		Gatherer: &seqGatherer{}, Buffer: openBuf(t, t.TempDir(), Options{}), URL: srv.URL + "/api/v1/write",
+		RegisterURL: srv.URL + "/api/v1/agents/register", RegisterInterval: time.Hour,
+		Agent: AgentInfo{Hostname: "web1"},
+		AgentFunc: func(context.Context) AgentInfo {
+			return AgentInfo{Hostname: "web1", IPs: []string{fmt.Sprintf("10.0.0.%d", calls.Add(1))}}
+		},
+		Clock: clock, Logger: quiet(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.register(ctx); close(done) }()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(bodies) }
+	for i := 1; i <= 3; i++ {
+		waitFor(t, fmt.Sprintf("registration %d", i), nil, 0, func() bool { return count() == i })
+		if err := clock.BlockUntilContext(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		if i < 3 {
+			clock.Advance(time.Hour)
+		}
+	}
+	cancel()
+	<-done
+	want := []string{`{"hostname":"web1","ips":["10.0.0.1"]}`, `{"hostname":"web1","ips":["10.0.0.2"]}`, `{"hostname":"web1","ips":["10.0.0.3"]}`}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(bodies, "\n") != strings.Join(want, "\n") {
+		t.Errorf("registrations\n%s\nwant\n%s", strings.Join(bodies, "\n"), strings.Join(want, "\n"))
+	}
+	if got := testutil.ToFloat64(p.registrations); got != 2 {
+		t.Errorf("accepted registrations %v, want 2 (the second was refused)", got)
+	}
+}
