@@ -75,7 +75,11 @@ func Main(ctx context.Context, env Env, args []string) int {
 		if name == "" {
 			name = "embedded defaults"
 		}
-		fmt.Fprintf(env.Stdout, "config OK: %s (sources: %s)\n", name, strings.Join(enabledSources(&cfg), ", "))
+		push := ""
+		if rw := cfg.RemoteWrite; rw != nil {
+			push = fmt.Sprintf("; push to %s every %s, buffer %s", rw.URL, rw.Interval.Std(), rw.BufferDir)
+		}
+		fmt.Fprintf(env.Stdout, "config OK: %s (sources: %s%s)\n", name, strings.Join(enabledSources(&cfg), ", "), push)
 		return 0
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
