@@ -30,7 +30,7 @@ func sample(t *testing.T) (*inspect.Inspection, *time.Location) {
 			{Device: "ups-ok", Display: "1号UPS", Class: "ups", Item: "ups_charge", Name: "UPS电池电量", NameEN: "UPS battery charge", Kind: "metric", Value: f(100), Unit: "%", Verdict: inspect.Normal},
 			{Device: "ups-bad", Display: "2号UPS", Class: "ups", Item: "ups_charge", Name: "UPS电池电量", NameEN: "UPS battery charge", Kind: "metric", Value: f(9), Unit: "%", Verdict: inspect.Abnormal, Level: classify.LevelII},
 			{Device: "env1", Display: "动环主机", Class: "env", Item: "online", Name: "设备在线", NameEN: "Device online", Kind: "metric", Verdict: inspect.Unchecked, Reason: "无数据 no data"},
-			{Device: "central", Display: "情指中心机房", Item: "room_walk", Name: "机房巡视", NameEN: "Room walk", Kind: "manual", Verdict: inspect.Normal, Evidence: inspect.Evidence{Note: "指示灯正常 <ok>"}, CheckedBy: "张工"},
+			{Device: "central", Display: "情指中心机房", Item: "room_walk", Name: "机房巡视", NameEN: "Room walk", Kind: "manual", Verdict: inspect.Normal, Evidence: inspect.Evidence{Note: "指示灯正常 <ok>", Photo: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg"}, CheckedBy: "张工"},
 		},
 		Tickets: inspect.TicketSummary{Alerts: 1, Opened: 1},
 	},
