@@ -427,7 +427,6 @@ grp = ?, assignee = ?, cause = ?, fix = ?, updated_at = ?, recovered_at = ?, res
 WHERE id = ?`
 	qSaveTimer    = `UPDATE timers SET started_at = ?, met_at = ? WHERE ticket_id = ? AND kind = ?`
 	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, worker, kind, from_state, to_state, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qInsertAudit  = `INSERT INTO audit_log (at, actor, worker, ticket_id, kind, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertAffect = `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`
 	qClaimNotice  = `INSERT OR IGNORE INTO notices (key, ticket_id, timer, step, kind, role, due_at, state)
@@ -448,7 +447,7 @@ var qInsertTimers = func() []string {
 
 var writerQueries = append([]string{qSavepoint, qRollbackTo, qRelease, qTicketByID, qTimers, qParts, qAffected, qEvents,
 	qLatestByGroup, qLatestReach, qAlert, qPutAlert, qFiring, qInsertTicket, qSaveTicket, qSaveTimer,
-	qInsertEvent, qInsertAudit, qInsertPart, qInsertAffect, qClaimNotice, qFinishNotice}, qInsertTimers[1:]...)
+	qInsertEvent, qInsertPart, qInsertAffect, qClaimNotice, qFinishNotice}, qInsertTimers[1:]...)
 
 func ns(t time.Time) int64 { return t.UnixNano() }
 
@@ -709,11 +708,9 @@ func (x *txn) Save(t *tickets.Ticket) error {
 }
 
 func (x *txn) AddEvent(id int64, e tickets.Event) error {
+	// The events_audit trigger (migration 0003) writes the audit record.
 	if _, err := x.ExecContext(x.ctx, qInsertEvent, id, ns(e.At), e.Actor, e.By, e.Kind, e.From, e.To, e.Note, e.Detail); err != nil {
 		return fmt.Errorf("add event: %w", err)
-	}
-	if _, err := x.ExecContext(x.ctx, qInsertAudit, ns(e.At), e.Actor, e.By, id, e.Kind, e.From, e.To, e.Note); err != nil {
-		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +92,41 @@ func TestSavepointIsolation(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("%d audit records, want 2 (the failed request's write rolled back)", n)
+	}
+}
+
+// TestAuditTrigger: each event gets its audit record from the database,
+// with the actor and by, and the audit log refuses UPDATE and DELETE.
+func TestAuditTrigger(t *testing.T) {
+	t.Parallel()
+	s := open(t, Options{})
+	insert(t, s, 1)
+	at := time.Date(2025, 3, 3, 2, 0, 0, 0, time.UTC)
+	err := s.Update(context.Background(), func(tx tickets.Tx) error {
+		return tx.AddEvent(1, tickets.Event{At: at, Actor: "dispatcher", By: "李工", Kind: "onsite",
+			From: tickets.StateOpen, To: tickets.StateOnSite, Note: "电话报到"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actor, by, kind, note string
+	var tid, ts int64
+	err = s.r.QueryRow(`SELECT actor, worker, kind, note, ticket_id, at FROM audit_log ORDER BY id DESC LIMIT 1`).
+		Scan(&actor, &by, &kind, &note, &tid, &ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actor != "dispatcher" || by != "李工" || kind != "onsite" || note != "电话报到" || tid != 1 || ts != at.UnixNano() {
+		t.Errorf("audit record %q %q %q %q %d %d", actor, by, kind, note, tid, ts)
+	}
+	for _, q := range []string{`UPDATE audit_log SET note = 'x'`, `DELETE FROM audit_log`, `UPDATE events SET note = 'x'`, `DELETE FROM events`} {
+		err := s.Update(context.Background(), func(tx tickets.Tx) error {
+			x := tx.(*txn)
+			_, err := x.ExecContext(x.ctx, q)
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want refused as append-only", q, err)
+		}
 	}
 }
