@@ -67,6 +67,23 @@ func UseEmbeddedRules(c *Config, dir string) ([]string, error) {
 	return changed, nil
 }
 
+// UseEmbeddedRulesTemp is UseEmbeddedRules for one-shot commands (probe,
+// report, inspect, --check-config): the embedded copy, when one is needed,
+// goes to a fresh temporary directory that cleanup removes, so the command
+// writes nothing next to the config or under the data dir.
+func UseEmbeddedRulesTemp(c *Config) (cleanup func(), err error) {
+	tmp, err := os.MkdirTemp("", "roomwatch-rules-")
+	if err != nil {
+		return func() {}, fmt.Errorf("embedded rules: %w", err)
+	}
+	cleanup = func() { _ = os.RemoveAll(tmp) }
+	if _, err := UseEmbeddedRules(c, filepath.Join(tmp, "rules")); err != nil {
+		cleanup()
+		return func() {}, err
+	}
+	return cleanup, nil
+}
+
 // CheckFiles loads every data file the config names — alerting rules (as
 // promtool check rules does), fault levels and SLA profiles when tickets are
 // on, inspection templates, SNMP profiles — and returns how many rule files

@@ -104,6 +104,13 @@ func runInspect(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
+	// Templates, fault levels and SLA profiles: the files, else the binary's copies.
+	cleanup, err := collector.UseEmbeddedRulesTemp(&cfg)
+	defer cleanup()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return 1
+	}
 	if err := os.MkdirAll(cfg.Global.DataDir, 0o750); err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1

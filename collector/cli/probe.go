@@ -51,7 +51,9 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		return 2
 	}
 	// Outside the repository the SNMP profiles come from the binary's embedded copy.
-	if _, err := collector.UseEmbeddedRules(&cfg, collector.EmbeddedRulesDir(cfg.Global.DataDir)); err != nil {
+	cleanup, err := collector.UseEmbeddedRulesTemp(&cfg)
+	defer cleanup()
+	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2
 	}

@@ -62,7 +62,9 @@ func runReport(ctx context.Context, env Env, args []string) int {
 		return 1
 	}
 	// Fault levels, SLA profiles and templates: the files, else the binary's copies.
-	if _, err := collector.UseEmbeddedRules(&cfg, collector.EmbeddedRulesDir(cfg.Global.DataDir)); err != nil {
+	cleanup, err := collector.UseEmbeddedRulesTemp(&cfg)
+	defer cleanup()
+	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 
 	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/buildinfo"
@@ -53,14 +51,9 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	if *check {
 		// The embedded data files are checked from a scratch copy, so that
 		// checking writes nothing next to the config or under the data dir.
-		tmp, err := os.MkdirTemp("", "roomwatch-check-")
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "roomwatch-collector: %v\n", err)
-			return 1
-		}
-		defer os.RemoveAll(tmp)
 		n := 0
-		_, err = collector.UseEmbeddedRules(&cfg, filepath.Join(tmp, "rules"))
+		cleanup, err := collector.UseEmbeddedRulesTemp(&cfg)
+		defer cleanup()
 		if err == nil {
 			n, err = collector.CheckFiles(&cfg)
 		}
