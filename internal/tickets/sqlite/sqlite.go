@@ -48,7 +48,7 @@ type Options struct {
 	// Synchronous is FULL (default) or NORMAL.
 	Synchronous string
 	// CheckpointEvery is how many commits pass between WAL checkpoints
-	// (PASSIVE, on a separate connection); default 32.
+	// (PASSIVE, on a separate connection); default 256.
 	CheckpointEvery int
 	Logger          *slog.Logger
 }
@@ -108,7 +108,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		o.MaxBatch = 256
 	}
 	if o.CheckpointEvery <= 0 {
-		o.CheckpointEvery = 32
+		o.CheckpointEvery = 256
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
