@@ -48,6 +48,10 @@ type Options struct {
 	Listener net.Listener
 	// Ready, when set, is called with the bound address once /metrics serves.
 	Ready func(addr net.Addr)
+	// ReleaseStartupPages unmaps the agent binary's read-only pages once
+	// start-up is over, so that only what scrapes and pushes touch again is
+	// resident (Linux; see releaseStartupPages). The command sets it.
+	ReleaseStartupPages bool
 
 	// sources replaces sourceTable in tests.
 	sources []sourceSpec
@@ -96,6 +100,13 @@ func Run(ctx context.Context, opts Options) error {
 			return err
 		}
 		parts = append(parts, push)
+	}
+	if opts.ReleaseStartupPages {
+		if n, err := releaseStartupPages(); err != nil {
+			opts.Logger.Warn("releasing start-up pages", "err", err)
+		} else {
+			opts.Logger.Debug("released start-up pages", "bytes", n)
+		}
 	}
 	return runParts(ctx, parts)
 }

@@ -85,7 +85,7 @@ func Main(ctx context.Context, env Env, args []string) int {
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	tuneRuntime()
 	err = runPlatform(ctx, logger, func(ctx context.Context) error {
-		return Run(ctx, Options{Config: cfg, Logger: logger})
+		return Run(ctx, Options{Config: cfg, Logger: logger, ReleaseStartupPages: true})
 	})
 	if err != nil {
 		logger.Error("roomwatch-agent stopped", "err", err)
