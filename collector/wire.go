@@ -113,7 +113,7 @@ func openTickets(ctx context.Context, opts Options) (*ticketPipeline, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("tickets: %w", err)
 	}
-	db, err := sqlite.Open(ctx, sqlite.Options{Path: path})
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: path, Logger: opts.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("tickets: open %s: %w", path, err)
 	}
