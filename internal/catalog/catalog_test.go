@@ -214,9 +214,26 @@ func TestUnknownRegexpNameFails(t *testing.T) {
 	}
 }
 
-func TestDump(t *testing.T) {
+// TestMarkdown compares docs/metrics.md with the catalogue
+// (go test ./internal/catalog -run Markdown -update rewrites it).
+func TestMarkdown(t *testing.T) {
+	t.Parallel()
 	c := catalogue(t)
-	for _, e := range c.Entries() {
-		t.Logf("%-14s %-55s %-9s %v %v", e.Source, e.Name, e.Type, e.Labels, e.Origins)
+	var b strings.Builder
+	if err := c.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "docs", "metrics.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if string(want) != b.String() {
+		t.Errorf("%s is out of date with the catalogue: run go test ./internal/catalog -run Markdown -update", path)
 	}
 }
