@@ -243,7 +243,7 @@ func (s *scanner) call(c *ast.CallExpr) {
 	case pkg == "buildinfo" && fn == "NewCollector" && len(c.Args) == 1:
 		if p, ok := s.str(c.Args[0]); ok {
 			s.out = append(s.out, goFinding{Name: p + "_build_info", Type: "info",
-				Help: "A metric with a constant '1' value labelled by version, revision and Go version from which " + p + " was built.",
+				Help:   "A metric with a constant '1' value labelled by version, revision and Go version from which " + p + " was built.",
 				Labels: []string{"goversion", "revision", "version"}, Pos: s.pos(c.Pos())})
 		}
 	default:
