@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -19,6 +20,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/registry"
 )
 
 // The drift test between docs/api/openapi.yaml and the routes the collector
@@ -406,6 +409,56 @@ func TestOpenAPIOperationsAreServed(t *testing.T) {
 			if !refused {
 				t.Errorf("%s %s (not documented): %d %s %.80q; want 404 or 405", m, p, a.code, a.ctype, a.body)
 			}
+		}
+	}
+}
+
+// openAPIJSONNames returns the JSON field names of a struct type, following
+// embedded structs as encoding/json does.
+func openAPIJSONNames(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			out = append(out, openAPIJSONNames(f.Type)...)
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestOpenAPISchemasMatchCollectorTypes(t *testing.T) {
+	t.Parallel()
+	s := loadOpenAPI(t)
+	for name, typ := range map[string]any{
+		"Inspection": inspect.Inspection{}, "InspectionSummary": inspect.Summary{}, "InspectionRow": inspect.Row{},
+		"Evidence": inspect.Evidence{}, "ItemInfo": inspect.ItemInfo{}, "TicketSummary": inspect.TicketSummary{},
+		"Totals": inspect.Totals{}, "Signature": inspect.Signature{}, "SignatureRequest": inspect.Signature{},
+		"Completion": inspect.Completion{}, "Agent": registry.Agent{}, "AgentInfo": registry.Info{},
+	} {
+		sch, ok := s.Components.Schemas[name]
+		if !ok {
+			t.Errorf("schema %s missing", name)
+			continue
+		}
+		props, _ := sch["properties"].(map[string]any)
+		var got []string
+		for p := range props {
+			got = append(got, p)
+		}
+		sort.Strings(got)
+		if want := openAPIJSONNames(reflect.TypeOf(typ)); !reflect.DeepEqual(got, want) {
+			t.Errorf("schema %s properties %v; Go JSON fields %v", name, got, want)
 		}
 	}
 }
