@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -459,6 +460,72 @@ func TestOpenAPISchemasMatchCollectorTypes(t *testing.T) {
 		sort.Strings(got)
 		if want := openAPIJSONNames(reflect.TypeOf(typ)); !reflect.DeepEqual(got, want) {
 			t.Errorf("schema %s properties %v; Go JSON fields %v", name, got, want)
+		}
+	}
+}
+
+// oaKeys checks an object's keys against a schema's properties and required.
+func oaKeys(t *testing.T, s *openAPISpec, schema, where string, obj map[string]any) {
+	t.Helper()
+	sch := s.Components.Schemas[schema]
+	props, _ := sch["properties"].(map[string]any)
+	for k := range obj {
+		if _, ok := props[k]; !ok {
+			t.Errorf("%s: field %q not in schema %s", where, k, schema)
+		}
+	}
+	req, _ := sch["required"].([]any)
+	for _, r := range req {
+		if _, ok := obj[fmt.Sprint(r)]; !ok {
+			t.Errorf("%s: required %v missing (schema %s)", where, r, schema)
+		}
+	}
+}
+
+func TestOpenAPIInspectionAnswers(t *testing.T) {
+	t.Parallel()
+	s := loadOpenAPI(t)
+	base := startOpenAPICollector(t)
+	u := base + "/api/v1/inspections"
+	a := oaDo(t, "POST", u, oaEngineer, "application/json", []byte(`{"template":"daily"}`))
+	var in map[string]any
+	if a.code != http.StatusCreated || json.Unmarshal(a.body, &in) != nil {
+		t.Fatalf("run: %d %.200s", a.code, a.body)
+	}
+	oaKeys(t, s, "Inspection", "POST /api/v1/inspections", in)
+	rows, _ := in["rows"].([]any)
+	for i, r := range rows {
+		oaKeys(t, s, "InspectionRow", fmt.Sprintf("rows[%d]", i), r.(map[string]any))
+	}
+	a = oaDo(t, "GET", u, oaViewer, "", nil)
+	var list struct{ Inspections []map[string]any }
+	if a.code != http.StatusOK || json.Unmarshal(a.body, &list) != nil || len(list.Inspections) != 1 {
+		t.Fatalf("list: %d %.200s", a.code, a.body)
+	}
+	oaKeys(t, s, "InspectionSummary", "GET /api/v1/inspections", list.Inspections[0])
+	for _, c := range []struct {
+		method, path, tok, body string
+		code                    int
+	}{
+		{"GET", "/api/v1/inspections?limit=x", oaViewer, "", 400},
+		{"GET", "/api/v1/inspections", "", "", 401},
+		{"POST", "/api/v1/inspections", oaViewer, `{"template":"daily"}`, 403},
+		{"POST", "/api/v1/inspections", oaEngineer, `{"template":"nope"}`, 404},
+		{"GET", "/api/v1/inspections/999", oaViewer, "", 404},
+		{"POST", "/api/v1/inspections/1/signatures", oaEngineer, `{"role":"customer"}`, 403},
+	} {
+		a := oaDo(t, c.method, base+c.path, c.tok, "application/json", []byte(c.body))
+		var e map[string]any
+		if a.code != c.code || json.Unmarshal(a.body, &e) != nil {
+			t.Errorf("%s %s: %d %.200s; want %d with JSON", c.method, c.path, a.code, a.body, c.code)
+			continue
+		}
+		oaKeys(t, s, "Error", c.method+" "+c.path, e)
+		path, _, _ := strings.Cut(c.path, "?")
+		path = strings.Replace(strings.Replace(path, "/999", "/{id}", 1), "/1/", "/{id}/", 1)
+		resps, _ := s.Paths[path][strings.ToLower(c.method)]["responses"].(map[string]any)
+		if _, ok := resps[strconv.Itoa(c.code)]; !ok {
+			t.Errorf("%s %s: status %d not documented", c.method, path, c.code)
 		}
 	}
 }
