@@ -116,6 +116,12 @@ func New(opts Options) *Handler {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/api/v1/metadata" {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"status": "error", "errorType": "bad_data",
+				"error": "method " + r.Method + " not allowed on /api/v1/metadata; use GET"})
+			return
+		}
 		h.metadata(w, r)
 		return
 	}
