@@ -169,11 +169,13 @@ func labelled(reg *prometheus.Registry, labels Labels) prometheus.Registerer {
 // NewHandler serves /metrics from g and a short landing page on /.
 func NewHandler(g prometheus.Gatherer, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{
+	mux.Handle("/metrics", gzipMetrics(promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: 4,
-	}))
+		// gzipMetrics compresses, with far less memory (see there).
+		DisableCompression: true,
+	})))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
