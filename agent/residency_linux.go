@@ -14,18 +14,19 @@ import (
 // address space it advised. Run calls it once, when start-up is over.
 //
 // On Linux the agent's own binary is most of its resident memory: every page
-// of code and read-only data that was ever touched stays mapped, and
-// package initialisation, flag and YAML parsing, registry construction and
-// the first scrape touch most of the 9 MB binary (the kernel also maps the
-// neighbours of each faulted page: fault-around and large page-cache folios).
-// Once start-up is over the agent therefore unmaps its read-only file-backed
-// mappings once with madvise(MADV_DONTNEED). The pages stay in the page cache
-// (nothing is written or freed from the cache, and no disk read follows); the
-// ones the scrape and push paths use fault back in as minor faults on their
-// next use, and the start-up-only ones (package init, flag and
-// config parsing, registry construction)
-// stay out of the agent's RSS. docs/benchmarks.md ("Releasing start-up
-// pages") has the measured effect after 200 and 1,000 scrapes, with push on.
+// of code and read-only data that was ever touched stays mapped, and package
+// initialisation, flag and YAML parsing and registry construction touch most
+// of the 9 MB binary (the kernel also maps the neighbours of each faulted page,
+// in 64 kB fault-around windows). Once start-up is over the agent therefore
+// unmaps its read-only file-backed mappings once with madvise(MADV_DONTNEED).
+// Only the page-table entries go: the pages stay in the page cache (nothing is
+// written or dropped from it), so the ones the scrape and push paths use come
+// back on their next use as minor faults, not disk reads, and the
+// start-up-only ones stay out of the agent's RSS. docs/benchmarks.md
+// ("Releasing start-up pages") has the measured effect after 200 and 1,000
+// scrapes, with push on, and the variants that did not help (MADV_RANDOM does
+// not stop fault-around; MADV_PAGEOUT gives the same RSS but evicts the pages
+// from the page cache, so they come back as disk reads).
 //
 // Only mappings that are not writable are touched: for a private writable
 // mapping MADV_DONTNEED would throw away the process's own changes.
