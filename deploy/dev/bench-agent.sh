@@ -27,11 +27,14 @@ watch:
     process: cron
 YML
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pa=$(freeport); pn=$(freeport)
+# Three distinct free ports at once (picked one by one, the collector's could
+# repeat the agent's, which is not bound yet).
+read -r pa pn pc < <(python3 -c 'import socket
+ss=[socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1",0))
+print(*[s.getsockname()[1] for s in ss])')
 if [ "${PUSH:-0}" = 1 ]; then
   CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/roomwatch-collector" ./collector/cmd/roomwatch-collector
-  pc=$(freeport)
   printf 'rules: {files: []}\nscrape: []\ntickets: {enabled: false}\n' > "$work/collector.yml"
   "$work/roomwatch-collector" --config "$work/collector.yml" --data-dir "$work/cdata" --web.listen-address "127.0.0.1:$pc" 2>"$work/collector.log" & pids+=($!)
   for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$pc/-/ready" && break; sleep 0.1; done
@@ -48,6 +51,8 @@ for p in $pa $pn; do
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$p/metrics" && break; sleep 0.1; done
 done
 
+alive() { kill -0 "$1" 2>/dev/null || { echo "$2 exited early; its log:" >&2; cat "$3" >&2; exit 1; }; }
+alive $apid roomwatch-agent "$work/agent.log"; alive $npid node_exporter "$work/ne.log"
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 declare -A series rss hwm cpu anon file
@@ -57,6 +62,7 @@ for side in agent node_exporter; do
   series[$side]=$(curl -s "$url" | grep -vc '^#')
   t0=$(ticks $pid)
   for _ in $(seq "$N"); do curl -s --compressed -o /dev/null "$url"; done
+  alive $pid $side "$work/$([ $side = agent ] && echo agent || echo ne).log"
   t1=$(ticks $pid)
   cpu[$side]=$(awk -v d=$((t1 - t0)) -v n="$N" -v hz="$hz" 'BEGIN{printf "%.2f", d*1000/hz/n}')
   rss[$side]=$(awk '/VmRSS/{printf "%.1f", $2/1024}' /proc/$pid/status)
