@@ -53,17 +53,24 @@ func pushPart(opts *Options, g prometheus.Gatherer, r prometheus.Registerer) (fu
 		return a
 	}
 	// The configured labels are on every gathered series already; they also
-	// go on the sequence gauge the pusher adds.
-	external := map[string]string{"agent": hostname, "instance": hostname, "job": "roomwatch-agent"}
+	// go on the sequence gauge the pusher adds. The identity labels are set
+	// the way the collector (or a Prometheus) scraping this agent would set its
+	// target labels: device and class name the host as every monitored thing
+	// is named, and the exposed device label of disks, filesystems and
+	// interfaces is kept as exported_device, so a pushed series and a scraped
+	// one are the same series.
+	external := map[string]string{"agent": hostname}
 	for k, v := range opts.Config.Labels {
 		external[k] = v
 	}
+	target := map[string]string{"device": hostname, "class": "server", "instance": hostname, "job": "roomwatch-agent"}
 	po := pushbuf.PusherOptions{
 		Gatherer:       g,
 		Buffer:         buf,
 		URL:            rw.URL.String(),
 		Agent:          pushbuf.AgentInfo{Hostname: hostname, Version: buildinfo.Get().Version},
 		ExternalLabels: external,
+		TargetLabels:   target,
 		SequenceMetric: PushSequenceMetric,
 		Interval:       interval,
 		MinBackoff:     min(time.Second, interval),

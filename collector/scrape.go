@@ -169,14 +169,30 @@ func parseExposition(r io.Reader) (map[string]*dto.MetricFamily, error) {
 	return fams, nil
 }
 
-// withTarget sets the target labels over the exposed ones (honor_labels: false
-// semantics would rename clashes; roomwatch's identity labels simply win).
+// withTarget sets the target labels over the exposed ones as Prometheus does
+// with honor_labels: false: an exposed label of the same name is kept as
+// exported_<name> (exported_exported_<name> if that is taken). The agent's
+// node_network_up{device="eth0"} scraped as device="srv-01" is stored as
+// {device="srv-01", exported_device="eth0"}, so two interfaces never collapse
+// into one series, and the same series as a Prometheus scraping it stores.
 func (s *scraper) withTarget(ls labels.Labels) labels.Labels {
+	return withTargetLabels(ls, s.target)
+}
+
+func withTargetLabels(ls, target labels.Labels) labels.Labels {
 	b := labels.NewBuilder(ls)
-	s.target.Range(func(l labels.Label) {
-		if l.Value != "" {
-			b.Set(l.Name, l.Value)
+	target.Range(func(l labels.Label) {
+		if l.Value == "" {
+			return
 		}
+		if v := ls.Get(l.Name); v != "" {
+			name := "exported_" + l.Name
+			for ls.Has(name) || target.Has(name) {
+				name = "exported_" + name
+			}
+			b.Set(name, v)
+		}
+		b.Set(l.Name, l.Value)
 	})
 	return b.Labels()
 }

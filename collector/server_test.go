@@ -74,11 +74,13 @@ var targets = []target{
 	{"ups-1", "ups", "roomwatch_ups_on_battery 1\nroomwatch_ups_battery_runtime_seconds 300\nroomwatch_ups_replace_battery 1\nroomwatch_ups_battery_charge_ratio 0.5\n"},
 	{"env-1", "env", "roomwatch_env_water_leak{sensor=\"floor\"} 1\nroomwatch_env_temperature_celsius{sensor=\"rack\"} 35\nroomwatch_env_humidity_ratio{sensor=\"rack\"} 0.5\n"},
 	{"srv-1", "server", `# TYPE node_filesystem_avail_bytes gauge
-node_filesystem_avail_bytes{mountpoint="/",fstype="xfs"} 2
-node_filesystem_avail_bytes{mountpoint="/data",fstype="ext4"} 80
-node_filesystem_size_bytes{mountpoint="/",fstype="xfs"} 100
-node_filesystem_size_bytes{mountpoint="/data",fstype="ext4"} 100
-node_filesystem_readonly{mountpoint="/data",fstype="ext4"} 1
+node_filesystem_avail_bytes{device="/dev/sda1",mountpoint="/",fstype="xfs"} 2
+node_filesystem_avail_bytes{device="/dev/sdb1",mountpoint="/data",fstype="ext4"} 80
+node_filesystem_size_bytes{device="/dev/sda1",mountpoint="/",fstype="xfs"} 100
+node_filesystem_size_bytes{device="/dev/sdb1",mountpoint="/data",fstype="ext4"} 100
+node_filesystem_readonly{device="/dev/sdb1",mountpoint="/data",fstype="ext4"} 1
+node_network_up{device="eth0"} 1
+node_network_up{device="eth1"} 0
 roomwatch_process_up{watch="nginx"} 0
 roomwatch_process_up{watch="sshd"} 1
 roomwatch_probe_up{probe="icmp"} 0
@@ -293,6 +295,11 @@ func TestCollectorEndToEnd(t *testing.T) {
 	testutil.Contains(t, q, `"device":"srv-1"`, `"4"`)
 	_, al := get(t, base+"/api/v1/alerts")
 	testutil.Contains(t, al, `"alertname":"WaterLeak"`, `"state":"firing"`)
+	// The agent's own device label (disk, interface) clashes with the target's
+	// device: kept as exported_device, as Prometheus keeps it, so the two
+	// interfaces stay two series.
+	_, nu := get(t, base+`/api/v1/query?query=node_network_up`)
+	testutil.Contains(t, nu, `"exported_device":"eth0"`, `"exported_device":"eth1"`, `"device":"srv-1"`)
 	_, md := get(t, base+"/api/v1/metadata?metric=node_filesystem_avail_bytes")
 	testutil.Contains(t, md, `"type":"gauge"`)
 

@@ -106,26 +106,29 @@ json.dump(wall, open("wall.json", "w"), ensure_ascii=False, indent=2); open("wal
 
 # ---------------- host dashboard ----------------
 pid[0] = 0
-H = 'instance=~"$host"'
+# Hosts are picked by device, the name every monitored thing carries (the
+# collector's scrape target or, for a pushing agent, its hostname). The
+# agent's own device label of interfaces is stored as exported_device.
+H = 'device=~"$host"'
 P = []; y = 0
-P.append(panel("CPU 使用率 CPU usage", "timeseries", [f'1 - avg by (instance) (rate(node_cpu_seconds_total{{mode="idle",{H}}}[$__rate_interval]))'], 0, y, 12, 8, unit="percentunit", legend="{{instance}}"))
-P.append(panel("负载 Load (1m)", "timeseries", [f'node_load1{{{H}}}'], 12, y, 12, 8, legend="{{instance}}"))
+P.append(panel("CPU 使用率 CPU usage", "timeseries", [f'1 - avg by (device) (rate(node_cpu_seconds_total{{mode="idle",{H}}}[$__rate_interval]))'], 0, y, 12, 8, unit="percentunit", legend="{{device}}"))
+P.append(panel("负载 Load (1m)", "timeseries", [f'node_load1{{{H}}}'], 12, y, 12, 8, legend="{{device}}"))
 y += 8
-P.append(panel("内存使用率 Memory usage", "timeseries", [f'1 - node_memory_MemAvailable_bytes{{{H}}} / node_memory_MemTotal_bytes{{{H}}}'], 0, y, 12, 8, unit="percentunit", legend="{{instance}}"))
-P.append(panel("交换分区 Swap used", "timeseries", [f'node_memory_SwapTotal_bytes{{{H}}} - node_memory_SwapFree_bytes{{{H}}}'], 12, y, 12, 8, unit="bytes", legend="{{instance}}"))
+P.append(panel("内存使用率 Memory usage", "timeseries", [f'1 - node_memory_MemAvailable_bytes{{{H}}} / node_memory_MemTotal_bytes{{{H}}}'], 0, y, 12, 8, unit="percentunit", legend="{{device}}"))
+P.append(panel("交换分区 Swap used", "timeseries", [f'node_memory_SwapTotal_bytes{{{H}}} - node_memory_SwapFree_bytes{{{H}}}'], 12, y, 12, 8, unit="bytes", legend="{{device}}"))
 y += 8
-P.append(panel("文件系统使用率 Filesystem usage", "bargauge", [f'1 - node_filesystem_avail_bytes{{fstype!~"tmpfs|squashfs|overlay|iso9660",{H}}} / node_filesystem_size_bytes{{fstype!~"tmpfs|squashfs|overlay|iso9660",{H}}}'], 0, y, 12, 8, unit="percentunit", legend="{{instance}} {{mountpoint}}", instant=True, thresholds=[(None, "green"), (0.8, "orange"), (0.9, "red")]))
+P.append(panel("文件系统使用率 Filesystem usage", "bargauge", [f'1 - node_filesystem_avail_bytes{{fstype!~"tmpfs|squashfs|overlay|iso9660",{H}}} / node_filesystem_size_bytes{{fstype!~"tmpfs|squashfs|overlay|iso9660",{H}}}'], 0, y, 12, 8, unit="percentunit", legend="{{device}} {{mountpoint}}", instant=True, thresholds=[(None, "green"), (0.8, "orange"), (0.9, "red")]))
 P.append(panel("只读文件系统 Read-only filesystems", "table", [f'node_filesystem_readonly{{{H}}} == 1'], 12, y, 12, 8, instant=True, fmt="table"))
 y += 8
-P.append(panel("网络接收 Network receive", "timeseries", [f'rate(node_network_receive_bytes_total{{device!="lo",{H}}}[$__rate_interval])'], 0, y, 12, 8, unit="Bps", legend="{{instance}} {{device}}"))
-P.append(panel("网络发送 Network transmit", "timeseries", [f'rate(node_network_transmit_bytes_total{{device!="lo",{H}}}[$__rate_interval])'], 12, y, 12, 8, unit="Bps", legend="{{instance}} {{device}}"))
+P.append(panel("网络接收 Network receive", "timeseries", [f'rate(node_network_receive_bytes_total{{exported_device!="lo",{H}}}[$__rate_interval])'], 0, y, 12, 8, unit="Bps", legend="{{device}} {{exported_device}}"))
+P.append(panel("网络发送 Network transmit", "timeseries", [f'rate(node_network_transmit_bytes_total{{exported_device!="lo",{H}}}[$__rate_interval])'], 12, y, 12, 8, unit="Bps", legend="{{device}} {{exported_device}}"))
 y += 8
-P.append(panel("磁盘读写 Disk I/O time", "timeseries", [f'rate(node_disk_io_time_seconds_total{{{H}}}[$__rate_interval])'], 0, y, 12, 8, unit="percentunit", legend="{{instance}}"))
+P.append(panel("磁盘读写 Disk I/O time", "timeseries", [f'rate(node_disk_io_time_seconds_total{{{H}}}[$__rate_interval])'], 0, y, 12, 8, unit="percentunit", legend="{{device}}"))
 P.append(panel("关键进程 Watched processes", "table", [f'roomwatch_process_up{{{H}}}'], 12, y, 12, 8, instant=True, fmt="table",
     mappings=[{"type": "value", "options": {"0": {"text": "停止 DOWN", "color": "red"}, "1": {"text": "运行 UP", "color": "green"}}}]))
 y += 8
 P.append(panel("主机信息 Host info", "table", [f'roomwatch_host_info{{{H}}}'], 0, y, 16, 6, instant=True, fmt="table"))
 P.append(panel("最近上报 Last seen (push)", "stat", [f'time() - roomwatch_agent_last_seen_timestamp_seconds{{agent=~"$host"}}'], 16, y, 8, 6, unit="s", legend="{{agent}}", instant=True, thresholds=[(None, "green"), (300, "red")]))
 host = dash("roomwatch-host", "主机 Host (roomwatch-agent)", ["roomwatch", "host"], P,
-            [var_ds(), var_q("host", "主机 Host", 'label_values(roomwatch_host_info, instance)')])
+            [var_ds(), var_q("host", "主机 Host", 'label_values(roomwatch_host_info, device)')])
 json.dump(host, open("host.json", "w"), ensure_ascii=False, indent=2); open("host.json", "a").write("\n")

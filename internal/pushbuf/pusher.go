@@ -60,6 +60,10 @@ type PusherOptions struct {
 	AgentFunc func(context.Context) AgentInfo
 	// ExternalLabels are added to every series that lacks them.
 	ExternalLabels map[string]string
+	// TargetLabels are set on every series over the exposed ones; a clashing
+	// exposed label is kept as exported_<name> (see ToWriteRequest). The
+	// agent's identity (device, class, instance, job) goes here.
+	TargetLabels map[string]string
 	// SequenceMetric, when set, names a gauge added to every gathered record
 	// holding that record's buffer sequence number (1, 2, 3, … across
 	// restarts): in the store, a gap or a repeat shows a lost or doubled push.
@@ -89,9 +93,10 @@ type PusherOptions struct {
 // 2xx answer, retried with backoff on 5xx, 429 and network errors, and dropped
 // (logged and counted) on any other 4xx.
 type Pusher struct {
-	opts  PusherOptions
-	wake  chan struct{}
-	extra []Label
+	opts   PusherOptions
+	wake   chan struct{}
+	extra  []Label
+	target []Label
 
 	sentRecords    prometheus.Counter
 	sentBytes      prometheus.Counter
@@ -159,6 +164,10 @@ func NewPusher(opts PusherOptions) (*Pusher, error) {
 		p.extra = append(p.extra, Label{Name: k, Value: v})
 	}
 	slices.SortFunc(p.extra, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+	for k, v := range opts.TargetLabels {
+		p.target = append(p.target, Label{Name: k, Value: v})
+	}
+	slices.SortFunc(p.target, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(p.sentRecords, p.sentBytes, p.droppedRecords, p.failures, p.gatherErrors, p.registrations)
 	}
@@ -203,14 +212,19 @@ func (p *Pusher) Collect(ctx context.Context) error {
 		}
 	}
 	now := p.opts.Clock.Now().UnixMilli()
-	req := ToWriteRequest(mfs, now, p.extra)
+	req := ToWriteRequest(mfs, now, p.extra, p.target)
 	if len(req.Timeseries) == 0 {
 		return nil
 	}
 	if p.opts.SequenceMetric != "" {
 		// Collect is the buffer's only writer, so the record appended below
 		// gets the sequence number after LastSeq.
-		lbls := append([]Label{{Name: "__name__", Value: p.opts.SequenceMetric}}, p.extra...)
+		lbls := setTarget([]Label{{Name: "__name__", Value: p.opts.SequenceMetric}}, p.target)
+		for _, e := range p.extra {
+			if !slices.ContainsFunc(lbls, func(l Label) bool { return l.Name == e.Name }) {
+				lbls = append(lbls, e)
+			}
+		}
 		slices.SortFunc(lbls, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
 		req.Timeseries = append(req.Timeseries, TimeSeries{Labels: lbls,
 			Samples: []Sample{{Value: float64(p.opts.Buffer.LastSeq() + 1), Timestamp: now}}})

@@ -455,7 +455,7 @@ func TestToWriteRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := ToWriteRequest(mfs, 1000, []Label{{Name: "agent", Value: "web1"}, {Name: "k", Value: "ignored"}})
+	req := ToWriteRequest(mfs, 1000, []Label{{Name: "agent", Value: "web1"}, {Name: "k", Value: "ignored"}}, nil)
 	var got []string
 	for _, ts := range req.Timeseries {
 		var l []string
@@ -540,5 +540,41 @@ func TestPusherReregisters(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(p.registrations); got != 2 {
 		t.Errorf("accepted registrations %v, want 2 (the second was refused)", got)
+	}
+}
+
+// TestTargetLabels: target labels win over exposed ones, and the exposed value
+// is kept under exported_<name>, as a Prometheus scrape with honor_labels:
+// false stores it.
+func TestTargetLabels(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		exposed, want string
+		target        []Label
+	}{
+		{"no clash", "k=v", "__name__=m,device=srv-01,k=v", []Label{{Name: "device", Value: "srv-01"}}},
+		{"clash", "device=eth0", "__name__=m,device=srv-01,exported_device=eth0", []Label{{Name: "device", Value: "srv-01"}}},
+		{"clash, same value", "device=srv-01", "__name__=m,device=srv-01,exported_device=srv-01", []Label{{Name: "device", Value: "srv-01"}}},
+		{"exported taken", "device=eth0,exported_device=x", "__name__=m,device=srv-01,exported_device=x,exported_exported_device=eth0", []Label{{Name: "device", Value: "srv-01"}}},
+		{"empty target value", "device=eth0", "__name__=m,device=eth0", []Label{{Name: "device", Value: ""}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var lps []*dto.LabelPair
+			for _, kv := range strings.Split(tc.exposed, ",") {
+				k, v, _ := strings.Cut(kv, "=")
+				lps = append(lps, &dto.LabelPair{Name: &k, Value: &v})
+			}
+			name, typ, val := "m", dto.MetricType_GAUGE, 1.0
+			mfs := []*dto.MetricFamily{{Name: &name, Type: &typ, Metric: []*dto.Metric{{Label: lps, Gauge: &dto.Gauge{Value: &val}}}}}
+			req := ToWriteRequest(mfs, 1, nil, tc.target)
+			var got []string
+			for _, l := range req.Timeseries[0].Labels {
+				got = append(got, l.Name+"="+l.Value)
+			}
+			if g := strings.Join(got, ","); g != tc.want {
+				t.Errorf("labels %s, want %s", g, tc.want)
+			}
+		})
 	}
 }

@@ -81,8 +81,14 @@ func (r *WriteRequest) Marshal() ([]byte, error) {
 // ToWriteRequest converts gathered metric families into remote-write series
 // stamped at ts (Unix ms) unless a metric carries its own timestamp. Summaries
 // and classic histograms expand as in the text exposition (_sum, _count,
-// quantile, _bucket with le). Labels in extra are added where absent.
-func ToWriteRequest(mfs []*dto.MetricFamily, ts int64, extra []Label) *WriteRequest {
+// quantile, _bucket with le). Labels in extra are added where absent. Labels
+// in target are set over the exposed ones, as a Prometheus scrape sets its
+// target labels with honor_labels: false: an exposed label of the same name is
+// kept as exported_<name> (node_network_up{device="eth0"} pushed with target
+// device="srv-01" becomes {device="srv-01", exported_device="eth0"}), so the
+// pushed series are the series a collector or Prometheus scraping the agent
+// with the same target labels would store.
+func ToWriteRequest(mfs []*dto.MetricFamily, ts int64, extra, target []Label) *WriteRequest {
 	req := &WriteRequest{}
 	add := func(name string, m *dto.Metric, v float64, lname, lvalue string) {
 		lbls := make([]Label, 0, len(m.GetLabel())+len(extra)+2)
@@ -93,6 +99,7 @@ func ToWriteRequest(mfs []*dto.MetricFamily, ts int64, extra []Label) *WriteRequ
 		if lname != "" {
 			lbls = append(lbls, Label{Name: lname, Value: lvalue})
 		}
+		lbls = setTarget(lbls, target)
 		for _, e := range extra {
 			if !slices.ContainsFunc(lbls, func(l Label) bool { return l.Name == e.Name }) {
 				lbls = append(lbls, e)
@@ -140,4 +147,33 @@ func ToWriteRequest(mfs []*dto.MetricFamily, ts int64, extra []Label) *WriteRequ
 		}
 	}
 	return req
+}
+
+// setTarget sets each target label over lbls; a label lbls already has under
+// that name moves to exported_<name> (exported_exported_<name> if that is
+// taken too), as Prometheus resolves such clashes.
+func setTarget(lbls, target []Label) []Label {
+	has := func(name string) int {
+		return slices.IndexFunc(lbls, func(l Label) bool { return l.Name == name })
+	}
+	taken := func(name string) bool {
+		return has(name) >= 0 || slices.ContainsFunc(target, func(l Label) bool { return l.Name == name })
+	}
+	for _, t := range target {
+		if t.Value == "" {
+			continue
+		}
+		i := has(t.Name)
+		if i < 0 {
+			lbls = append(lbls, t)
+			continue
+		}
+		name := "exported_" + t.Name
+		for taken(name) {
+			name = "exported_" + name
+		}
+		lbls = append(lbls, Label{Name: name, Value: lbls[i].Value})
+		lbls[i].Value = t.Value
+	}
+	return lbls
 }
