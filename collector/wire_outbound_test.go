@@ -71,16 +71,7 @@ func queryAt(t *testing.T, base, expr string, at time.Time) map[string]string {
 // and queryable (the TSDB's out-of-order window).
 func TestServeAcceptsLateSamples(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultConfig()
-	cfg.Global.DataDir = t.TempDir()
-	cfg.Web.ListenAddress = "127.0.0.1:0"
-	cfg.Rules.Files = nil
-	cfg.Scrape = nil
-	off := false
-	cfg.Tickets.Enabled = &off
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := bareConfig(t)
 	if got := cfg.Storage.OutOfOrderWindow.Std(); got < 24*time.Hour {
 		t.Fatalf("default out_of_order_window %v, want at least 24h (pushbuf keeps a day)", got)
 	}

@@ -29,16 +29,7 @@ func TestServeAcceptsRemoteWriteFromPeers(t *testing.T) {
 	prom := testutil.LookBinary(t, "prometheus")
 	vmagent := testutil.LookBinary(t, "vmagent")
 
-	cfg := DefaultConfig()
-	cfg.Global.DataDir = t.TempDir()
-	cfg.Web.ListenAddress = "127.0.0.1:0"
-	cfg.Rules.Files = nil
-	cfg.Scrape = nil
-	off := false
-	cfg.Tickets.Enabled = &off
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := bareConfig(t)
 	base := startServe(t, cfg)
 
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

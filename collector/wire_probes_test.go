@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -62,25 +61,7 @@ inventory:
 		t.Fatal(err)
 	}
 	sink := &recSink{latest: map[string]alert.Alert{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := NewServe(ctx, Options{Config: cfg, AlertSink: sink, Logger: discard()})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	addr, err := srv.Addr(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + addr
+	_, base := startServeWith(t, Options{Config: cfg, AlertSink: sink, Logger: discard()})
 
 	deadline := time.Now().Add(60 * time.Second)
 	for _, w := range []struct{ expr, device, value string }{

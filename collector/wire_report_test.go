@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"context"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -47,27 +46,8 @@ func TestServeMonthlyReport(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := NewServe(ctx, Options{Config: cfg, Clock: clk, Logger: discard()})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	addr, err := srv.Addr(wctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + addr + "/api/v1/reports/monthly"
+	_, base := startServeWith(t, Options{Config: cfg, Clock: clk, Logger: discard()})
+	base += "/api/v1/reports/monthly"
 	if code, _ := call(t, "GET", base+"?month=2026-09", "", "", nil); code != http.StatusUnauthorized {
 		t.Errorf("without a token: HTTP %d, want 401", code)
 	}

@@ -18,15 +18,47 @@ import (
 	"github.com/roomwatch/roomwatch/internal/auth"
 )
 
+// bareConfig is the serve config of tests that need neither rules, scrape
+// targets nor tickets: a data dir of the test's own on a free loopback port.
+func bareConfig(t *testing.T) Config {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Global.DataDir = t.TempDir()
+	cfg.Web.ListenAddress = "127.0.0.1:0"
+	cfg.Rules.Files = nil
+	cfg.Scrape = nil
+	off := false
+	cfg.Tickets.Enabled = &off
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // startServe runs NewServe (what `serve` runs) on loopback until the test ends.
 func startServe(t *testing.T, cfg Config) string {
 	t.Helper()
+	_, base := startServeWith(t, Options{Config: cfg, Logger: discard()})
+	return base
+}
+
+// startServeWith runs NewServe with opts on loopback until the test ends and
+// returns the server and its base URL.
+func startServeWith(t *testing.T, opts Options) (*Server, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := NewServe(ctx, Options{Config: cfg, Logger: discard()})
+	srv, err := NewServe(ctx, opts)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
+	return srv, runServer(t, ctx, cancel, srv)
+}
+
+// runServer runs srv until the test ends (cancel stops it then; Run must
+// return nil) and returns its base URL once it listens.
+func runServer(t *testing.T, ctx context.Context, cancel context.CancelFunc, srv *Server) string {
+	t.Helper()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Run(ctx) }()
 	t.Cleanup(func() {

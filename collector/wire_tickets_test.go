@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -68,27 +67,7 @@ func TestServeEscalatorOnFakeClock(t *testing.T) {
 	t0 := time.Date(2025, 3, 3, 1, 0, 0, 0, time.UTC) // Monday 09:00 in Shanghai
 	clk := clockwork.NewFakeClockAt(t0)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := NewServe(ctx, Options{Config: cfg, Logger: discard(), Clock: clk})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	addr, err := srv.Addr(wctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + addr
+	_, base := startServeWith(t, Options{Config: cfg, Logger: discard(), Clock: clk})
 
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/tickets",
 		strings.NewReader(`{"title":"核心交换机宕机","level":"I","device":"core-sw-01","site":"城关机房","channel":"phone"}`))
