@@ -91,6 +91,7 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 		{Name: "viewer", Token: "insp-viewer", Role: auth.RoleViewer},
 		{Name: "zhang", Token: "insp-engineer", Role: auth.RoleEngineer},
 		{Name: "li", Token: "insp-manager", Role: auth.RoleManager},
+		{Name: "wang", Token: "insp-customer", Role: auth.RoleCustomer},
 	}
 	cfg.Inspections.Templates = tdir
 	cfg.Inventory = inventory.Inventory{
@@ -207,10 +208,13 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 		}
 	}
 
-	// Roles: a viewer cannot run; the engineer runs, completes and signs; the
-	// countersignature needs a manager.
-	if code, _ := call(t, "POST", base+"/api/v1/inspections", "insp-viewer", "application/json", []byte(`{"template":"daily"}`)); code != http.StatusForbidden {
-		t.Errorf("viewer run: HTTP %d, want 403", code)
+	// Roles: a viewer or the customer cannot run; the engineer runs, completes
+	// and signs; only the customer's representative countersigns (not the
+	// contractor's engineer or manager), and cannot sign as the engineer.
+	for _, tok := range []string{"insp-viewer", "insp-customer"} {
+		if code, _ := call(t, "POST", base+"/api/v1/inspections", tok, "application/json", []byte(`{"template":"daily"}`)); code != http.StatusForbidden {
+			t.Errorf("%s run: HTTP %d, want 403", tok, code)
+		}
 	}
 	code, body = call(t, "POST", base+"/api/v1/inspections", "insp-engineer", "application/json", []byte(`{"template":"daily","actor":"someone"}`))
 	if code != http.StatusCreated || !strings.Contains(body, `"actor":"zhang"`) || !strings.Contains(body, `"trigger":"api"`) {
@@ -221,14 +225,19 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `"checked_by":"zhang"`) {
 		t.Errorf("complete: HTTP %d %.300s", code, body)
 	}
+	if code, _ := call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-customer", "application/json", []byte(`{"role":"engineer"}`)); code != http.StatusForbidden {
+		t.Errorf("customer signing as the engineer: HTTP %d, want 403", code)
+	}
 	if code, body := call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-engineer", "application/json", []byte(`{"role":"engineer"}`)); code != http.StatusOK {
 		t.Errorf("engineer sign: HTTP %d %s", code, body)
 	}
-	if code, _ := call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-engineer", "application/json", []byte(`{"role":"customer"}`)); code != http.StatusForbidden {
-		t.Errorf("engineer countersigning: HTTP %d, want 403", code)
+	for _, tok := range []string{"insp-viewer", "insp-engineer", "insp-manager"} {
+		if code, _ := call(t, "POST", base+"/api/v1/inspections/1/signatures", tok, "application/json", []byte(`{"role":"customer"}`)); code != http.StatusForbidden {
+			t.Errorf("%s countersigning: HTTP %d, want 403", tok, code)
+		}
 	}
-	code, body = call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-manager", "application/json", []byte(`{"role":"customer","title":"科长"}`))
-	if code != http.StatusOK || !strings.Contains(body, `"status":"countersigned"`) || !strings.Contains(body, `"user":"li"`) {
+	code, body = call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-customer", "application/json", []byte(`{"role":"customer","title":"科长"}`))
+	if code != http.StatusOK || !strings.Contains(body, `"status":"countersigned"`) || !strings.Contains(body, `"user":"wang"`) {
 		t.Errorf("countersign: HTTP %d %.300s", code, body)
 	}
 }

@@ -1,4 +1,4 @@
-// Package auth checks API bearer tokens and their roles (viewer, engineer,
+// Package auth checks API bearer tokens and their roles (viewer, customer, engineer,
 // manager, admin), guards the alert intake endpoints (their own tokens, or
 // open on loopback), and writes the JSON-lines audit file. Tokens come from
 // the config, in clear or hashed ("sha256:<hex>"); they are compared in
@@ -28,14 +28,19 @@ type Role int
 
 // Roles, weakest first.
 const (
-	RoleNone     Role = iota
-	RoleViewer        // read tickets
-	RoleEngineer      // act on tickets: ack, dispatch, onsite, resolve, close, notes, parts, manual tickets
-	RoleManager       // also reopen and cancel
-	RoleAdmin         // everything
+	RoleNone   Role = iota
+	RoleViewer      // read tickets, inspections and reports
+	// RoleCustomer is the customer's representative (甲方代表, the bureau's
+	// own staff): a viewer who also countersigns inspection sheets. It acts on
+	// no ticket, and the contractor's roles above it cannot countersign for
+	// the customer (admin aside, see the inspections API).
+	RoleCustomer
+	RoleEngineer // act on tickets: ack, dispatch, onsite, resolve, close, notes, parts, manual tickets
+	RoleManager  // also reopen and cancel
+	RoleAdmin    // everything
 )
 
-var roleNames = [...]string{"none", "viewer", "engineer", "manager", "admin"}
+var roleNames = [...]string{"none", "viewer", "customer", "engineer", "manager", "admin"}
 
 // String returns the role's name.
 func (r Role) String() string {
@@ -45,14 +50,14 @@ func (r Role) String() string {
 	return roleNames[r]
 }
 
-// ParseRole parses viewer, engineer, manager or admin.
+// ParseRole parses viewer, customer, engineer, manager or admin.
 func ParseRole(s string) (Role, error) {
 	for i, n := range roleNames[1:] {
 		if s == n {
 			return Role(i + 1), nil
 		}
 	}
-	return RoleNone, fmt.Errorf("unknown role %q (want viewer, engineer, manager or admin)", s)
+	return RoleNone, fmt.Errorf("unknown role %q (want viewer, customer, engineer, manager or admin)", s)
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
@@ -68,7 +73,7 @@ func (r *Role) UnmarshalText(b []byte) error {
 // UnmarshalYAML implements yaml.Unmarshaler, naming the line of a bad role.
 func (r *Role) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return config.Errorf(n, "role: expected viewer, engineer, manager or admin")
+		return config.Errorf(n, "role: expected viewer, customer, engineer, manager or admin")
 	}
 	v, err := ParseRole(n.Value)
 	if err != nil {
@@ -143,7 +148,7 @@ func (c *Config) Validate() error {
 				}
 			}
 			if needRole && t.Role == RoleNone {
-				return &config.LineError{Line: t.line, Msg: fmt.Sprintf("%s: token %q needs a role (viewer, engineer, manager, admin)", where, t.Name)}
+				return &config.LineError{Line: t.line, Msg: fmt.Sprintf("%s: token %q needs a role (viewer, customer, engineer, manager, admin)", where, t.Name)}
 			}
 		}
 		return nil

@@ -104,7 +104,7 @@ func TestConfigErrorLines(t *testing.T) {
 	good := auth.HashToken("x")
 	tests := []struct{ name, yaml, want string }{
 		{"unknown role", "tokens:\n  - name: a\n    token: s\n    role: boss\n",
-			`collector.yml:4: unknown role "boss" (want viewer, engineer, manager or admin)`},
+			`collector.yml:4: unknown role "boss" (want viewer, customer, engineer, manager or admin)`},
 		{"role not a string", "tokens:\n  - name: a\n    token: s\n    role: [viewer]\n", "collector.yml:4: role: expected viewer"},
 		{"used twice", "tokens:\n  - name: a\n    token: s\n    role: viewer\n  - name: a\n    token: t\n    role: viewer\n",
 			`collector.yml:5: auth.tokens: token name "a" used twice (first at line 2)`},

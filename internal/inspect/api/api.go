@@ -36,9 +36,10 @@ type Options struct {
 	Sheet     report.SheetOptions
 	Now       func() time.Time // the injected clock's Now
 	// Auth, when set, guards every route: viewer reads; engineer runs,
-	// completes and signs as the engineer; manager (or admin) countersigns
-	// as the customer's representative (auth has no customer role). The
-	// token's name is recorded as the user. Without Auth the body's user is
+	// completes and signs as the engineer; customer (the bureau's
+	// representative, 甲方代表) countersigns, and so may admin, but not the
+	// contractor's engineers and managers. The token's name is recorded as
+	// the user. Without Auth the body's user is
 	// taken as is (tests, or a proxy that authenticates).
 	Auth *auth.Authenticator
 	// PhotoDir keeps uploaded photos (<sha256>.jpg|png); uploads are refused when empty.
@@ -52,7 +53,7 @@ type Options struct {
 const (
 	ReadRole        = auth.RoleViewer
 	WriteRole       = auth.RoleEngineer
-	CountersignRole = auth.RoleManager
+	CountersignRole = auth.RoleCustomer // the lowest role that may sign at all; see mayCountersign
 )
 
 // New returns the handler for /api/v1/inspections and below. Mount it at "/"
@@ -78,7 +79,7 @@ func New(o Options) http.Handler {
 	guard("GET /api/v1/inspections/{id}", ReadRole, h.get)
 	guard("GET /api/v1/inspections/{id}/photos/{photo}", ReadRole, h.photo)
 	guard("POST /api/v1/inspections/{id}/items", WriteRole, h.complete)
-	guard("POST /api/v1/inspections/{id}/signatures", WriteRole, h.sign)
+	guard("POST /api/v1/inspections/{id}/signatures", CountersignRole, h.sign)
 	return mux
 }
 
@@ -401,8 +402,12 @@ func (h *handler) sign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p, ok := h.who(r); ok {
-		if s.Role == inspect.RoleCustomer && p.Role < CountersignRole {
-			auth.WriteError(w, http.StatusForbidden, fmt.Sprintf("token %q has role %s; the customer's countersignature needs %s", p.Name, p.Role, CountersignRole))
+		if s.Role == inspect.RoleCustomer && !mayCountersign(p.Role) {
+			auth.WriteError(w, http.StatusForbidden, fmt.Sprintf("token %q has role %s; the customer's countersignature (甲方代表) needs role customer", p.Name, p.Role))
+			return
+		}
+		if s.Role != inspect.RoleCustomer && p.Role < WriteRole {
+			auth.WriteError(w, http.StatusForbidden, fmt.Sprintf("token %q has role %s; the engineer's sign-off needs %s", p.Name, p.Role, WriteRole))
 			return
 		}
 		s.Note = onBehalf(s.Note, s.User, p.Name)
@@ -416,3 +421,10 @@ func (h *handler) sign(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, in)
 }
+
+// mayCountersign reports whether a token of role r may countersign as the
+// customer's representative: the customer role, whose holders are the
+// bureau's own staff, and admin (to repair records). The contractor's
+// engineers and managers may not: a countersignature they could give
+// themselves would prove nothing.
+func mayCountersign(r auth.Role) bool { return r == auth.RoleCustomer || r == auth.RoleAdmin }
