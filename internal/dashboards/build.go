@@ -151,12 +151,14 @@ func (p *Panel) unit(u string) *Panel {
 	return p
 }
 
-// legend sets the legend format: one for all targets, or one per target.
+// legend sets the legend format: one for all targets, or one per target in
+// order (targets beyond the formats given keep Grafana's default).
 func (p *Panel) legend(formats ...string) *Panel {
 	for i := range p.Targets {
-		if len(formats) == 1 {
+		switch {
+		case len(formats) == 1:
 			p.Targets[i].LegendFormat = formats[0]
-		} else {
+		case i < len(formats):
 			p.Targets[i].LegendFormat = formats[i]
 		}
 	}
