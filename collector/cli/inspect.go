@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -26,7 +28,9 @@ import (
 )
 
 const inspectUsage = `usage: roomwatch-collector inspect COMMAND [flags]
-  run TEMPLATE [--config F] [--no-tickets]      run now in this process (progress on stderr)
+  run TEMPLATE [--config F] [--no-tickets]      run now in this process (progress on stderr); when
+                                                the collector of --config is running, ask it instead
+                                                (needs --token T or ROOMWATCH_TOKEN)
   run TEMPLATE --url URL --token T              ask a running collector (POST /api/v1/inspections)
   list [--template T] [--limit N]               list the records, newest first
   show ID [--html F] [--xlsx F]                 print a record as JSON, or write the check sheet
@@ -97,6 +101,10 @@ func runInspect(ctx context.Context, env Env, args []string) int {
 		return usage()
 	}
 	if sub == "run" && f.url != "" {
+		if f.noTickets {
+			fmt.Fprintln(env.Stderr, "inspect run: --no-tickets 只能在本进程执行时使用 / --no-tickets works only in this process, not with --url (the collector opens tickets as its config says)")
+			return 2
+		}
 		return inspectRemote(ctx, env, &f, pos[0])
 	}
 	cfg, err := collector.LoadConfig(f.config)
@@ -115,13 +123,31 @@ func runInspect(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
+	var q inspect.Querier
+	if sub == "run" {
+		var closeQ func()
+		q, closeQ, err = runQuerier(&cfg)
+		var held collectorRunning
+		if errors.As(err, &held) {
+			return inspectThroughCollector(ctx, env, &f, &cfg, held, pos[0])
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "错误 / error: %v\n", err)
+			return 1
+		}
+		defer closeQ()
+	}
+	// list, show and verify only read inspections.db; complete and sign append
+	// to it. OpenStore's schema statements are all IF NOT EXISTS and the
+	// database is in WAL mode with a busy timeout, so all of them work while
+	// `serve` has the same file open (SQLite serialises the writers).
 	recs, err := inspect.OpenStore(collector.InspectionsDB(cfg.Global.DataDir))
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
 	defer recs.Close()
-	c := &inspectCmd{env: env, f: &f, cfg: &cfg, recs: recs}
+	c := &inspectCmd{env: env, f: &f, cfg: &cfg, recs: recs, query: q}
 	var id int64
 	if n == 1 && sub != "run" {
 		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil || id <= 0 {
@@ -160,10 +186,11 @@ type usageError string
 func (u usageError) Error() string { return string(u) }
 
 type inspectCmd struct {
-	env  Env
-	f    *inspectFlags
-	cfg  *collector.Config
-	recs *inspect.Store
+	env   Env
+	f     *inspectFlags
+	cfg   *collector.Config
+	recs  *inspect.Store
+	query inspect.Querier // run: the metrics
 }
 
 func (c *inspectCmd) out() *json.Encoder {
@@ -186,28 +213,11 @@ func (c *inspectCmd) run(ctx context.Context, name string) error {
 	if tmpl == nil {
 		return fmt.Errorf("no template %q in %s", name, c.cfg.Inspections.TemplatesDir())
 	}
-	var q inspect.Querier
-	if u := c.cfg.Inspections.PrometheusURL; u != "" {
-		if q, err = store.NewHTTPQuerier(u, nil); err != nil {
-			return err
-		}
-	} else {
-		dir := c.cfg.Storage.Path
-		if dir == "" {
-			dir = filepath.Join(c.cfg.Global.DataDir, "tsdb")
-		}
-		st, err := store.Open(store.Options{Dir: dir})
-		if err != nil {
-			return fmt.Errorf("open the TSDB (is the collector running? use --url): %w", err)
-		}
-		defer st.Close()
-		q = st.PromQL()
-	}
 	log := slog.New(slog.NewTextHandler(c.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	loc, _ := c.cfg.Location()
 	clk := clockwork.NewRealClock()
 	pp := &progressPrinter{w: c.env.Stderr, clock: clk, every: time.Second}
-	o := inspect.Options{Querier: q, Inventory: &c.cfg.Inventory, Store: c.recs, Location: loc, Clock: clk,
+	o := inspect.Options{Querier: c.query, Inventory: &c.cfg.Inventory, Store: c.recs, Location: loc, Clock: clk,
 		Logger: log, Progress: pp.report}
 	if c.cfg.Tickets.On() && !c.f.noTickets {
 		ti, err := collector.OpenTicketIntake(ctx, *c.cfg, clk, log)
@@ -226,6 +236,79 @@ func (c *inspectCmd) run(ctx context.Context, name string) error {
 		return err
 	}
 	return c.out().Encode(runSummary(in))
+}
+
+// collectorRunning is runQuerier's error when a running collector holds the
+// TSDB: the run must then go through that collector.
+type collectorRunning struct {
+	tsdb string // the TSDB directory
+	err  error  // store.Open's error
+}
+
+func (e collectorRunning) Error() string {
+	return fmt.Sprintf("TSDB %s is held by a running collector: %v", e.tsdb, e.err)
+}
+
+func (e collectorRunning) Unwrap() error { return e.err }
+
+// runQuerier is what an in-process run reads the metrics through: the
+// configured Prometheus, else the TSDB under the data directory. When a
+// running collector holds the TSDB's lock it returns a collectorRunning error.
+func runQuerier(cfg *collector.Config) (inspect.Querier, func(), error) {
+	if u := cfg.Inspections.PrometheusURL; u != "" {
+		q, err := store.NewHTTPQuerier(u, nil)
+		return q, func() {}, err
+	}
+	dir := cfg.Storage.Path
+	if dir == "" {
+		dir = filepath.Join(cfg.Global.DataDir, "tsdb")
+	}
+	st, err := store.Open(store.Options{Dir: dir, Retention: cfg.Storage.Retention.Std()})
+	if err != nil {
+		if tsdbLocked(err) {
+			return nil, nil, collectorRunning{tsdb: dir, err: err}
+		}
+		return nil, nil, fmt.Errorf("open the TSDB: %w", err)
+	}
+	return st.PromQL(), func() { _ = st.Close() }, nil
+}
+
+// tsdbLocked reports whether store.Open failed because another process holds
+// the TSDB directory's lock file: flock's EWOULDBLOCK on Linux; elsewhere
+// (Windows: a sharing violation) Prometheus's "lock DB directory" wrapping,
+// unless it is a permission problem, which asking a collector would not solve.
+func tsdbLocked(err error) bool {
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return true
+	}
+	return strings.Contains(err.Error(), "lock DB directory") && !errors.Is(err, fs.ErrPermission)
+}
+
+// inspectThroughCollector runs the template on the collector that holds the
+// TSDB, through its API at web.listen_address, exactly as --url does.
+//
+// Asking the running collector (rather than evaluating here with its query
+// API as the querier, as `report` does) keeps one writer for inspections.db
+// and the ticket store, one ticket pipeline (de-duplication, SLA clocks,
+// notifications) and one set of templates: the run is the collector's own,
+// recorded with the token's user as actor and trigger "api".
+func inspectThroughCollector(ctx context.Context, env Env, f *inspectFlags, cfg *collector.Config, held collectorRunning, name string) int {
+	api := "http://" + loopback(cfg.Web.ListenAddress)
+	if f.noTickets {
+		fmt.Fprintf(env.Stderr, "inspect run: 采集器正在运行（时序库 %[1]s 被占用），巡检只能由它执行，而它按配置转工单，不能使用 --no-tickets。\n"+
+			"the collector is running (it holds the TSDB %[1]s), so the inspection must run there, and it opens tickets as its config says: --no-tickets cannot be honoured; stop the collector or drop the flag\n", held.tsdb)
+		return 2
+	}
+	if f.token == "" {
+		fmt.Fprintf(env.Stderr, "inspect run: 采集器正在运行（时序库 %[1]s 被占用），巡检须通过其接口 %[2]s 执行，需要令牌：请加 --token 令牌，或设置环境变量 %[3]s（工程师或以上角色，见 tickets.auth.tokens）。\n"+
+			"the collector is running (it holds the TSDB %[1]s), so the inspection must run through its API at %[2]s, which needs a token: pass --token T or set %[3]s (engineer role or above, from tickets.auth.tokens)\n",
+			held.tsdb, api, envTicketsToken)
+		return 2
+	}
+	fmt.Fprintf(env.Stderr, "时序库被运行中的采集器占用，改由其执行 TSDB %s is held by a running collector; running the inspection there (%s)\n", held.tsdb, api)
+	rf := *f
+	rf.url = api
+	return inspectRemote(ctx, env, &rf, name)
 }
 
 func runSummary(in *inspect.Inspection) map[string]any {

@@ -4,19 +4,26 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	inspectapi "github.com/roomwatch/roomwatch/internal/inspect/api"
@@ -240,6 +247,187 @@ func TestInspectRunRemote(t *testing.T) {
 		code, _, errs := runCLI(context.Background(), "inspect", "run", "daily", "--url", srv.URL, "--token", c.token)
 		if code != 1 || !strings.Contains(errs, c.want) {
 			t.Errorf("token %q: exit %d %q, want 1 with %q", c.token, code, errs, c.want)
+		}
+	}
+}
+
+// startCollector runs the collector of cfgPath (what `serve --config cfgPath`
+// runs) until the test ends and returns its base URL.
+func startCollector(t *testing.T, cfgPath string) string {
+	t.Helper()
+	cfg, err := collector.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := collector.NewServe(ctx, collector.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("collector Run: %v", err)
+		}
+	})
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	addr, err := srv.Addr(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + addr
+}
+
+// apiGet GETs path from the collector with token and decodes the JSON answer.
+func apiGet(t *testing.T, base, path, token string, v any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %s", path, resp.Status, b)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %v: %s", path, err, b)
+	}
+}
+
+// TestInspectRunWhileCollectorRuns starts the real collector of a config
+// (holding the TSDB's lock, tickets on, an engineer token) and runs
+// `inspect run daily --config` with the same config, as an engineer does from
+// a shell on the collector machine: the run goes to the collector's API with
+// the token from ROOMWATCH_TOKEN, and list, show and verify read the records
+// the collector writes. Not parallel: it sets ROOMWATCH_TOKEN.
+func TestInspectRunWhileCollectorRuns(t *testing.T) {
+	ctx := context.Background()
+	cfg, _ := inspectEnv(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same config the CLI reads: the collector's port, its tokens, no
+	// scrapes, rules or probes of its own.
+	b = append(b, fmt.Sprintf(`web: {listen_address: %q}
+rules: {files: []}
+scrape: []
+probes: {checks: {server: [], camera: []}}
+`, addr)...)
+	b = []byte(strings.Replace(string(b), "tickets: {rules: ",
+		"tickets: {auth: {tokens: [{name: zhang, token: e-tok, role: engineer}, {name: viewer, token: v-tok, role: viewer}]}, rules: ", 1))
+	if err := os.WriteFile(cfg, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := startCollector(t, cfg)
+	if base != "http://"+addr {
+		t.Fatalf("collector listens on %s, want %s", base, addr)
+	}
+
+	type inspections struct {
+		Inspections []inspect.Summary `json:"inspections"`
+	}
+	// Without a token: exit 2, say why and how, run nothing.
+	t.Setenv("ROOMWATCH_TOKEN", "")
+	code, out, errs := runCLI(ctx, "inspect", "run", "daily", "--config", cfg)
+	if code != 2 {
+		t.Errorf("no token: exit %d, want 2\n%s%s", code, out, errs)
+	}
+	t.Logf("without a token:\n%s", errs)
+	for _, want := range []string{"采集器正在运行", "the collector is running", "--token", "ROOMWATCH_TOKEN", base} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("no token: stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	var l inspections
+	apiGet(t, base, "/api/v1/inspections", "v-tok", &l)
+	if len(l.Inspections) != 0 {
+		t.Fatalf("a run without a token recorded %+v", l.Inspections)
+	}
+	// --no-tickets cannot be honoured by the collector: said, not ignored.
+	t.Setenv("ROOMWATCH_TOKEN", "e-tok")
+	if code, _, errs := runCLI(ctx, "inspect", "run", "daily", "--config", cfg, "--no-tickets"); code != 2 || !strings.Contains(errs, "--no-tickets cannot be honoured") {
+		t.Errorf("--no-tickets: exit %d %q, want 2", code, errs)
+	}
+	// A wrong --token wins over the environment and is refused by the collector.
+	if code, _, errs := runCLI(ctx, "inspect", "run", "daily", "--config", cfg, "--token", "bad"); code != 1 || !strings.Contains(errs, "401") {
+		t.Errorf("--token bad: exit %d %q, want 1 with 401", code, errs)
+	}
+
+	// With ROOMWATCH_TOKEN: the collector runs it; the summary is printed.
+	code, out, errs = runCLI(ctx, "inspect", "run", "daily", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("with ROOMWATCH_TOKEN: exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "held by a running collector; running the inspection there ("+base+")") {
+		t.Errorf("stderr does not say the collector runs it:\n%s", errs)
+	}
+	var r runOut
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("summary: %v: %s", err, out)
+	}
+	if r.ID <= 0 || r.Status != "pending" || r.Totals.Normal != 1 || r.Totals.Abnormal != 1 || r.Totals.Pending != 1 || r.Tickets.Opened != 1 {
+		t.Errorf("summary %+v, want the hot camera abnormal with a ticket opened and the walk pending", r)
+	}
+	// The collector's API lists the record, run by the token's user.
+	apiGet(t, base, "/api/v1/inspections", "v-tok", &l)
+	found := false
+	for _, s := range l.Inspections {
+		found = found || s.ID == r.ID
+	}
+	if !found {
+		t.Errorf("inspection %d not in the collector's list %+v", r.ID, l.Inspections)
+	}
+	var in inspect.Inspection
+	apiGet(t, base, fmt.Sprintf("/api/v1/inspections/%d", r.ID), "v-tok", &in)
+	if in.Actor != "zhang" || in.Trigger != "api" || in.Totals.Abnormal != 1 {
+		t.Errorf("stored run: actor %q trigger %q totals %+v, want zhang, api, 1 abnormal", in.Actor, in.Trigger, in.Totals)
+	}
+
+	// list, show and verify read the records while the collector holds them.
+	code, out, errs = runCLI(ctx, "inspect", "list", "--config", cfg)
+	var list []inspect.Summary
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) == 0 || list[0].ID != r.ID {
+		t.Errorf("list while serving: exit %d %s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(ctx, "inspect", "show", fmt.Sprint(r.ID), "--config", cfg)
+	var shown inspect.Inspection
+	if code != 0 || json.Unmarshal([]byte(out), &shown) != nil || shown.ID != r.ID || shown.Actor != "zhang" {
+		t.Errorf("show while serving: exit %d %s%s", code, out, errs)
+	}
+	code, _, errs = runCLI(ctx, "inspect", "verify", "--config", cfg)
+	if code != 0 || !strings.Contains(errs, "巡检记录完整") {
+		t.Errorf("verify while serving: exit %d %s", code, errs)
+	}
+}
+
+func TestTSDBLocked(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("store: open tsdb in /d: lock DB directory: %w", syscall.EWOULDBLOCK), true},
+		{errors.New("store: open tsdb in /d: lock DB directory: The process cannot access the file"), true},
+		{fmt.Errorf("store: open tsdb in /d: lock DB directory: %w", &fs.PathError{Op: "open", Path: "/d/lock", Err: fs.ErrPermission}), false},
+		{fmt.Errorf("store: open tsdb in /d: %w", errors.New("corrupted block")), false},
+	} {
+		if got := tsdbLocked(c.err); got != c.want {
+			t.Errorf("tsdbLocked(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
 }
