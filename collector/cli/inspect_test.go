@@ -241,6 +241,9 @@ func TestInspectRunRemote(t *testing.T) {
 	if in, err := st.Get(context.Background(), 1); err != nil || in.Actor != "zhang" || in.Trigger != "api" {
 		t.Errorf("stored run %+v %v", in, err)
 	}
+	if code, _, errs := runCLI(context.Background(), "inspect", "run", "daily", "--url", srv.URL, "--token", "e-tok", "--no-tickets"); code != 2 || !strings.Contains(errs, "--no-tickets works only in this process") {
+		t.Errorf("--url --no-tickets: exit %d %q, want 2", code, errs)
+	}
 	for _, c := range []struct {
 		token, want string
 	}{{"", "hint: pass --token"}, {"v-tok", "403"}, {"bad", "401"}} {
