@@ -150,6 +150,20 @@ type Site struct {
 	Address     string `yaml:"address"`
 }
 
+// VendorKey normalises an inventory vendor name to "hikvision" or "dahua"
+// (in English or Chinese, any case), else the lower-cased, trimmed input: the
+// key the probes choose a camera API by.
+func VendorKey(v string) string {
+	l := strings.ToLower(strings.TrimSpace(v))
+	switch {
+	case strings.Contains(l, "hik") || strings.Contains(l, "海康"):
+		return "hikvision"
+	case strings.Contains(l, "dahua") || strings.Contains(l, "大华"):
+		return "dahua"
+	}
+	return l
+}
+
 // Device is one monitored thing, or a fleet of alike things given by Range.
 type Device struct {
 	Name        string            `yaml:"name"`

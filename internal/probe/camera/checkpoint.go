@@ -195,7 +195,7 @@ func (c Checkpoint) clockOffset(ctx context.Context, t inventory.Target, clock c
 	}
 	client := netcheck.ClientFor(t)
 	sent := clock.Now()
-	switch netcheck.VendorOf(t.Device.Vendor) {
+	switch inventory.VendorKey(t.Device.Vendor) {
 	case "hikvision":
 		b, _, err := netcheck.Get(ctx, client, base+"/ISAPI/System/time")
 		if err != nil {

@@ -44,7 +44,7 @@ func RTSPURL(t inventory.Target) (string, error) {
 		}
 		path = d.Probe.RTSPPath
 		if path == "" {
-			switch VendorOf(d.Vendor) {
+			switch inventory.VendorKey(d.Vendor) {
 			case "hikvision":
 				path = HikvisionRTSPPath
 			case "dahua":
@@ -59,19 +59,6 @@ func RTSPURL(t inventory.Target) (string, error) {
 		path = "/" + path
 	}
 	return "rtsp://" + probe.JoinHostPort(host, port) + path, nil
-}
-
-// VendorOf normalises an inventory vendor to "hikvision", "dahua" or the
-// lower-cased input.
-func VendorOf(v string) string {
-	l := strings.ToLower(strings.TrimSpace(v))
-	switch {
-	case strings.Contains(l, "hik") || strings.Contains(l, "海康"):
-		return "hikvision"
-	case strings.Contains(l, "dahua") || strings.Contains(l, "大华"):
-		return "dahua"
-	}
-	return l
 }
 
 // Probe implements probe.Prober.

@@ -170,7 +170,7 @@ func DefaultChecks(d *inventory.Device) []string {
 }
 
 func vendorAPI(vendor string) string {
-	switch vendorOf(vendor) {
+	switch inventory.VendorKey(vendor) {
 	case "hikvision":
 		return KindISAPI
 	case "dahua":

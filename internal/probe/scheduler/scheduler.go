@@ -429,15 +429,3 @@ func (h *jobHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return j
 }
-
-// vendorOf normalises an inventory vendor name.
-func vendorOf(v string) string {
-	l := strings.ToLower(strings.TrimSpace(v))
-	switch {
-	case strings.Contains(l, "hik") || strings.Contains(l, "海康"):
-		return "hikvision"
-	case strings.Contains(l, "dahua") || strings.Contains(l, "大华"):
-		return "dahua"
-	}
-	return l
-}
