@@ -110,14 +110,14 @@ func (o *Outcome) fill(n *yaml.Node, level, category, group string) error {
 	if level != "" {
 		l, err := ParseLevel(level)
 		if err != nil {
-			return config.Errorf(valueNode(n, "level"), "%v", err)
+			return config.Errorf(config.ValueNode(n, "level"), "%v", err)
 		}
 		o.Level = l
 	}
 	if category != "" {
 		c, err := ParseCategory(category)
 		if err != nil {
-			return config.Errorf(valueNode(n, "category"), "%v", err)
+			return config.Errorf(config.ValueNode(n, "category"), "%v", err)
 		}
 		o.Category = c
 	}
@@ -144,18 +144,6 @@ func (r *Rule) UnmarshalYAML(n *yaml.Node) error {
 		return config.Errorf(n, "rule %q needs at least one matcher in match", r.Name)
 	}
 	return r.Outcome.fill(n, raw.Level, raw.Category, raw.Group)
-}
-
-// valueNode returns the value node of key in mapping n, or n itself.
-func valueNode(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				return n.Content[i+1]
-			}
-		}
-	}
-	return n
 }
 
 // Validate checks that the default is complete and rule names are unique.

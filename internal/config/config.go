@@ -50,6 +50,20 @@ func Errorf(node *yaml.Node, format string, args ...any) error {
 	return e
 }
 
+// ValueNode returns the value node of key in the mapping n, or n itself when
+// n is not a mapping or lacks key: Errorf(ValueNode(n, "level"), …) points at
+// the offending value's line rather than the start of its mapping.
+func ValueNode(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+	}
+	return n
+}
+
 // LoadFile reads path and decodes it strictly into v (see Decode).
 func LoadFile(path string, v any) error {
 	data, err := os.ReadFile(path)

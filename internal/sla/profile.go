@@ -333,13 +333,13 @@ func (t *timerEntry) UnmarshalYAML(n *yaml.Node) error {
 	t.node = n
 	switch {
 	case !t.Kind.Valid():
-		return config.Errorf(valueNode(n, "kind"), "timer kind %q: use one of respond, dispatch, onsite, diagnose, plan, resolve, spare, report", t.Kind)
+		return config.Errorf(config.ValueNode(n, "kind"), "timer kind %q: use one of respond, dispatch, onsite, diagnose, plan, resolve, spare, report", t.Kind)
 	case t.Target <= 0:
 		return config.Errorf(n, "timer %s: target must be a positive duration", t.Kind)
 	case t.From != "" && !t.From.Valid():
-		return config.Errorf(valueNode(n, "from"), "timer %s: from %q: use opened, onsite or resolved", t.Kind, t.From)
+		return config.Errorf(config.ValueNode(n, "from"), "timer %s: from %q: use opened, onsite or resolved", t.Kind, t.From)
 	case t.Warn != nil && (*t.Warn < 0 || *t.Warn >= 1):
-		return config.Errorf(valueNode(n, "warn"), "timer %s: warn must be a fraction in [0, 1), e.g. 0.8", t.Kind)
+		return config.Errorf(config.ValueNode(n, "warn"), "timer %s: warn must be a fraction in [0, 1), e.g. 0.8", t.Kind)
 	}
 	return nil
 }
@@ -374,15 +374,4 @@ func (l *categoryList) UnmarshalYAML(n *yaml.Node) error {
 		*l = append(*l, v)
 	}
 	return nil
-}
-
-func valueNode(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				return n.Content[i+1]
-			}
-		}
-	}
-	return n
 }
