@@ -34,7 +34,6 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb"
 
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/inventory"
@@ -193,11 +192,6 @@ func gen(dir string) error {
 	end := endTime()
 	start := end.Add(-blockRange)
 	t0 := time.Now()
-	w, err := tsdb.NewBlockWriter(slog.New(slog.DiscardHandler), dir, blockRange.Milliseconds())
-	if err != nil {
-		return err
-	}
-	defer w.Close()
 	type ser struct {
 		ls     labels.Labels
 		metric int
@@ -214,11 +208,8 @@ func gen(dir string) error {
 			ss = append(ss, ser{ls: labels.FromStrings(kv...), metric: m, seed: uint64(i)*8 + uint64(m) + 1})
 		}
 	}
-	app := w.Appender(context.Background())
 	total := 0
-	steps := int64(blockRange / interval)
-	for k := range steps {
-		ts := start.Add(time.Duration(k) * interval)
+	err := store.WriteBlock(context.Background(), dir, start, int(blockRange/interval), interval, func(app storage.Appender, ts time.Time) error {
 		step := ts.Unix() / int64(interval.Seconds())
 		for i := range ss {
 			s := &ss[i]
@@ -229,17 +220,9 @@ func gen(dir string) error {
 			s.ref = ref
 			total++
 		}
-		if k%60 == 59 {
-			if err := app.Commit(); err != nil {
-				return err
-			}
-			app = w.Appender(context.Background())
-		}
-	}
-	if err := app.Commit(); err != nil {
-		return err
-	}
-	if _, err := w.Flush(context.Background()); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	meta := map[string]any{"devices": len(devs), "series": len(ss), "samples": total, "end": end.Unix()}

@@ -13,7 +13,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -22,12 +21,12 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb"
 
 	"github.com/roomwatch/roomwatch/internal/alert"
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/sla"
+	"github.com/roomwatch/roomwatch/internal/store"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
 )
@@ -125,14 +124,8 @@ func genTSDB(dir string, ds []dev, start time.Time) error {
 	}
 	const day = 24 * time.Hour
 	for b := start; b.Before(start.AddDate(0, 1, 0)); b = b.Add(day) {
-		w, err := tsdb.NewBlockWriter(slog.New(slog.DiscardHandler), dir, day.Milliseconds())
-		if err != nil {
-			return err
-		}
-		app := w.Appender(context.Background())
 		refs := make([]storage.SeriesRef, len(ds))
-		for k := range 720 {
-			ts := b.Add(time.Duration(k) * 2 * time.Minute)
+		err := store.WriteBlock(context.Background(), dir, b, 720, 2*time.Minute, func(app storage.Appender, ts time.Time) error {
 			for i := range ds {
 				ref, err := app.Append(refs[i], series[i], ts.UnixMilli(), value(i, ts))
 				if err != nil {
@@ -140,20 +133,11 @@ func genTSDB(dir string, ds []dev, start time.Time) error {
 				}
 				refs[i] = ref
 			}
-			if k%60 == 59 {
-				if err := app.Commit(); err != nil {
-					return err
-				}
-				app = w.Appender(context.Background())
-			}
-		}
-		if err := app.Commit(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		if _, err := w.Flush(context.Background()); err != nil {
-			return err
-		}
-		w.Close()
 		fmt.Fprintf(os.Stderr, "block %s\n", b.Format("2006-01-02"))
 	}
 	return nil

@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -29,7 +28,6 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb"
 
 	"github.com/roomwatch/roomwatch/internal/promapi"
 	"github.com/roomwatch/roomwatch/internal/store"
@@ -157,41 +155,26 @@ func gen(dir string) error {
 	ss := estateSeries()
 	end := endTime()
 	start := end.Add(-days * 24 * time.Hour)
-	perBlock := int64(blockRange / interval)
+	perBlock := int(blockRange / interval)
 	total := 0
 	t0 := time.Now()
 	for b := start; b.Before(end); b = b.Add(blockRange) {
-		w, err := tsdb.NewBlockWriter(slog.New(slog.DiscardHandler), dir, blockRange.Milliseconds())
-		if err != nil {
-			return err
-		}
-		app := w.Appender(context.Background())
-		refs := make([]uint64, len(ss))
-		for k := range perBlock {
-			ts := b.Add(time.Duration(k) * interval)
+		refs := make([]storage.SeriesRef, len(ss))
+		err := store.WriteBlock(context.Background(), dir, b, perBlock, interval, func(app storage.Appender, ts time.Time) error {
 			step := ts.Unix() / int64(interval.Seconds())
 			for i, s := range ss {
-				ref, err := app.Append(storageRef(refs[i]), s.ls, ts.UnixMilli(), value(s, step))
+				ref, err := app.Append(refs[i], s.ls, ts.UnixMilli(), value(s, step))
 				if err != nil {
 					return err
 				}
-				refs[i] = uint64(ref)
+				refs[i] = ref
 				total++
 			}
-			if k%60 == 59 {
-				if err := app.Commit(); err != nil {
-					return err
-				}
-				app = w.Appender(context.Background())
-			}
-		}
-		if err := app.Commit(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		if _, err := w.Flush(context.Background()); err != nil {
-			return err
-		}
-		w.Close()
 		fmt.Fprintf(os.Stderr, "block %s done (%d samples so far, %v)\n", b.Format("2006-01-02"), total, time.Since(t0).Round(time.Second))
 	}
 	meta := map[string]any{"series": len(ss), "samples": total, "interval": interval.String(), "days": days, "end": end.Unix()}
@@ -314,5 +297,3 @@ func measure(base string, q query, at time.Time, runs int) (time.Duration, time.
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	return lat[len(lat)/2], lat[(len(lat)*99+99)/100-1], nil
 }
-
-func storageRef(r uint64) storage.SeriesRef { return storage.SeriesRef(r) }
