@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,9 +84,7 @@ func New(opts Options) (*Server, error) {
 	if opts.StoragePath != "" {
 		cfg.Storage.Path = opts.StoragePath
 	}
-	if cfg.Storage.Path == "" {
-		cfg.Storage.Path = filepath.Join(cfg.Global.DataDir, "tsdb")
-	}
+	cfg.Storage.Path = cfg.TSDBDir()
 	log := opts.Logger
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -8,15 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -259,29 +256,15 @@ func runQuerier(cfg *collector.Config) (inspect.Querier, func(), error) {
 		q, err := store.NewHTTPQuerier(u, nil)
 		return q, func() {}, err
 	}
-	dir := cfg.Storage.Path
-	if dir == "" {
-		dir = filepath.Join(cfg.Global.DataDir, "tsdb")
-	}
+	dir := cfg.TSDBDir()
 	st, err := store.Open(store.Options{Dir: dir, Retention: cfg.Storage.Retention.Std()})
 	if err != nil {
-		if tsdbLocked(err) {
+		if store.IsLocked(err) {
 			return nil, nil, collectorRunning{tsdb: dir, err: err}
 		}
 		return nil, nil, fmt.Errorf("open the TSDB: %w", err)
 	}
 	return st.PromQL(), func() { _ = st.Close() }, nil
-}
-
-// tsdbLocked reports whether store.Open failed because another process holds
-// the TSDB directory's lock file: flock's EWOULDBLOCK on Linux; elsewhere
-// (Windows: a sharing violation) Prometheus's "lock DB directory" wrapping,
-// unless it is a permission problem, which asking a collector would not solve.
-func tsdbLocked(err error) bool {
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return true
-	}
-	return strings.Contains(err.Error(), "lock DB directory") && !errors.Is(err, fs.ErrPermission)
 }
 
 // inspectThroughCollector runs the template on the collector that holds the

@@ -4,19 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -415,23 +412,6 @@ probes: {checks: {server: [], camera: []}}
 	code, _, errs = runCLI(ctx, "inspect", "verify", "--config", cfg)
 	if code != 0 || !strings.Contains(errs, "巡检记录完整") {
 		t.Errorf("verify while serving: exit %d %s", code, errs)
-	}
-}
-
-func TestTSDBLocked(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		err  error
-		want bool
-	}{
-		{fmt.Errorf("store: open tsdb in /d: lock DB directory: %w", syscall.EWOULDBLOCK), true},
-		{errors.New("store: open tsdb in /d: lock DB directory: The process cannot access the file"), true},
-		{fmt.Errorf("store: open tsdb in /d: lock DB directory: %w", &fs.PathError{Op: "open", Path: "/d/lock", Err: fs.ErrPermission}), false},
-		{fmt.Errorf("store: open tsdb in /d: %w", errors.New("corrupted block")), false},
-	} {
-		if got := tsdbLocked(c.err); got != c.want {
-			t.Errorf("tsdbLocked(%v) = %v, want %v", c.err, got, c.want)
-		}
 	}
 }
 

@@ -253,10 +253,7 @@ func openReportSources(ctx context.Context, cfg *collector.Config, url string, p
 	if url == "" {
 		url = cfg.Inspections.PrometheusURL
 	}
-	tsdbDir := cfg.Storage.Path
-	if tsdbDir == "" {
-		tsdbDir = filepath.Join(dir, "tsdb")
-	}
+	tsdbDir := cfg.TSDBDir()
 	switch {
 	case url != "":
 		q, err := store.NewHTTPQuerier(url, nil)
@@ -268,7 +265,7 @@ func openReportSources(ctx context.Context, cfg *collector.Config, url string, p
 	case exists(tsdbDir):
 		st, err := store.Open(store.Options{Dir: tsdbDir, Retention: cfg.Storage.Retention.Std()})
 		if err != nil {
-			if !strings.Contains(err.Error(), "lock") {
+			if !store.IsLocked(err) {
 				return fail(fmt.Errorf("metrics: %w", err))
 			}
 			api := "http://" + loopback(cfg.Web.ListenAddress)
