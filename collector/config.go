@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/inventory"
@@ -33,8 +34,10 @@ type Config struct {
 	InfluxDB    *InfluxDB     `yaml:"influxdb"`
 	// Tickets, SLA and Notify: the ticket pipeline (issue 6).
 	Tickets tickets.Config `yaml:"tickets"`
-	SLA     sla.Config     `yaml:"sla"`
-	Notify  notify.Config  `yaml:"notify"`
+	// Auth: API tokens and the alert intake policy, used by every API (auth.go).
+	Auth   auth.Config   `yaml:"auth"`
+	SLA    sla.Config    `yaml:"sla"`
+	Notify notify.Config `yaml:"notify"`
 }
 
 // Global holds settings shared by every part.
@@ -92,7 +95,7 @@ func (c *Config) Validate() error {
 	if err := c.validateTickets(); err != nil {
 		return err
 	}
-	return nil
+	return c.validateAuth()
 }
 
 // LoadConfig reads the config file at path over the defaults; an empty path

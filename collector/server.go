@@ -20,7 +20,9 @@ import (
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/buildinfo"
+	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/promapi"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/ruler"
@@ -35,28 +37,29 @@ type Options struct {
 	StoragePath   string
 	// AlertSink receives the rule engine's alerts (the ticket intake); nil logs them.
 	AlertSink ruler.AlertSink
-	// Handlers are mounted on the HTTP mux (e.g. "/tickets/" → the ticket UI).
-	Handlers map[string]http.Handler
-	Clock    clockwork.Clock // for the built-in scrapes; the real clock when nil
-	Logger   *slog.Logger
+	Clock     clockwork.Clock // for the built-in scrapes; the real clock when nil
+	Logger    *slog.Logger
 }
 
 // Server is the assembled collector: store, rules, query API, scrapes.
 type Server struct {
-	opts     Options
-	cfg      Config
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	store    *store.Store
-	app      storage.Appendable // the store, or a Tee to it and the outbound senders
-	out      *outbound
-	ingest   *store.IngestMetrics
-	ruler    *ruler.Ruler
-	am       *ruler.AlertmanagerSender
-	scrapers []*scraper
-	mux      *http.ServeMux
-	ready    atomic.Bool
-	addr     chan string
+	opts      Options
+	cfg       Config
+	log       *slog.Logger
+	reg       *prometheus.Registry
+	store     *store.Store
+	stores    *Stores             // the data directory: its lock, the TSDB and the other stores
+	auth      *auth.Authenticator // API tokens, shared by every API (serve only)
+	templates []*inspect.Template // inspection templates (serve only)
+	app       storage.Appendable  // the store, or a Tee to it and the outbound senders
+	out       *outbound
+	ingest    *store.IngestMetrics
+	ruler     *ruler.Ruler
+	am        *ruler.AlertmanagerSender
+	scrapers  []*scraper
+	mux       *http.ServeMux
+	ready     atomic.Bool
+	addr      chan string
 	// parts run beside the scrapes until Run's context ends (wire.go);
 	// closers run after they stopped, before the TSDB closes.
 	parts   []func(context.Context) error
@@ -84,8 +87,15 @@ func New(opts Options) (*Server, error) {
 	if opts.StoragePath != "" {
 		cfg.Storage.Path = opts.StoragePath
 	}
-	cfg.Storage.Path = cfg.TSDBDir()
+	dir := NewDataDir(&cfg)
+	cfg.Storage.Path = dir.TSDB()
 	log := opts.Logger
+	// One writer per data directory: a second serve, or a one-shot tool
+	// writing to it, is refused with the holder's name.
+	lock, err := dir.Acquire(Holder{Command: "serve", Listen: cfg.Web.ListenAddress})
+	if err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildinfo.NewCollector("roomwatch_collector"))
@@ -94,11 +104,13 @@ func New(opts Options) (*Server, error) {
 		OutOfOrderWindow: cfg.Storage.OutOfOrderWindow.Std(), Logger: log, Registerer: reg,
 	})
 	if err != nil {
+		_ = lock.Release()
 		return nil, err
 	}
-	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, app: st, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
+	stores := &Stores{Dir: dir, TSDB: st, lock: lock, closers: []func() error{st.Close}}
+	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, stores: stores, app: st, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
 	if s.out, err = newOutbound(s); err != nil {
-		st.Close()
+		s.closeStores()
 		return nil, err
 	}
 	if len(s.out.sinks) > 0 {
@@ -115,7 +127,7 @@ func New(opts Options) (*Server, error) {
 		s.am, err = ruler.NewAlertmanagerSender(ruler.AlertmanagerOptions{URLs: cfg.Rules.Alertmanagers, Logger: log, Registerer: reg})
 		if err != nil {
 			s.runClosers()
-			st.Close()
+			s.closeStores()
 			return nil, err
 		}
 	}
@@ -136,7 +148,7 @@ func New(opts Options) (*Server, error) {
 		}
 		if err != nil {
 			s.runClosers()
-			st.Close()
+			s.closeStores()
 			return nil, err
 		}
 	}
@@ -193,9 +205,6 @@ func (s *Server) routes() *http.ServeMux {
 <li><a href="/api/v1/rules">/api/v1/rules</a> 告警规则 / rules</li>
 <li>Grafana: Prometheus data source at this address / 以本地址作为 Grafana 的 Prometheus 数据源</li></ul>`)
 	})
-	for p, h := range s.opts.Handlers {
-		mux.Handle(p, h)
-	}
 	return mux
 }
 
@@ -233,10 +242,11 @@ func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Web.ListenAddress)
 	if err != nil {
 		s.runClosers()
-		s.store.Close()
+		s.closeStores()
 		return fmt.Errorf("listen on %s: %w", s.cfg.Web.ListenAddress, err)
 	}
 	s.addr <- ln.Addr().String()
+	s.stores.lock.setListen(ln.Addr().String())
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -309,12 +319,16 @@ func (s *Server) Run(ctx context.Context) error {
 	amWG.Wait()
 	wg.Wait()
 	s.runClosers()
-	if err := s.store.Close(); err != nil && runErr == nil {
+	if err := s.closeStores(); err != nil && runErr == nil {
 		runErr = err
 	}
 	s.log.Info("stopped; the TSDB is flushed and closed")
 	return runErr
 }
+
+// closeStores closes the data directory's stores (the TSDB last, flushed)
+// and releases its lock.
+func (s *Server) closeStores() error { return s.stores.Close() }
 
 // runClosers runs the OnClose functions in reverse order, once.
 func (s *Server) runClosers() {
@@ -330,4 +344,17 @@ func (s *Server) runClosers() {
 type promapiRules = interface {
 	RuleGroups() []*rules.Group
 	AlertingRules() []*rules.AlertingRule
+}
+
+// LoopbackAddr turns a listen address (":9120", "0.0.0.0:9120") into one a
+// tool on the same host can dial.
+func LoopbackAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }

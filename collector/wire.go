@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -19,7 +20,6 @@ import (
 	"github.com/roomwatch/roomwatch/internal/probe/checks"
 	"github.com/roomwatch/roomwatch/internal/probe/exposition"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
-	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/ruler"
 	"github.com/roomwatch/roomwatch/internal/tickets"
@@ -41,7 +41,7 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Clock == nil {
 		opts.Clock = clockwork.NewRealClock()
 	}
-	dir := EmbeddedRulesDir(opts.Config.Global.DataDir)
+	dir := NewDataDir(&opts.Config).Rules()
 	changed, err := UseEmbeddedRules(&opts.Config, dir)
 	if err != nil {
 		return nil, err
@@ -49,23 +49,26 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	if len(changed) > 0 {
 		opts.Logger.Info("using the embedded rules and profiles", "dir", dir, "for", changed)
 	}
-	var tp *ticketPipeline
+	a, err := newAuth(&opts.Config, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	// The ticket pipeline is the rule engine's alert sink, so it is opened
+	// before New builds the rules, but it lives in the data directory, which
+	// New locks: the sink forwards to the pipeline once it is open.
+	sink := &lateSink{}
 	if opts.Config.Tickets.On() {
-		if tp, err = openTickets(ctx, opts); err != nil {
-			return nil, err
-		}
-		opts.AlertSink = teeSink{tp, opts.AlertSink}
+		opts.AlertSink = teeSink{sink, opts.AlertSink}
 	}
 	s, err := New(opts)
 	if err != nil {
-		if tp != nil {
-			_ = tp.close()
-		}
 		return nil, err
 	}
-	if tp != nil {
-		s.OnClose(tp.close)
-		err = tp.mount(s)
+	s.auth = a
+	err = s.openServeStores(ctx)
+	if err == nil && s.stores.Tickets != nil {
+		sink.set(s.stores.Tickets)
+		err = s.stores.Tickets.mount(s)
 	}
 	if err == nil {
 		err = wireIngest(s)
@@ -74,17 +77,64 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 		err = wireProbes(s)
 	}
 	if err == nil {
-		err = wireInspections(s, tp) // wire_inspect.go
+		err = wireInspections(s) // wire_inspect.go
 	}
 	if err == nil {
-		err = wireReports(s, tp) // wire_report.go
+		err = wireReports(s) // wire_report.go
 	}
 	if err != nil {
 		s.runClosers()
-		_ = s.store.Close()
+		_ = s.closeStores()
 		return nil, err
 	}
 	return s, nil
+}
+
+// openServeStores opens, in the data directory New locked, the stores serve
+// keeps open for its life: tickets (when on), inspections, the agent registry.
+func (s *Server) openServeStores(ctx context.Context) error {
+	st := s.stores
+	st.Metrics, st.MetricsFrom, st.metricsTSDB = s.store.PromQL(), st.Dir.TSDB(), true
+	if _, err := st.useExternal(&s.cfg, func(string) {}); err != nil {
+		return err
+	}
+	var err error
+	if s.cfg.Tickets.On() {
+		if st.Tickets, err = openTickets(ctx, &s.cfg, st.Dir, ticketsOptions{Clock: s.opts.Clock, Logger: s.log}); err != nil {
+			return err
+		}
+		st.onClose(st.Tickets.close)
+	}
+	if st.Inspections, err = openInspections(st.Dir, false); err != nil {
+		return err
+	}
+	st.onClose(st.Inspections.Close)
+	st.Agents, err = openAgents(st.Dir, s.opts.Clock, s.log)
+	return err
+}
+
+// lateSink forwards alerts to a sink set after construction; until then
+// (only during start-up, before the rules run) it drops nothing because
+// nothing is sent.
+type lateSink struct {
+	mu   sync.Mutex
+	sink ruler.AlertSink
+}
+
+func (l *lateSink) set(s ruler.AlertSink) {
+	l.mu.Lock()
+	l.sink = s
+	l.mu.Unlock()
+}
+
+func (l *lateSink) Send(ctx context.Context, as []alert.Alert) error {
+	l.mu.Lock()
+	s := l.sink
+	l.mu.Unlock()
+	if s == nil {
+		return errors.New("ticket pipeline not open yet")
+	}
+	return s.Send(ctx, as)
 }
 
 // ticketPipeline is the ticket service with its store.
@@ -95,12 +145,17 @@ type ticketPipeline struct {
 	log   *slog.Logger
 }
 
-func openTickets(ctx context.Context, opts Options) (*ticketPipeline, error) {
-	cfg := opts.Config
-	dataDir := cfg.Global.DataDir
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("tickets: %w", err)
-	}
+// ticketsOptions configure openTickets.
+type ticketsOptions struct {
+	Clock  clockwork.Clock
+	Logger *slog.Logger
+	// ReadOnly is for tools that only read: no audit file is opened.
+	ReadOnly bool
+}
+
+// openTickets opens the ticket service over the data directory's ticket
+// database, with the fault levels and SLA profiles of cfg.
+func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) (*ticketPipeline, error) {
 	rules, err := classify.Load(cfg.Tickets.Rules)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: fault levels: %w", err)
@@ -109,22 +164,24 @@ func openTickets(ctx context.Context, opts Options) (*ticketPipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tickets: sla: %w", err)
 	}
-	path := cfg.Tickets.DBPath(dataDir)
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("tickets: %w", err)
+	path := d.TicketsDB()
+	if !o.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("tickets: %w", err)
+		}
 	}
-	db, err := sqlite.Open(ctx, sqlite.Options{Path: path, Logger: opts.Logger})
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: path, Logger: o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("tickets: open %s: %w", path, err)
 	}
-	tp := &ticketPipeline{db: db, log: opts.Logger}
+	tp := &ticketPipeline{db: db, log: o.Logger}
 	to := tickets.Options{
 		Store: db, Classifier: rules, Policy: loaded.Active, Devices: newDeviceIndex(&cfg.Inventory),
-		Clock: opts.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
+		Clock: o.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
 		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose,
-		ReachabilityAlerts: cfg.Tickets.ReachabilityAlerts, Logger: opts.Logger,
+		ReachabilityAlerts: cfg.Tickets.ReachabilityAlerts, Logger: o.Logger,
 	}
-	if cfg.Tickets.AuditFile != "" {
+	if cfg.Tickets.AuditFile != "" && !o.ReadOnly {
 		if tp.audit, err = auth.OpenAuditFile(cfg.Tickets.AuditFile); err != nil {
 			_ = tp.close()
 			return nil, fmt.Errorf("tickets: %w", err)
@@ -149,11 +206,7 @@ func (tp *ticketPipeline) Send(ctx context.Context, as []alert.Alert) error {
 // configured, the escalator.
 func (tp *ticketPipeline) mount(s *Server) error {
 	cfg := s.cfg
-	a, err := auth.New(cfg.Tickets.Auth)
-	if err != nil {
-		return fmt.Errorf("tickets: auth: %w", err)
-	}
-	h, err := api.NewHandler(api.Options{Service: tp.svc, Auth: a, Now: s.opts.Clock.Now, Logger: s.log})
+	h, err := api.NewHandler(api.Options{Service: tp.svc, Auth: s.auth, Now: s.opts.Clock.Now, Logger: s.log})
 	if err != nil {
 		return fmt.Errorf("tickets: api: %w", err)
 	}
@@ -228,12 +281,7 @@ func (ix deviceIndex) Device(name string) (site, class, parent string, ok bool) 
 // wireIngest mounts the remote-write receiver and the agent registry; agents
 // the collector scrapes (job roomwatch-agent) count as heard from too.
 func wireIngest(s *Server) error {
-	reg, err := registry.Open(registry.Options{
-		Path: filepath.Join(s.cfg.Global.DataDir, "agents.json"), Clock: s.opts.Clock, Logger: s.log,
-	})
-	if err != nil {
-		return fmt.Errorf("agent registry: %w", err)
-	}
+	reg := s.stores.Agents
 	s.Handle("/api/v1/write", remotewrite.NewHandler(s.Appendable(), remotewrite.HandlerOptions{
 		Registerer: s.reg, Logger: s.log, Clock: s.opts.Clock, OnPush: reg.Seen,
 	}))

@@ -9,6 +9,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/roomwatch/roomwatch/collector"
 )
 
 // Env is what a subcommand may use from the process: arguments are passed
@@ -68,4 +70,23 @@ func usage(w io.Writer, cmds map[string]command) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'roomwatch-collector COMMAND --help' for a command's flags.")
+}
+
+// loadConfig reads the config file (the embedded defaults when path is
+// empty) and points the data-file paths it leaves at their defaults at the
+// binary's embedded copies, in a scratch directory that cleanup removes.
+// A non-zero code is the exit code to return: 2, a configuration error,
+// already reported on stderr.
+func loadConfig(env Env, path string) (cfg *collector.Config, cleanup func(), code int) {
+	c, err := collector.LoadConfig(path)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
+		return nil, func() {}, 2
+	}
+	cleanup, err = collector.UseEmbeddedRulesTemp(&c)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
+		return nil, cleanup, 2
+	}
+	return &c, cleanup, 0
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -19,9 +18,9 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/roomwatch/roomwatch/collector"
+	"github.com/roomwatch/roomwatch/collector/client"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/report"
-	"github.com/roomwatch/roomwatch/internal/store"
 )
 
 const inspectUsage = `usage: roomwatch-collector inspect COMMAND [flags]
@@ -104,47 +103,36 @@ func runInspect(ctx context.Context, env Env, args []string) int {
 		}
 		return inspectRemote(ctx, env, &f, pos[0])
 	}
-	cfg, err := collector.LoadConfig(f.config)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return 1
-	}
-	// Templates, fault levels and SLA profiles: the files, else the binary's copies.
-	cleanup, err := collector.UseEmbeddedRulesTemp(&cfg)
+	cfg, cleanup, code := loadConfig(env, f.config)
 	defer cleanup()
-	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
+	if code != 0 {
+		return code
+	}
+	// run, complete and sign write to the data directory: they take its
+	// lock, so they are refused while a collector serves it (run then goes
+	// through that collector). list, show and verify only read.
+	so := collector.StoresOptions{Mode: collector.ReadOnly, Command: "inspect " + sub, NoTSDB: sub != "run"}
+	if sub == "run" || sub == "complete" || sub == "sign" {
+		so.Mode = collector.ReadWrite
+	}
+	st, err := collector.OpenStores(ctx, cfg, so)
+	var locked *collector.LockedError
+	switch {
+	case errors.As(err, &locked) && sub == "run":
+		return inspectThroughCollector(ctx, env, &f, locked, pos[0])
+	case errors.As(err, &locked):
+		fmt.Fprintf(env.Stderr, "错误 / error: %v\n采集器运行时，请在控制台或通过其接口操作 / while the collector runs, %s through the console or its API (POST /api/v1/inspections/{id}/%s)\n", err, sub, sub)
+		return 1
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "错误 / error: %v\n", err)
 		return 1
 	}
-	if err := os.MkdirAll(cfg.Global.DataDir, 0o750); err != nil {
-		fmt.Fprintln(env.Stderr, err)
+	defer st.Close()
+	if st.Inspections == nil {
+		fmt.Fprintf(env.Stderr, "错误 / error: no inspection records at %s\n", st.Dir.InspectionsDB())
 		return 1
 	}
-	var q inspect.Querier
-	if sub == "run" {
-		var closeQ func()
-		q, closeQ, err = runQuerier(&cfg)
-		var held collectorRunning
-		if errors.As(err, &held) {
-			return inspectThroughCollector(ctx, env, &f, &cfg, held, pos[0])
-		}
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "错误 / error: %v\n", err)
-			return 1
-		}
-		defer closeQ()
-	}
-	// list, show and verify only read inspections.db; complete and sign append
-	// to it. OpenStore's schema statements are all IF NOT EXISTS and the
-	// database is in WAL mode with a busy timeout, so all of them work while
-	// `serve` has the same file open (SQLite serialises the writers).
-	recs, err := inspect.OpenStore(collector.InspectionsDB(cfg.Global.DataDir))
-	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return 1
-	}
-	defer recs.Close()
-	c := &inspectCmd{env: env, f: &f, cfg: &cfg, recs: recs, query: q}
+	c := &inspectCmd{env: env, f: &f, cfg: cfg, st: st, recs: st.Inspections, query: st.Metrics}
 	var id int64
 	if n == 1 && sub != "run" {
 		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil || id <= 0 {
@@ -186,6 +174,7 @@ type inspectCmd struct {
 	env   Env
 	f     *inspectFlags
 	cfg   *collector.Config
+	st    *collector.Stores
 	recs  *inspect.Store
 	query inspect.Querier // run: the metrics
 }
@@ -216,13 +205,8 @@ func (c *inspectCmd) run(ctx context.Context, name string) error {
 	pp := &progressPrinter{w: c.env.Stderr, clock: clk, every: time.Second}
 	o := inspect.Options{Querier: c.query, Inventory: &c.cfg.Inventory, Store: c.recs, Location: loc, Clock: clk,
 		Logger: log, Progress: pp.report}
-	if c.cfg.Tickets.On() && !c.f.noTickets {
-		ti, err := collector.OpenTicketIntake(ctx, *c.cfg, clk, log)
-		if err != nil {
-			return fmt.Errorf("ticket intake (use --no-tickets to run without): %w", err)
-		}
-		defer ti.Close()
-		o.Intake = ti
+	if svc := c.st.TicketService(); svc != nil && !c.f.noTickets {
+		o.Intake = svc
 	}
 	runner, err := inspect.NewRunner(o)
 	if err != nil {
@@ -235,38 +219,6 @@ func (c *inspectCmd) run(ctx context.Context, name string) error {
 	return c.out().Encode(runSummary(in))
 }
 
-// collectorRunning is runQuerier's error when a running collector holds the
-// TSDB: the run must then go through that collector.
-type collectorRunning struct {
-	tsdb string // the TSDB directory
-	err  error  // store.Open's error
-}
-
-func (e collectorRunning) Error() string {
-	return fmt.Sprintf("TSDB %s is held by a running collector: %v", e.tsdb, e.err)
-}
-
-func (e collectorRunning) Unwrap() error { return e.err }
-
-// runQuerier is what an in-process run reads the metrics through: the
-// configured Prometheus, else the TSDB under the data directory. When a
-// running collector holds the TSDB's lock it returns a collectorRunning error.
-func runQuerier(cfg *collector.Config) (inspect.Querier, func(), error) {
-	if u := cfg.Inspections.PrometheusURL; u != "" {
-		q, err := store.NewHTTPQuerier(u, nil)
-		return q, func() {}, err
-	}
-	dir := cfg.TSDBDir()
-	st, err := store.Open(store.Options{Dir: dir, Retention: cfg.Storage.Retention.Std()})
-	if err != nil {
-		if store.IsLocked(err) {
-			return nil, nil, collectorRunning{tsdb: dir, err: err}
-		}
-		return nil, nil, fmt.Errorf("open the TSDB: %w", err)
-	}
-	return st.PromQL(), func() { _ = st.Close() }, nil
-}
-
 // inspectThroughCollector runs the template on the collector that holds the
 // TSDB, through its API at web.listen_address, exactly as --url does.
 //
@@ -275,20 +227,25 @@ func runQuerier(cfg *collector.Config) (inspect.Querier, func(), error) {
 // and the ticket store, one ticket pipeline (de-duplication, SLA clocks,
 // notifications) and one set of templates: the run is the collector's own,
 // recorded with the token's user as actor and trigger "api".
-func inspectThroughCollector(ctx context.Context, env Env, f *inspectFlags, cfg *collector.Config, held collectorRunning, name string) int {
-	api := "http://" + loopback(cfg.Web.ListenAddress)
+func inspectThroughCollector(ctx context.Context, env Env, f *inspectFlags, locked *collector.LockedError, name string) int {
+	if locked.Holder.Listen == "" {
+		fmt.Fprintf(env.Stderr, "inspect run: %v; pass --url http://host:port\n", locked)
+		return 1
+	}
+	api := "http://" + collector.LoopbackAddr(locked.Holder.Listen)
+	who := locked.Holder.String()
 	if f.noTickets {
-		fmt.Fprintf(env.Stderr, "inspect run: 采集器正在运行（时序库 %[1]s 被占用），巡检只能由它执行，而它按配置转工单，不能使用 --no-tickets。\n"+
-			"the collector is running (it holds the TSDB %[1]s), so the inspection must run there, and it opens tickets as its config says: --no-tickets cannot be honoured; stop the collector or drop the flag\n", held.tsdb)
+		fmt.Fprintf(env.Stderr, "inspect run: 采集器正在运行（%[1]s），巡检只能由它执行，而它按配置转工单，不能使用 --no-tickets。\n"+
+			"the collector is running (%[1]s), so the inspection must run there, and it opens tickets as its config says: --no-tickets cannot be honoured; stop the collector or drop the flag\n", who)
 		return 2
 	}
 	if f.token == "" {
-		fmt.Fprintf(env.Stderr, "inspect run: 采集器正在运行（时序库 %[1]s 被占用），巡检须通过其接口 %[2]s 执行，需要令牌：请加 --token 令牌，或设置环境变量 %[3]s（工程师或以上角色，见 tickets.auth.tokens）。\n"+
-			"the collector is running (it holds the TSDB %[1]s), so the inspection must run through its API at %[2]s, which needs a token: pass --token T or set %[3]s (engineer role or above, from tickets.auth.tokens)\n",
-			held.tsdb, api, envTicketsToken)
+		fmt.Fprintf(env.Stderr, "inspect run: 采集器正在运行（%[1]s），巡检须通过其接口 %[2]s 执行，需要令牌：请加 --token 令牌，或设置环境变量 %[3]s（工程师或以上角色，见 auth.tokens）。\n"+
+			"the collector is running (%[1]s), so the inspection must run through its API at %[2]s, which needs a token: pass --token T or set %[3]s (engineer role or above, from auth.tokens)\n",
+			who, api, envTicketsToken)
 		return 2
 	}
-	fmt.Fprintf(env.Stderr, "时序库被运行中的采集器占用，改由其执行 TSDB %s is held by a running collector; running the inspection there (%s)\n", held.tsdb, api)
+	fmt.Fprintf(env.Stderr, "数据目录被运行中的采集器占用，改由其执行 the data directory is held by a running collector (%s); running the inspection there (%s)\n", who, api)
 	rf := *f
 	rf.url = api
 	return inspectRemote(ctx, env, &rf, name)
@@ -376,7 +333,7 @@ func (c *inspectCmd) complete(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		name, err := inspect.SavePhoto(collector.PhotoDir(c.cfg.Global.DataDir), fh, 0)
+		name, err := inspect.SavePhoto(c.st.Dir.PhotoDir(), fh, 0)
 		fh.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.photo, err)
@@ -407,7 +364,7 @@ func (c *inspectCmd) verify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, problems, err := c.recs.VerifyPhotos(ctx, collector.PhotoDir(c.cfg.Global.DataDir))
+	n, problems, err := c.recs.VerifyPhotos(ctx, c.st.Dir.PhotoDir())
 	if err != nil {
 		return err
 	}
@@ -424,49 +381,15 @@ func (c *inspectCmd) verify(ctx context.Context) error {
 
 // inspectRemote asks a running collector to run a template.
 func inspectRemote(ctx context.Context, env Env, f *inspectFlags, name string) int {
-	u, err := url.Parse(strings.TrimRight(f.url, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		fmt.Fprintf(env.Stderr, "inspect run: --url %q: want http(s)://host:port\n", f.url)
+	api, err := client.New(client.Options{URL: f.url, Token: f.token, Timeout: f.timeout})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "inspect run: --url %v\n", err)
 		return 2
 	}
-	body, _ := json.Marshal(map[string]string{"template": name})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+"/api/v1/inspections", bytes.NewReader(body))
-	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return 1
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if f.token != "" {
-		req.Header.Set("Authorization", "Bearer "+f.token)
-	}
-	fmt.Fprintf(env.Stderr, "巡检 %s: 已请求 %s 执行 / asked %s to run it\n", name, u.Redacted(), u.Redacted())
-	resp, err := (&http.Client{Timeout: f.timeout}).Do(req)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "错误 / error: %v\n", err)
-		return 1
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "错误 / error: read answer: %v\n", err)
-		return 1
-	}
-	if resp.StatusCode != http.StatusCreated {
-		var m struct{ Error string }
-		_ = json.Unmarshal(b, &m)
-		if m.Error == "" {
-			m.Error = strings.TrimSpace(string(b))
-		}
-		fmt.Fprintf(env.Stderr, "错误 / error: POST %s/api/v1/inspections: %s: %s\n", u.Redacted(), resp.Status, m.Error)
-		if resp.StatusCode == http.StatusUnauthorized && f.token == "" {
-			fmt.Fprintf(env.Stderr, "提示 / hint: pass --token or set %s\n", envTicketsToken)
-		}
-		return 1
-	}
+	fmt.Fprintf(env.Stderr, "巡检 %s: 已请求 %s 执行 / asked %s to run it\n", name, api.Base(), api.Base())
 	var in inspect.Inspection
-	if err := json.Unmarshal(b, &in); err != nil {
-		fmt.Fprintf(env.Stderr, "错误 / error: answer: %v\n", err)
-		return 1
+	if err := api.JSON(ctx, http.MethodPost, "/api/v1/inspections", nil, map[string]string{"template": name}, &in); err != nil {
+		return failAPI(env, api, err)
 	}
 	e := json.NewEncoder(env.Stdout)
 	e.SetIndent("", "  ")

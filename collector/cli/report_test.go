@@ -12,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/promapi"
 	"github.com/roomwatch/roomwatch/internal/report/reporttest"
 	"github.com/roomwatch/roomwatch/internal/store"
@@ -143,7 +144,7 @@ func TestReportCLIErrors(t *testing.T) {
 		{[]string{"report", "quarterly", "--quarter", "2026Q5"}, 2, "want YYYYQn"},
 		{[]string{"report", "monthly", "--format", "pdf"}, 2, "--format"},
 		{[]string{"report", "monthly", "extra"}, 2, "unexpected argument"},
-		{[]string{"report", "monthly", "--config", "/nonexistent/collector.yml"}, 1, "nonexistent"},
+		{[]string{"report", "monthly", "--config", "/nonexistent/collector.yml"}, 2, "nonexistent"},
 	}
 	for _, tc := range tests {
 		code, _, stderr := run(t, tc.args...)
@@ -153,9 +154,10 @@ func TestReportCLIErrors(t *testing.T) {
 	}
 }
 
-// TestReportWhileCollectorRuns holds the TSDB's lock as a running collector
-// does and serves its query API: the command says so and reads the metrics
-// through the API at web.listen_address.
+// TestReportWhileCollectorRuns holds the data directory's lock (and the
+// TSDB) as a running collector does and serves its query API: the command
+// says so and reads the metrics through the API at the address the lock
+// records, whatever the config's web.listen_address says.
 func TestReportWhileCollectorRuns(t *testing.T) {
 	t.Parallel()
 	cfg, out := reportDataDir(t)
@@ -172,19 +174,19 @@ func TestReportWhileCollectorRuns(t *testing.T) {
 	srv := &http.Server{Handler: promapi.New(promapi.Options{Engine: st.Engine(), Queryable: st})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	b, err := os.ReadFile(cfg)
+	lock, err := collector.DataDir{Root: data}.Acquire(collector.Holder{Command: "serve", Listen: ln.Addr().String()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := strings.Replace(string(b), "scrape: []\n", "scrape: []\nweb:\n  listen_address: '"+ln.Addr().String()+"'\n", 1)
-	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { lock.Release() })
 	code, _, stderr := run(t, "report", "monthly", "--month", reporttest.Month, "--config", cfg, "--out", out, "--format", "html")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	if !strings.Contains(stderr, "held by a running collector; querying http://"+ln.Addr().String()) {
+	if !strings.Contains(stderr, "is held by roomwatch-collector serve (pid ") {
+		t.Errorf("stderr does not name the running collector:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "querying http://"+ln.Addr().String()) {
 		t.Errorf("stderr does not say it used the query API:\n%s", stderr)
 	}
 	page, err := os.ReadFile(filepath.Join(out, "monthly-2026-09.html"))

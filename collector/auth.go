@@ -1,0 +1,49 @@
+package collector
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/config"
+)
+
+// AuthConfig is the API authentication every API uses (tickets, inspections,
+// reports, the console's machine tokens): the top-level `auth:` section. The
+// old place, `tickets.auth`, is still read for one release when `auth:` is
+// empty; deprecated reports that it was.
+func (c *Config) AuthConfig() (a auth.Config, deprecated bool) {
+	if authEmpty(c.Auth) && !authEmpty(c.Tickets.Auth) {
+		return c.Tickets.Auth, true
+	}
+	return c.Auth, false
+}
+
+func authEmpty(a auth.Config) bool {
+	return len(a.Tokens) == 0 && len(a.Intake.Tokens) == 0 && !a.Intake.OpenOnLoopback
+}
+
+// validateAuth checks the auth section, and that it and the deprecated
+// tickets.auth are not both set.
+func (c *Config) validateAuth() error {
+	if !authEmpty(c.Auth) && !authEmpty(c.Tickets.Auth) {
+		return &config.LineError{Msg: "auth and tickets.auth are both set: keep only auth (tickets.auth is deprecated)"}
+	}
+	return c.Auth.Validate()
+}
+
+// newAuth builds the one Authenticator every API of serve shares.
+func newAuth(c *Config, log *slog.Logger) (*auth.Authenticator, error) {
+	ac, deprecated := c.AuthConfig()
+	if deprecated {
+		log.Warn("config: tickets.auth is deprecated and will be ignored in the next release; move it to the top-level auth section")
+	}
+	a, err := auth.New(ac)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	if len(ac.Tokens) == 0 {
+		log.Warn("auth: no API tokens configured (auth.tokens); the ticket, inspection and report APIs answer 401 to everyone")
+	}
+	return a, nil
+}
