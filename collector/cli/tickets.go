@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/roomwatch/roomwatch/collector/client"
 	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/tickets/api"
@@ -324,17 +325,15 @@ func parseWhen(s string, loc *time.Location) (time.Time, error) {
 
 // ticketsClient talks to the ticket API.
 type ticketsClient struct {
-	env   Env
-	base  *url.URL
-	token string
-	http  *http.Client
-	loc   *time.Location
+	env Env
+	api *client.Client
+	loc *time.Location
 }
 
 func newTicketsClient(env Env, o *ticketsOptions) (*ticketsClient, int) {
-	u, err := url.Parse(strings.TrimRight(o.URL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		fmt.Fprintf(env.Stderr, "tickets: --url %q: want http(s)://host:port\n", o.URL)
+	api, err := client.New(client.Options{URL: o.URL, Token: o.Token, Timeout: o.Timeout})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "tickets: --url %v\n", err)
 		return nil, 2
 	}
 	loc, err := time.LoadLocation(o.TZ)
@@ -342,68 +341,27 @@ func newTicketsClient(env Env, o *ticketsOptions) (*ticketsClient, int) {
 		fmt.Fprintf(env.Stderr, "tickets: --tz %q: %v\n", o.TZ, err)
 		return nil, 2
 	}
-	return &ticketsClient{env: env, base: u, token: o.Token, http: &http.Client{Timeout: o.Timeout}, loc: loc}, 0
-}
-
-// apiError is a non-2xx answer.
-type apiError struct {
-	Method, URL string
-	Status      string
-	Msg         string
-}
-
-func (e *apiError) Error() string {
-	return fmt.Sprintf("%s %s: %s: %s", e.Method, e.URL, e.Status, e.Msg)
+	return &ticketsClient{env: env, api: api, loc: loc}, 0
 }
 
 func (c *ticketsClient) do(ctx context.Context, method, path string, q url.Values, body []byte) ([]byte, error) {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = q.Encode()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: read answer: %w", method, u.Redacted(), err)
-	}
-	if resp.StatusCode/100 != 2 {
-		e := &apiError{Method: method, URL: u.Redacted(), Status: resp.Status}
-		var m struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(b, &m) == nil && m.Error != "" {
-			e.Msg = m.Error
-		} else {
-			e.Msg = strings.TrimSpace(string(b))
-		}
-		return nil, e
-	}
-	return b, nil
+	return c.api.Do(ctx, method, path, q, "", rd)
 }
 
 func (c *ticketsClient) fail(err error) int {
-	fmt.Fprintf(c.env.Stderr, "错误 / error: %v\n", err)
-	var ae *apiError
-	if errors.As(err, &ae) && ae.Status != "" && strings.HasPrefix(ae.Status, "401") && c.token == "" {
-		fmt.Fprintf(c.env.Stderr, "提示 / hint: pass --token or set %s\n", envTicketsToken)
+	return failAPI(c.env, c.api, err)
+}
+
+// failAPI prints an API or connection error, with a hint when a token is
+// missing, and returns exit code 1.
+func failAPI(env Env, api *client.Client, err error) int {
+	fmt.Fprintf(env.Stderr, "错误 / error: %v\n", err)
+	if client.IsStatus(err, http.StatusUnauthorized) && !api.HasToken() {
+		fmt.Fprintf(env.Stderr, "提示 / hint: pass --token or set %s\n", envTicketsToken)
 	}
 	return 1
 }
