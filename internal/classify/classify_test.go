@@ -23,23 +23,23 @@ func TestClassifyShipped(t *testing.T) {
 		labels map[string]string
 		want   Result
 	}{
-		{"core switch down", map[string]string{"alertname": "DeviceDown", "class": "switch", "tier": "core", "severity": "critical"},
+		{"core switch down", map[string]string{"alertname": "NetworkDeviceDown", "class": "switch", "tier": "core", "severity": "critical"},
 			Result{Level: LevelI, Category: CategoryRoomIT, Group: "network", Rule: "core-down", LevelFrom: "rule"}},
 		{"ups on battery", map[string]string{"alertname": "UPSOnBattery", "class": "ups"},
 			Result{Level: LevelI, Category: CategoryRoomInfra, Group: "facilities", Rule: "ups-on-battery", LevelFrom: "rule"}},
-		{"ac critical", map[string]string{"alertname": "ACHighTemp", "class": "ac", "severity": "critical"},
+		{"ac critical", map[string]string{"alertname": "ACTemperatureHigh", "class": "ac", "severity": "critical"},
 			Result{Level: LevelII, Category: CategoryRoomInfra, Group: "facilities", Rule: "infra-critical", LevelFrom: "rule"}},
-		{"camera down", map[string]string{"alertname": "RTSPDown", "class": "camera"},
-			Result{Level: LevelIII, Category: CategoryFrontEnd, Group: "front-end", Rule: "camera-down", LevelFrom: "rule"}},
-		{"fibre link", map[string]string{"alertname": "LinkDown", "link": "fibre", "class": "switch"},
+		{"camera down", map[string]string{"alertname": "CameraOffline", "class": "camera"},
+			Result{Level: LevelII, Category: CategoryFrontEnd, Group: "front-end", Rule: "camera-down", LevelFrom: "rule"}},
+		{"fibre link", map[string]string{"alertname": "InterfaceDown", "link": "fibre", "class": "switch"},
 			Result{Level: LevelII, Category: CategoryFibre, Group: "network", Rule: "fibre-link", LevelFrom: "rule"}},
-		{"server warning", map[string]string{"alertname": "DiskFilling", "class": "server", "severity": "warning"},
+		{"server warning", map[string]string{"alertname": "DiskNearlyFull", "class": "server", "severity": "warning"},
 			Result{Level: LevelIII, Category: CategoryRoomIT, Group: "systems", Rule: "it-warning", LevelFrom: "rule"}},
 		{"nothing matches", map[string]string{"alertname": "Question"},
 			Result{Level: LevelIV, Category: CategoryRoomIT, Group: "duty", Rule: "default", LevelFrom: "default"}},
 		// The fault_level label wins over the rule for the level only.
-		{"label wins", map[string]string{"alertname": "RTSPDown", "class": "camera", "fault_level": "II"},
-			Result{Level: LevelII, Category: CategoryFrontEnd, Group: "front-end", Rule: "camera-down", LevelFrom: "label"}},
+		{"label wins", map[string]string{"alertname": "CameraOffline", "class": "camera", "fault_level": "I"},
+			Result{Level: LevelI, Category: CategoryFrontEnd, Group: "front-end", Rule: "camera-down", LevelFrom: "label"}},
 		{"label in Chinese", map[string]string{"alertname": "Question", "fault_level": "紧急"},
 			Result{Level: LevelI, Category: CategoryRoomIT, Group: "duty", Rule: "default", LevelFrom: "label"}},
 		{"category and group labels", map[string]string{"alertname": "Question", "fault_category": "光纤网络", "handling_group": "vendor"},
@@ -129,7 +129,7 @@ func TestParseLevel(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	if b, err := os.ReadFile("../../rules/fault-levels.yml"); err == nil {
-		f.Add(b, "camera", "RTSPDown")
+		f.Add(b, "camera", "CameraStreamFailed")
 	}
 	f.Add([]byte("default: {level: I, category: fibre, group: g}\nrules: [{name: x, match: ['a=~\"(\"']}]"), "x", "y")
 	f.Fuzz(func(t *testing.T, data []byte, class, alertname string) {

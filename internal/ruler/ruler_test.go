@@ -85,13 +85,14 @@ func TestRuleLabels(t *testing.T) {
 		for _, r := range g.Rules() {
 			n++
 			ls := r.Labels()
-			if !level.MatchString(ls.Get("fault_level")) {
-				t.Errorf("%s: fault_level %q", r.Name(), ls.Get("fault_level"))
+			// fault_level and fault_category may be left to rules/fault-levels.yml
+			// (by class, or by link="fibre" for ports); internal/catalog checks
+			// that every alert is classified there by a named rule.
+			if l := ls.Get("fault_level"); l != "" && !level.MatchString(l) {
+				t.Errorf("%s: fault_level %q", r.Name(), l)
 			}
-			for _, l := range []string{"severity", "fault_category"} {
-				if ls.Get(l) == "" {
-					t.Errorf("%s: no %s label", r.Name(), l)
-				}
+			if ls.Get("severity") == "" {
+				t.Errorf("%s: no severity label", r.Name())
 			}
 			if !strings.Contains(r.Query().String(), "class") && ls.Get("class") == "" && !strings.Contains(r.Query().String(), "node_") {
 				t.Errorf("%s: neither the rule nor its expression sets class", r.Name())

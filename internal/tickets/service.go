@@ -79,8 +79,14 @@ type Options struct {
 	FiringCache int
 }
 
-// DefaultReachabilityAlerts are the alertnames treated as device-down faults.
-var defaultReachability = []string{"DeviceDown", "DeviceUnreachable", "HostDown", "TargetDown", "NVROffline", "CameraOffline"}
+// defaultReachability are the alertnames treated as device-down faults: the
+// rules of family "reachability" in rules/alerts (internal/catalog's tests
+// hold the two equal; alertrules.ReachabilityAlerts derives the list from
+// the rule files).
+var defaultReachability = []string{"ACUnreachable", "AgentMissing", "AgentScrapeFailed", "CameraOffline",
+	"CameraStreamFailed", "CheckpointOffline", "EnvMonitorUnreachable", "HostDown", "InfraSNMPSilent", "NVRAPIDown",
+	"NVRDown", "NetworkDeviceDown", "PrinterOffline", "RadioBaseStationDown", "SNMPAgentSilent", "ServiceCheckFailed",
+	"StorageDown", "UPSUnreachable"}
 
 // DefaultReachabilityAlerts returns the default reachability alertnames.
 func DefaultReachabilityAlerts() []string { return slices.Clone(defaultReachability) }

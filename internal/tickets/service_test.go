@@ -221,7 +221,7 @@ func TestParentCorrelation(t *testing.T) {
 	inv := devs{"sw-access": {"hq", "switch", ""}, "cam1": {"hq", "camera", "sw-access"}, "cam2": {"hq", "camera", "sw-access"}}
 	env := ticketstest.New(t, func(o *tickets.Options) { o.Devices = inv })
 	t0 := ticketstest.Start
-	ingest(t, env, firing("sw-access", "DeviceDown", t0))
+	ingest(t, env, firing("sw-access", "NetworkDeviceDown", t0))
 	r := ingest(t, env, firing("cam1", "CameraOffline", t0), firing("cam2", "CameraOffline", t0))
 	if r.Attached != 2 {
 		t.Fatalf("result %+v, want 2 attached", r)
@@ -238,7 +238,7 @@ func TestParentCorrelation(t *testing.T) {
 		t.Errorf("affected %v site %q", full.Affected, full.Site)
 	}
 	// Once the parent recovers, a child fault opens its own ticket.
-	ingest(t, env, resolved(firing("sw-access", "DeviceDown", t0), t0))
+	ingest(t, env, resolved(firing("sw-access", "NetworkDeviceDown", t0), t0))
 	env.Clock.Advance(time.Hour)
 	r = ingest(t, env, firing("cam1", "CameraOffline", env.Clock.Now()))
 	if r.Opened != 1 {
