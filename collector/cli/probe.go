@@ -126,8 +126,8 @@ func runOnce(ctx context.Context, set *checks.Set, jobs []*scheduler.Job, timeou
 	sem := make(chan struct{}, limit)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	var results []probe.Result
-	add := func(r probe.Result, t inventory.Target, kind string, start time.Time) {
+	results := make([]probe.Result, 0, len(jobs))
+	fill := func(r *probe.Result, t inventory.Target, kind string, start time.Time) {
 		r.Target, r.Probe = t, kind
 		if r.Start.IsZero() {
 			r.Start = start
@@ -135,6 +135,9 @@ func runOnce(ctx context.Context, set *checks.Set, jobs []*scheduler.Job, timeou
 		if r.Duration == 0 {
 			r.Duration = time.Since(start)
 		}
+	}
+	add := func(r probe.Result, t inventory.Target, kind string, start time.Time) {
+		fill(&r, t, kind, start)
 		mu.Lock()
 		results = append(results, r)
 		mu.Unlock()
@@ -177,12 +180,14 @@ func runOnce(ctx context.Context, set *checks.Set, jobs []*scheduler.Job, timeou
 			start := time.Now()
 			rs := set.Batch[kind].ProbeAll(pctx, ts)
 			for i, j := range bj {
-				r := probe.Result{Err: probe.Errorf(probe.ReasonTimeout, "%s: no result", kind)}
-				if i < len(rs) {
-					r = rs[i]
+				if i >= len(rs) {
+					rs = append(rs, probe.Result{Err: probe.Errorf(probe.ReasonTimeout, "%s: no result", kind)})
 				}
-				add(r, j.Target, kind, start)
+				fill(&rs[i], j.Target, kind, start)
 			}
+			mu.Lock()
+			results = append(results, rs[:len(bj)]...)
+			mu.Unlock()
 		}(kind, bj)
 	}
 	wg.Wait()

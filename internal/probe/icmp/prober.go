@@ -77,30 +77,52 @@ func (p *Pinger) ProbeAll(ctx context.Context, targets []inventory.Target) []pro
 		addrs = append(addrs, a)
 		pos = append(pos, i)
 	}
-	for j, s := range p.PingAll(ctx, addrs) {
+	stats := p.PingAll(ctx, addrs)
+	// One backing array for every result's samples, and the stat labels
+	// shared by all of them (Sample.Labels is read-only to its consumers):
+	// no allocation per target but the error of one that did not answer.
+	samples := make([]probe.Sample, 0, len(stats)*maxSamples)
+	stat := rttLabels()
+	for j, s := range stats {
 		r := &out[pos[j]]
 		if !s.First.IsZero() {
 			r.Start, r.Duration = s.First, s.Last.Sub(s.First)
 		}
-		fillResult(r, s)
+		samples = fillResult(r, s, samples, stat)
 	}
 	return out
 }
 
+// maxSamples is the most samples fillResult adds for one target.
+const maxSamples = 6
+
+// rttLabels returns the labels of the min, avg and max RTT samples.
+func rttLabels() [3]map[string]string {
+	return [3]map[string]string{{"stat": "min"}, {"stat": "avg"}, {"stat": "max"}}
+}
+
 // fillResult turns one address's Stats into samples and the result's error.
-func fillResult(r *probe.Result, s Stats) {
-	r.Samples = lossSamples(s.LossRatio, s.Reachable())
+// The samples are appended to buf (which has room for maxSamples more) and
+// r.Samples is that part of it; the extended buf is returned.
+func fillResult(r *probe.Result, s Stats, buf []probe.Sample, stat [3]map[string]string) []probe.Sample {
+	if cap(buf)-len(buf) < maxSamples {
+		buf = make([]probe.Sample, 0, maxSamples)
+	}
+	from := len(buf)
+	buf = append(buf, lossSamples(s.LossRatio, s.Reachable())...)
 	if s.Reachable() {
-		for _, st := range []struct {
-			stat string
-			d    time.Duration
-		}{{"min", s.RTTMin}, {"avg", s.RTTAvg}, {"max", s.RTTMax}} {
-			r.Add(MetricRTT, probe.Gauge, st.d.Seconds(), helpRTT, map[string]string{"stat": st.stat})
+		for i, d := range [3]time.Duration{s.RTTMin, s.RTTAvg, s.RTTMax} {
+			buf = append(buf, probe.Sample{Name: MetricRTT, Help: helpRTT, Type: probe.Gauge, Labels: stat[i], Value: d.Seconds()})
 		}
 		if s.Received > 1 {
-			r.Add(MetricJitter, probe.Gauge, s.Jitter.Seconds(), helpJitter, nil)
+			buf = append(buf, probe.Sample{Name: MetricJitter, Help: helpJitter, Type: probe.Gauge, Value: s.Jitter.Seconds()})
 		}
-		return
+	}
+	// Full slice expression: appending to one result's samples never
+	// overwrites the next one's.
+	r.Samples = buf[from:len(buf):len(buf)]
+	if s.Reachable() {
+		return buf
 	}
 	switch {
 	case s.Err != nil:
@@ -108,6 +130,7 @@ func fillResult(r *probe.Result, s Stats) {
 	default:
 		r.Err = fmt.Errorf("%w from %s (%d sent)", ErrNoReply, s.Addr, s.Sent)
 	}
+	return buf
 }
 
 func lossSamples(loss float64, reachable bool) []probe.Sample {

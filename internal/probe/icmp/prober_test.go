@@ -56,10 +56,19 @@ func TestResultSamplesGolden(t *testing.T) {
 		{"silent", Stats{Addr: netip.MustParseAddr("10.0.0.3"), Sent: 3, LossRatio: 1}},
 		{"send refused", Stats{Addr: netip.MustParseAddr("10.0.0.4"), Sent: 3, LossRatio: 1, Err: errors.New("sendmmsg: invalid argument")}},
 	}
+	// All results fill one buffer, as ProbeAll does, with room for fewer
+	// than all of them so that it also starts a new one; they are rendered
+	// only after every one was filled, so an overlap would show.
+	rs := make([]probe.Result, len(cases))
+	buf := make([]probe.Sample, 0, 3*maxSamples)
+	for i, c := range cases {
+		buf = fillResult(&rs[i], c.s, buf, rttLabels())
+		rs[i].Samples = append(rs[i].Samples, probe.Sample{Name: "appended_by_a_consumer"})
+	}
 	var b strings.Builder
-	for _, c := range cases {
-		var r probe.Result
-		fillResult(&r, c.s)
+	for i, c := range cases {
+		r := rs[i]
+		r.Samples = r.Samples[:len(r.Samples)-1]
 		fmt.Fprintf(&b, "## %s\nerr: %v\n%s", c.name, r.Err, render(r.Samples))
 	}
 	fmt.Fprintf(&b, "## catalogue\n%s", render(Catalogue()))

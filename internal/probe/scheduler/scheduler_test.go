@@ -318,6 +318,63 @@ func TestICMPIsBatched(t *testing.T) {
 	}
 }
 
+func TestBatchOffsetOnSlots(t *testing.T) {
+	t.Parallel()
+	const iv = time.Minute
+	slots := map[time.Duration]int{}
+	for i := range 5000 {
+		name := fmt.Sprintf("cams/10.1.%d.%d", i/250, i%250)
+		o := batchOffset(name, "icmp", iv)
+		if o < 0 || o >= iv || o%BatchSlot != 0 {
+			t.Fatalf("batch offset %v of %s: not a multiple of %v within [0, %v)", o, name, BatchSlot, iv)
+		}
+		if full := Offset(name, "icmp", iv); o > full || full-o >= BatchSlot {
+			t.Fatalf("batch offset %v of %s is not Offset %v rounded down", o, name, full)
+		}
+		slots[o]++
+	}
+	if len(slots) != int(iv/BatchSlot) {
+		t.Errorf("5000 targets use %d slots of a %v interval, want all %d", len(slots), iv, iv/BatchSlot)
+	}
+}
+
+// TestFleetPingedInSlots steps a fake clock through one interval in 100 ms
+// steps, as a real clock wakes the scheduler at every due start: the ICMP
+// jobs of 300 targets must go out in at most one batch per BatchSlot, not one
+// batch per target.
+func TestFleetPingedInSlots(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 22, 10, 0, 0, 1, time.UTC)
+	fc := clockwork.NewFakeClockAt(start)
+	targets := mkTargets("cam", 300, inventory.ClassCamera)
+	b := &batcher{}
+	sink := newCollect()
+	s, err := New(Options{Clock: fc, Batch: map[string]BatchProber{"icmp": b}, Sinks: []Sink{sink}}, jobsFor(targets, "icmp", time.Minute, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitStarted(t, fc)
+	for range 600 {
+		fc.Advance(100 * time.Millisecond)
+		waitStarted(t, fc)
+	}
+	sink.waitFor(t, "300 results", func(rs []probe.Result) bool { return len(rs) >= 300 })
+	cancel()
+	<-done
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	total := 0
+	for _, n := range b.sizes {
+		total += n
+	}
+	if total != 300 || len(b.sizes) > int(time.Minute/BatchSlot) || len(b.sizes) < 2 {
+		t.Errorf("%d targets pinged in %d batches %v, want 300 in 2 to %d", total, len(b.sizes), b.sizes, time.Minute/BatchSlot)
+	}
+}
+
 func TestCancelStopsEverything(t *testing.T) {
 	// Not parallel: goleak looks at every goroutine of the process.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
