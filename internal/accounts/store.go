@@ -419,3 +419,19 @@ func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool, act
 	s.audit(Event{At: s.o.Clock.Now(), Kind: kind, User: u.Name, Actor: actor})
 	return nil
 }
+
+// WarnIfNoAdmin logs, when no enabled admin account exists, how to create
+// one; the collector calls it at start. dataDir is named in the hint.
+func (s *Store) WarnIfNoAdmin(ctx context.Context, log *slog.Logger, dataDir string) error {
+	ok, err := s.HasActiveAdmin(ctx)
+	if err != nil || ok {
+		return err
+	}
+	cmd := "roomwatch-collector user add NAME --role admin --password-stdin"
+	if dataDir != "" {
+		cmd += " --data-dir " + dataDir
+	}
+	log.Warn("no administrator account: the console cannot be used until one exists; create one with (password on standard input): "+cmd+" / 尚无系统管理员账户，请用上述命令创建",
+		"command", cmd)
+	return nil
+}
