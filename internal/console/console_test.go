@@ -3,12 +3,15 @@ package console_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/console"
 )
 
 func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
@@ -202,7 +205,7 @@ func TestLockoutPage(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "locked until 2026-03-02 09:15:00") {
 		t.Fatalf("right password while locked: %s\n%s", resp.Status, body)
 	}
-	e.clock.Advance(15 * 60e9)
+	e.clock.Advance(15 * time.Minute)
 	resp, _ = post(t, client(t), e.srv.URL+"/login", url.Values{"username": {"zhangsan"}, "password": {"Changed-Pass-2024"}}, nil)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the lockout: %s", resp.Status)
@@ -371,5 +374,59 @@ func TestRequireRole(t *testing.T) {
 		if resp, _ := get(t, c, srv+"/reports/secret"); resp.StatusCode != tc.want {
 			t.Errorf("%q: %s, want %d", tc.user, resp.Status, tc.want)
 		}
+	}
+}
+
+// TestIdleTimeout: a session unused for 30 minutes ends; the next page is
+// the login form saying so, and the audit log has the expiry.
+func TestIdleTimeout(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, "zhangsan", "", auth.RoleViewer, true)
+	c := client(t)
+	post(t, c, e.srv.URL+"/login", url.Values{"username": {"zhangsan"}, "password": {"Changed-Pass-2024"}}, nil)
+	e.clock.Advance(29 * time.Minute)
+	if resp, _ := get(t, c, e.srv.URL+"/"); resp.StatusCode != 200 {
+		t.Fatalf("after 29 min: %s", resp.Status)
+	}
+	e.clock.Advance(30 * time.Minute)
+	resp, _ := get(t, c, e.srv.URL+"/")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?expired=1" {
+		t.Fatalf("after 30 idle min: %s → %s", resp.Status, resp.Header.Get("Location"))
+	}
+	if _, body := get(t, c, e.srv.URL+"/login?expired=1"); !strings.Contains(body, "会话已过期") {
+		t.Errorf("login page does not say the session ended")
+	}
+	if got := strings.Join(e.audit.kinds(), ","); !strings.HasSuffix(got, "login,session_expired") {
+		t.Errorf("audit = %s", got)
+	}
+}
+
+// TestSecureCookies: under TLS cookies are Secure and HSTS is sent.
+func TestSecureCookies(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, "zhangsan", "", auth.RoleViewer, true)
+	cons, err := console.New(console.Options{Accounts: e.store, Clock: e.clock, Secure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(cons)
+	defer srv.Close()
+	c := srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, _ := post(t, c, srv.URL+"/login", url.Values{"username": {"zhangsan"}, "password": {"Changed-Pass-2024"}}, map[string]string{"Origin": srv.URL})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login over TLS: %s", resp.Status)
+	}
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("no HSTS under TLS")
+	}
+	for _, ck := range resp.Cookies() {
+		if !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode {
+			t.Errorf("cookie %s: Secure %v HttpOnly %v SameSite %v", ck.Name, ck.Secure, ck.HttpOnly, ck.SameSite)
+		}
+	}
+	// An http:// origin is another origin.
+	if resp, _ := post(t, c, srv.URL+"/login", url.Values{"username": {"zhangsan"}, "password": {"x"}}, map[string]string{"Origin": strings.Replace(srv.URL, "https", "http", 1)}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("http origin on https: %s", resp.Status)
 	}
 }

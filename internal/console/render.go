@@ -138,6 +138,8 @@ func (c *Console) internalError(w http.ResponseWriter, r *http.Request, err erro
 }
 
 func (c *Console) forbidden(w http.ResponseWriter, r *http.Request, msgKey string) {
+	c.o.Logger.Warn("console: request refused", "reason", msgKey, "method", r.Method, "path", r.URL.Path,
+		"remote", remoteIP(r), "origin", r.Header.Get("Origin"))
 	c.render(w, r, http.StatusForbidden, "error", page{TitleKey: "error.forbidden", ErrKey: msgKey})
 }
 
