@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -164,7 +165,7 @@ func userMain(ctx context.Context, env Env, stdin io.Reader, args []string) int 
 		return 1
 	}
 	defer done()
-	const actor = "cli"
+	actor := cliActor()
 	switch verb {
 	case "add":
 		var siteList []string
@@ -237,4 +238,12 @@ func readPassword(r io.Reader) (string, error) {
 		return "", errors.New("no password on standard input")
 	}
 	return line, nil
+}
+
+// cliActor names who ran the command in the audit log: "cli:<OS user>".
+func cliActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "cli:" + u.Username
+	}
+	return "cli"
 }

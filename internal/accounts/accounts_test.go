@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -102,6 +103,21 @@ func TestAddGetList(t *testing.T) {
 	}
 	if ok, _ := s.HasActiveAdmin(ctx); ok {
 		t.Fatal("HasActiveAdmin with no admin")
+	}
+}
+
+func TestFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), accounts.FileName)
+	s := open(t, path, clockwork.NewFakeClockAt(t0), nil)
+	addUser(t, s, "zhangsan")
+	for _, p := range []string{path, path + "-wal"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v: password hashes readable by others", p, st.Mode().Perm())
+		}
 	}
 }
 

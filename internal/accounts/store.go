@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -166,6 +167,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.BcryptCost == 0 {
 		o.BcryptCost = bcrypt.DefaultCost
+	}
+	// Password hashes: readable by the collector's user only. SQLite gives
+	// the -wal and -shm files the database file's mode.
+	if f, err := os.OpenFile(o.Path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
+	} else {
+		f.Close()
 	}
 	v := url.Values{}
 	v.Add("_pragma", "busy_timeout(10000)")

@@ -2,13 +2,19 @@ package console_test
 
 import (
 	"flag"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/console"
 	"github.com/roomwatch/roomwatch/internal/console/browsertest"
 )
 
@@ -266,5 +272,31 @@ func TestBrowserLoginGolden(t *testing.T) {
 		if dom+"\n" != string(want) {
 			t.Errorf("login page (%s) differs from %s (run with -update if intended):\n%s", lang, golden, dom)
 		}
+	}
+}
+
+// TestBrowserHtmxCSRF: an htmx POST from a console page carries the
+// session's CSRF token (console.js), and the same POST without it is refused.
+func TestBrowserHtmxCSRF(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, "zhangsan", "", auth.RoleEngineer, true)
+	cons := consoleOf(t, e)
+	mux := http.NewServeMux()
+	mux.Handle("POST /act", cons.Authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, _ := console.SessionFrom(r.Context())
+		_, _ = io.WriteString(w, "done by "+sess.User.Name)
+	})))
+	mux.Handle("/", cons)
+	base := newServer(t, mux)
+	b := browsertest.New(t, browsertest.Options{})
+	login(b, base, "zhangsan", "Changed-Pass-2024")
+	browsertest.Eval[bool](b, `htmx.ajax("POST", "/act", {target: ".coming", swap: "innerHTML"}), true`)
+	if _, err := chromedp.Run(b.Ctx(), chromedp.Poll[bool](`document.querySelector(".coming").textContent === "done by zhangsan"`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("htmx POST with the token: %v (page says %q)", err, b.Text(".coming"))
+	}
+	// Without the token: a plain fetch is refused.
+	b.Allow(403)
+	if code := browsertest.Eval[int](b, `fetch("/act", {method: "POST"}).then(r => r.status)`, chromedp.EvalAwaitPromise); code != 403 {
+		t.Errorf("POST without the token: %d, want 403", code)
 	}
 }

@@ -268,9 +268,9 @@ func (b *Browser) Text(sel string) string {
 
 // Eval evaluates a JavaScript expression through DevTools (not subject to
 // the page's CSP).
-func Eval[T any](b *Browser, expr string) T {
+func Eval[T any](b *Browser, expr string, opts ...chromedp.EvaluateOption) T {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
 		b.t.Fatalf("browser: eval %s: %v", expr, err)
 	}
