@@ -393,6 +393,11 @@ func TestIdleTimeout(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?expired=1" {
 		t.Fatalf("after 30 idle min: %s → %s", resp.Status, resp.Header.Get("Location"))
 	}
+	// A form posted with the dead session: 401 and the page says why.
+	resp, body := post(t, c, e.srv.URL+"/password", url.Values{"csrf": {"x"}}, nil)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "会话已过期") {
+		t.Errorf("POST with an expired session: %s %q\n%s", resp.Status, resp.Header.Get("Content-Type"), body)
+	}
 	if _, body := get(t, c, e.srv.URL+"/login?expired=1"); !strings.Contains(body, "会话已过期") {
 		t.Errorf("login page does not say the session ended")
 	}

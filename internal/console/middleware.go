@@ -144,7 +144,6 @@ func (c *Console) Authenticated(h http.Handler) http.Handler {
 				http.Redirect(w, r, to, http.StatusSeeOther)
 				return
 			}
-			w.WriteHeader(http.StatusUnauthorized)
 			c.render(w, r, http.StatusUnauthorized, "error", page{TitleKey: "login.title", MsgKey: "login.expired"})
 			return
 		}
