@@ -20,6 +20,17 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden DOM snapshots in testdata/golden")
 
+// chrome is the package's one Chromium (set by TestMain), each test in a
+// browser context of its own.
+var chrome *browsertest.Chromium
+
+func TestMain(m *testing.M) {
+	chrome = browsertest.Start()
+	code := m.Run()
+	chrome.Close()
+	os.Exit(code)
+}
+
 func login(b *browsertest.Browser, base, user, pw string) {
 	b.Navigate(base + "/login")
 	b.Type("#username", user)
@@ -30,7 +41,7 @@ func login(b *browsertest.Browser, base, user, pw string) {
 func TestBrowserLoginLogout(t *testing.T) {
 	e := newEnv(t)
 	e.addUser(t, "zhangsan", "张三", auth.RoleEngineer, true)
-	b := browsertest.New(t, browsertest.Options{})
+	b := chrome.New(t, browsertest.Options{})
 	b.Navigate(e.srv.URL + "/")
 	if got := browsertest.Eval[string](b, "location.pathname"); got != "/login" {
 		t.Fatalf("without a session / leads to %s", got)
@@ -72,7 +83,7 @@ func TestBrowserLoginLogout(t *testing.T) {
 func TestBrowserLockout(t *testing.T) {
 	e := newEnv(t)
 	e.addUser(t, "zhangsan", "", auth.RoleViewer, true)
-	b := browsertest.New(t, browsertest.Options{})
+	b := chrome.New(t, browsertest.Options{})
 	b.Allow(401, 429)
 	for i := 1; i <= 5; i++ {
 		login(b, e.srv.URL, "zhangsan", "wrong-password")
@@ -98,7 +109,7 @@ func TestBrowserLockout(t *testing.T) {
 func TestBrowserForcedPasswordChange(t *testing.T) {
 	e := newEnv(t)
 	e.addUser(t, "lisi", "李四", auth.RoleManager, false)
-	b := browsertest.New(t, browsertest.Options{})
+	b := chrome.New(t, browsertest.Options{})
 	b.Allow(422)
 	login(b, e.srv.URL, "lisi", initialPW)
 	if got := browsertest.Eval[string](b, "location.pathname"); got != "/password" {
@@ -134,7 +145,7 @@ func TestBrowserForcedPasswordChange(t *testing.T) {
 func TestBrowserCSRFRefused(t *testing.T) {
 	e := newEnv(t)
 	e.addUser(t, "lisi", "", auth.RoleViewer, true)
-	b := browsertest.New(t, browsertest.Options{})
+	b := chrome.New(t, browsertest.Options{})
 	login(b, e.srv.URL, "lisi", "Changed-Pass-2024")
 	b.Navigate(e.srv.URL + "/password")
 	browsertest.Eval[bool](b, `document.querySelector("input[name=csrf]").remove(), true`)
@@ -158,7 +169,7 @@ func TestBrowserCSRFRefused(t *testing.T) {
 func TestBrowserPhone(t *testing.T) {
 	e := newEnv(t)
 	e.addUser(t, "root", "系统管理员王五", auth.RoleAdmin, true)
-	b := browsertest.New(t, browsertest.Options{Width: 360, Height: 740, Mobile: true})
+	b := chrome.New(t, browsertest.Options{Width: 360, Height: 740, Mobile: true})
 	noScroll := func(page string) {
 		t.Helper()
 		if w := browsertest.Eval[int](b, "window.innerWidth"); w != 360 {
@@ -192,7 +203,7 @@ func TestBrowserHostileText(t *testing.T) {
 	for u, d := range names {
 		e.addUser(t, u, d, auth.RoleViewer, true)
 	}
-	b := browsertest.New(t, browsertest.Options{})
+	b := chrome.New(t, browsertest.Options{})
 	for _, u := range []string{"hostile1", "hostile2", "hostile3"} {
 		login(b, e.srv.URL, u, "Changed-Pass-2024")
 		if got := b.Text(".user"); got != names[u] {
@@ -217,7 +228,7 @@ func TestBrowserHostileText(t *testing.T) {
 
 func TestBrowserLanguage(t *testing.T) {
 	e := newEnv(t)
-	b := browsertest.New(t, browsertest.Options{})
+	b := chrome.New(t, browsertest.Options{})
 	b.Navigate(e.srv.URL + "/login")
 	if got := b.Text("h1"); got != "登录" {
 		t.Errorf("default h1 %q", got)
@@ -249,7 +260,7 @@ var (
 // it, with testdata/golden (go test -run Golden -update rewrites them).
 func TestBrowserLoginGolden(t *testing.T) {
 	e := newEnv(t)
-	b := browsertest.New(t, browsertest.Options{})
+	b := chrome.New(t, browsertest.Options{})
 	for _, lang := range []string{"zh-CN", "en"} {
 		b.Navigate(e.srv.URL + "/login?lang=" + lang)
 		dom := b.OuterHTML()
@@ -288,7 +299,7 @@ func TestBrowserHtmxCSRF(t *testing.T) {
 	})))
 	mux.Handle("/", cons)
 	base := newServer(t, mux)
-	b := browsertest.New(t, browsertest.Options{})
+	b := chrome.New(t, browsertest.Options{})
 	login(b, base, "zhangsan", "Changed-Pass-2024")
 	browsertest.Eval[bool](b, `htmx.ajax("POST", "/act", {target: ".coming", swap: "innerHTML"}), true`)
 	if _, err := chromedp.Run(b.Ctx(), chromedp.Poll[bool](`document.querySelector(".coming").textContent === "done by zhangsan"`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {

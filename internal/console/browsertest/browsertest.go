@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,37 +55,53 @@ type Browser struct {
 	okURLs   map[string]bool // URLs answered with an allowed status
 }
 
-// New starts Chromium; it is stopped, and the problems seen reported, when
-// the test ends.
-func New(t testing.TB, o Options) *Browser {
-	t.Helper()
-	bin := testutil.LookBinary(t, "chromium")
-	if o.Width == 0 {
-		o.Width, o.Height = 1280, 800
-	}
-	if o.Timeout == 0 {
-		o.Timeout = 60 * time.Second
-	}
+func allocatorOptions(bin, userDataDir string) []chromedp.ExecAllocatorOption {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("lang", "zh-CN"),
-		chromedp.WindowSize(o.Width, o.Height),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+		chromedp.UserDataDir(userDataDir),
 	)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox)
 	}
+	return opts
+}
+
+// New starts a Chromium of its own for the test; it is stopped, and the
+// problems seen reported, when the test ends. Tests of a package that use
+// many browsers share one process with Start and (*Chromium).New.
+func New(t testing.TB, o Options) *Browser {
+	t.Helper()
+	bin := testutil.LookBinary(t, "chromium")
+	ctx, cancel := context.WithCancel(context.Background())
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocatorOptions(bin, t.TempDir())...)
+	t.Cleanup(func() {
+		cancelAlloc()
+		cancel()
+	})
+	return newTab(t, actx, o)
+}
+
+// newTab opens a tab (the first one starts the browser of parent) in its
+// own browser context: cookies and storage are the test's own.
+func newTab(t testing.TB, parent context.Context, o Options, copts ...chromedp.ContextOption) *Browser {
+	t.Helper()
+	if o.Width == 0 {
+		o.Width, o.Height = 1280, 800
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 60 * time.Second
+	}
 	b := &Browser{t: t, allowed: map[int64]bool{}, okURLs: map[string]bool{}}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), o.Timeout)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(b.onEvent))
+	ctx, cancelTimeout := context.WithTimeout(parent, o.Timeout)
+	bctx, cancelTab := chromedp.NewContext(ctx, append(copts, chromedp.WithListener(b.onEvent))...)
 	b.ctx = bctx
 	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
+		cancelTab()
 		cancelTimeout()
 		b.Check()
 	})
@@ -95,13 +112,71 @@ func New(t testing.TB, o Options) *Browser {
 		_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
 		return err
 	})}
-	if o.Mobile || o.Width < 500 {
-		steps = append(steps, chromedp.EmulateViewport(int64(o.Width), int64(o.Height), chromedp.EmulateMobile, chromedp.EmulateTouch))
+	if o.Mobile || o.Width != 1280 || o.Height != 800 {
+		vo := []chromedp.EmulateViewportOption{}
+		if o.Mobile {
+			vo = append(vo, chromedp.EmulateMobile, chromedp.EmulateTouch)
+		}
+		steps = append(steps, chromedp.EmulateViewport(int64(o.Width), int64(o.Height), vo...))
 	}
 	if err := chromedp.Do(bctx, steps...); err != nil {
-		t.Fatalf("start chromium (%s): %v", bin, err)
+		t.Fatalf("chromium: open a tab: %v", err)
 	}
 	return b
+}
+
+// Chromium is one browser process shared by the tests of a package (start
+// it in TestMain): each test gets a tab in a browser context of its own,
+// which saves starting Chromium for every test.
+type Chromium struct {
+	bin     string
+	ctx     context.Context // the browser's first (blank) tab
+	cancel  func()
+	dataDir string
+	err     error
+}
+
+// Start starts Chromium, or records why it could not (the tests then skip
+// or fail in (*Chromium).New). Close it when the tests are done.
+func Start() *Chromium {
+	c := &Chromium{cancel: func() {}}
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		c.err = fmt.Errorf("chromium is not installed (see deploy/dev/install-test-peers.sh): %w", err)
+		return c
+	}
+	c.bin = bin
+	if c.dataDir, err = os.MkdirTemp("", "roomwatch-chromium-"); err != nil {
+		c.err = err
+		return c
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(bin, c.dataDir)...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	c.ctx = bctx
+	c.cancel = func() {
+		cancelBrowser()
+		cancelAlloc()
+		os.RemoveAll(c.dataDir)
+	}
+	if err := chromedp.Do(bctx); err != nil {
+		c.err = fmt.Errorf("start %s: %w", bin, err)
+	}
+	return c
+}
+
+// Close stops the browser.
+func (c *Chromium) Close() { c.cancel() }
+
+// New opens a tab for t in a fresh browser context.
+func (c *Chromium) New(t testing.TB, o Options) *Browser {
+	t.Helper()
+	if c.err != nil {
+		if c.bin == "" {
+			testutil.Missing(t, "%v", c.err)
+		}
+		t.Fatalf("chromium: %v", c.err)
+	}
+	return newTab(t, c.ctx, o, chromedp.WithNewBrowserContext())
 }
 
 func (b *Browser) problem(format string, args ...any) {
