@@ -129,6 +129,10 @@ func (c *Console) routes() {
 	c.mux = m
 }
 
+// StaticURL returns the versioned URL of an embedded file, e.g.
+// "vendor/echarts/echarts.min.js" (see static/vendor/vendor.json).
+func (c *Console) StaticURL(name string) (string, error) { return c.static.url(name) }
+
 // ServeHTTP implements http.Handler: security headers, language, CSRF
 // origin checks, then the routes.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
