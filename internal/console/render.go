@@ -1,0 +1,148 @@
+package console
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+
+	"github.com/roomwatch/roomwatch/internal/accounts"
+	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/console/i18n"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// pageNames are the page templates; each is parsed with layout.html.
+var pageNames = []string{"login", "password", "home", "error"}
+
+type pages struct {
+	cat *i18n.Catalogue
+	set map[string]*template.Template // never executed: cloned per request
+}
+
+// funcs are the template functions; "t" is rebound per request to the
+// request's language (see render).
+func funcs(cat *i18n.Catalogue, st *staticFiles, lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":  func(key string, kv ...string) string { return cat.T(lang, key, kv...) },
+		"tv": func(key string, kv []string) string { return cat.T(lang, key, kv...) },
+		"static": func(name string) (string, error) {
+			return st.url(name)
+		},
+		"roleKey": func(r auth.Role) string { return "role." + r.String() },
+	}
+}
+
+func parsePages(cat *i18n.Catalogue, st *staticFiles) (*pages, error) {
+	p := &pages{cat: cat, set: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs(cat, st, i18n.Default)).
+			ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("console: templates: %w", err)
+		}
+		p.set[name] = t
+	}
+	return p, nil
+}
+
+// navItem is one entry of the navigation bar.
+type navItem struct {
+	Key, Href string
+	Current   bool
+}
+
+// navigation lists the console's pages (most still to come) that role may see.
+func navigation(role auth.Role, path string) []navItem {
+	all := []struct {
+		key, href string
+		min       auth.Role
+	}{
+		{"nav.desk", "/", auth.RoleViewer},
+		{"nav.tickets", "/tickets", auth.RoleViewer},
+		{"nav.inspections", "/inspections", auth.RoleViewer},
+		{"nav.reports", "/reports", auth.RoleViewer},
+		{"nav.devices", "/devices", auth.RoleViewer},
+		{"nav.wall", "/wall", auth.RoleViewer},
+		{"nav.admin", "/admin", auth.RoleAdmin},
+	}
+	var out []navItem
+	for _, n := range all {
+		if role >= n.min {
+			out = append(out, navItem{Key: n.key, Href: n.href, Current: n.href == path})
+		}
+	}
+	return out
+}
+
+// page is what every template gets.
+type page struct {
+	Lang       string
+	Path       string
+	TitleKey   string
+	MsgKey     string   // an informational message
+	MsgArgs    []string // its placeholder pairs
+	ErrKey     string   // an error message
+	ErrArgs    []string
+	User       *accounts.User
+	CSRF       string
+	Nav        []navItem
+	Username   string // login form refill
+	Policy     accounts.Policy
+	IdleMins   int
+	MaxFail    int
+	LockMins   int
+	MustChange bool
+}
+
+// render writes page name with status code.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, name string, p page) {
+	p.Lang = langOf(r)
+	p.Path = r.URL.Path
+	if sess, ok := SessionFrom(r.Context()); ok {
+		u := sess.User
+		p.User = &u
+		p.CSRF = sess.CSRF
+		p.Nav = navigation(u.Role, r.URL.Path)
+		p.MustChange = u.MustChangePassword
+	}
+	base, ok := c.pages.set[name]
+	if !ok {
+		c.internalError(w, r, fmt.Errorf("no page %q", name))
+		return
+	}
+	t, err := base.Clone()
+	if err == nil {
+		t = t.Funcs(funcs(c.cat, c.static, p.Lang))
+		var buf bytes.Buffer
+		if err = t.ExecuteTemplate(&buf, "layout.html", p); err == nil {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(code)
+			_, _ = buf.WriteTo(w)
+			return
+		}
+	}
+	c.internalError(w, r, fmt.Errorf("render %s: %w", name, err))
+}
+
+func (c *Console) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	c.o.Logger.Error("console", "path", r.URL.Path, "err", err)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte(c.cat.T(langOf(r), "error.internal") + "\n"))
+}
+
+func (c *Console) forbidden(w http.ResponseWriter, r *http.Request, msgKey string) {
+	c.o.Logger.Warn("console: request refused", "reason", msgKey, "method", r.Method, "path", r.URL.Path,
+		"remote", remoteIP(r), "origin", r.Header.Get("Origin"))
+	c.render(w, r, http.StatusForbidden, "error", page{TitleKey: "error.forbidden", ErrKey: msgKey})
+}
+
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, http.StatusNotFound, "error", page{TitleKey: "error.not_found", ErrKey: "error.not_found_text"})
+}
