@@ -98,15 +98,25 @@ func (c *Config) Validate() error {
 	return c.validateAuth()
 }
 
+// ConfigError is LoadConfig's error: the file is missing, unreadable or
+// wrong. Commands exit 2 on it (1 is for failures at run time).
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // LoadConfig reads the config file at path over the defaults; an empty path
-// gives the defaults.
+// gives the defaults. Errors are *ConfigError.
 func LoadConfig(path string) (Config, error) {
 	c := DefaultConfig()
 	if path == "" {
-		return c, c.Validate()
+		if err := c.Validate(); err != nil {
+			return Config{}, &ConfigError{Err: err}
+		}
+		return c, nil
 	}
 	if err := config.LoadFile(path, &c); err != nil {
-		return Config{}, err
+		return Config{}, &ConfigError{Err: err}
 	}
 	return c, nil
 }

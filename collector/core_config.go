@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/config"
@@ -77,13 +76,6 @@ func defaultScrape() []ScrapeTarget {
 }
 
 // validateCore checks the storage, rules and scrape sections and fills defaults.
-// TSDBDir is where the TSDB lives: storage.path, else <data_dir>/tsdb.
-func (c *Config) TSDBDir() string {
-	if c.Storage.Path != "" {
-		return c.Storage.Path
-	}
-	return filepath.Join(c.Global.DataDir, "tsdb")
-}
 
 func (c *Config) validateCore() error {
 	if r := c.Storage.Retention.Std(); r != 0 && r < 35*24*time.Hour {

@@ -196,15 +196,6 @@ func (s *Server) routes() *http.ServeMux {
 		}
 		fmt.Fprintln(w, "roomwatch-collector is ready.")
 	})
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>roomwatch-collector</title>
-<h1>roomwatch-collector 机房监控采集中心</h1><ul>
-<li><a href="/metrics">/metrics</a> 自身指标 / self metrics</li>
-<li><a href="/api/v1/alerts">/api/v1/alerts</a> 当前告警 / active alerts</li>
-<li><a href="/api/v1/rules">/api/v1/rules</a> 告警规则 / rules</li>
-<li>Grafana: Prometheus data source at this address / 以本地址作为 Grafana 的 Prometheus 数据源</li></ul>`)
-	})
 	return mux
 }
 

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"github.com/roomwatch/roomwatch/internal/accounts"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +58,7 @@ type Stores struct {
 	Tickets     *ticketPipeline    // ticket service over tickets.db
 	Inspections *inspect.Store     // inspections.db
 	Agents      *registry.Registry // agents.json
+	Accounts    *accounts.Store    // accounts.db: console accounts and sessions (serve)
 	// Metrics is the query source: inspections.prometheus_url when set, else
 	// the TSDB opened here, else the holder's query API; nil when none.
 	Metrics report.Querier

@@ -82,6 +82,9 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	if err == nil {
 		err = wireReports(s) // wire_report.go
 	}
+	if err == nil {
+		err = wireConsole(ctx, s) // wire_console.go
+	}
 	if err != nil {
 		s.runClosers()
 		_ = s.closeStores()

@@ -87,8 +87,8 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 	defer set.Close()
 	jobs, err := scheduler.Plan(targets, &cfg.Probes, set.Have)
 	if err != nil {
-		for _, kind := range scheduler.Kinds() {
-			if why := set.Unavailable[kind]; why != nil && strings.Contains(err.Error(), fmt.Sprintf("%q", kind)) {
+		for _, ue := range scheduler.Unavailable(err) {
+			if why := set.Unavailable[ue.Kind]; why != nil {
 				fmt.Fprintf(env.Stderr, "检查不可用 / check unavailable: %v\n", why)
 			}
 		}

@@ -9,10 +9,10 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/auth"
 )
@@ -28,22 +28,40 @@ func runUser(ctx context.Context, env Env, args []string) int {
 
 // userOptions are the flags every user subcommand has.
 type userOptions struct {
+	Config    string
 	DataDir   string
 	AuditFile string
 }
 
 func (o *userOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.DataDir, "data-dir", "./data", "the collector's data directory, holding "+accounts.FileName+" / 数据目录")
-	fs.StringVar(&o.AuditFile, "audit-file", "", "also append the change to this JSON-lines audit file / 审计日志文件")
+	fs.StringVar(&o.Config, "config", "", "collector config file; its global.data_dir holds "+accounts.FileName+" / 配置文件")
+	fs.StringVar(&o.DataDir, "data-dir", "", "the collector's data directory (overrides the config's; default ./data) / 数据目录")
+	fs.StringVar(&o.AuditFile, "audit-file", "", "also append the change to this JSON-lines audit file (default the config's tickets.audit_file) / 审计日志文件")
 }
 
-// openAccounts opens the account database of the data directory: the one
-// place that knows where it lives (the collector's data-directory type will
-// replace it). create=false refuses a data directory without one.
+// openAccounts opens the account database of the data directory of the
+// config (or --data-dir). create=false refuses a data directory without one.
+//
+// Unlike the other stores, accounts.db may be written while a collector
+// serves the directory: it is how accounts are managed on a running system
+// until the console's administration page takes over, each change is one
+// SQLite transaction (WAL, busy timeout), and the console reads every login
+// and session from the database, so a change applies at once.
 func openAccounts(ctx context.Context, o userOptions, create bool) (*accounts.Store, func(), error) {
-	path := filepath.Join(o.DataDir, accounts.FileName)
+	cfg, err := collector.LoadConfig(o.Config)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.DataDir != "" {
+		cfg.Global.DataDir = o.DataDir
+	}
+	if o.AuditFile == "" {
+		o.AuditFile = cfg.Tickets.AuditFile
+	}
+	dir := collector.NewDataDir(&cfg)
+	path := dir.AccountsDB()
 	if create {
-		if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
+		if err := os.MkdirAll(dir.Root, 0o750); err != nil {
 			return nil, nil, fmt.Errorf("data directory: %w", err)
 		}
 	} else if _, err := os.Stat(path); err != nil {
@@ -83,7 +101,7 @@ func userUsage(w io.Writer) {
 	fmt.Fprintln(w, "  disable NAME                          停用（现有会话结束）")
 	fmt.Fprintln(w, "  enable NAME                           启用")
 	fmt.Fprintln(w, "\nRoles: viewer (值班员), customer (甲方代表), engineer (驻场工程师), manager (项目经理), admin (系统管理员).")
-	fmt.Fprintln(w, "Every subcommand takes --data-dir DIR (default ./data) and --audit-file FILE.")
+	fmt.Fprintln(w, "Every subcommand takes --config FILE (its global.data_dir), --data-dir DIR (overrides it; default ./data) and --audit-file FILE.")
 }
 
 func userMain(ctx context.Context, env Env, stdin io.Reader, args []string) int {
@@ -162,6 +180,10 @@ func userMain(ctx context.Context, env Env, stdin io.Reader, args []string) int 
 	st, done, err := openAccounts(ctx, o, verb == "add")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "user %s: %v\n", verb, err)
+		var ce *collector.ConfigError
+		if errors.As(err, &ce) {
+			return 2
+		}
 		return 1
 	}
 	defer done()

@@ -9,13 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"sort"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -205,16 +202,4 @@ func (m *MetadataStore) Families() []string {
 	m.mu.RUnlock()
 	sort.Strings(out)
 	return out
-}
-
-// IsLocked reports whether Open failed because another process (a running
-// collector) holds the TSDB directory's lock file: flock's EWOULDBLOCK on
-// Linux; elsewhere (Windows: a sharing violation) Prometheus's "lock DB
-// directory" wrapping, unless it is a permission problem, which asking that
-// collector would not solve.
-func IsLocked(err error) bool {
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return true
-	}
-	return err != nil && strings.Contains(err.Error(), "lock DB directory") && !errors.Is(err, fs.ErrPermission)
 }

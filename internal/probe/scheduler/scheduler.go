@@ -97,9 +97,36 @@ func Plan(targets []inventory.Target, cfg *Config, have func(kind string) bool) 
 	var errs []error
 	for _, k := range sortedKinds(missing) {
 		devs := uniq(missing[k])
-		errs = append(errs, fmt.Errorf("check %q is not available in this build; skipped for %s", k, strings.Join(devs, ", ")))
+		errs = append(errs, &UnavailableError{Kind: k, Devices: devs})
 	}
 	return jobs, errors.Join(errs...)
+}
+
+// UnavailableError is Plan's error for a check kind this build or host
+// cannot run (several are joined with errors.Join).
+type UnavailableError struct {
+	Kind    string
+	Devices []string // the devices it was skipped for
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("check %q is not available in this build; skipped for %s", e.Kind, strings.Join(e.Devices, ", "))
+}
+
+// Unavailable lists the UnavailableErrors in Plan's error.
+func Unavailable(err error) []*UnavailableError {
+	var out []*UnavailableError
+	var ue *UnavailableError
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range multi.Unwrap() {
+			if errors.As(e, &ue) {
+				out = append(out, ue)
+			}
+		}
+	} else if errors.As(err, &ue) {
+		out = append(out, ue)
+	}
+	return out
 }
 
 func uniq(s []string) []string {
