@@ -1,10 +1,10 @@
 package collector
 
 import (
-	"github.com/roomwatch/roomwatch/internal/accounts"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/roomwatch/roomwatch/internal/accounts"
 	"log/slog"
 	"os"
 
