@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/roomwatch/roomwatch/internal/alert"
+	"github.com/roomwatch/roomwatch/internal/alertrules"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/inventory"
@@ -178,11 +180,16 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 		return nil, fmt.Errorf("tickets: open %s: %w", path, err)
 	}
 	tp := &ticketPipeline{db: db, log: o.Logger}
+	reach, err := reachabilityAlerts(cfg)
+	if err != nil {
+		_ = tp.close()
+		return nil, err
+	}
 	to := tickets.Options{
 		Store: db, Classifier: rules, Policy: loaded.Active, Devices: newDeviceIndex(&cfg.Inventory),
 		Clock: o.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
 		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose,
-		ReachabilityAlerts: cfg.Tickets.ReachabilityAlerts, Logger: o.Logger,
+		ReachabilityAlerts: reach, Logger: o.Logger,
 	}
 	if cfg.Tickets.AuditFile != "" && !o.ReadOnly {
 		if tp.audit, err = auth.OpenAuditFile(cfg.Tickets.AuditFile); err != nil {
@@ -350,4 +357,27 @@ func wireProbes(s *Server) error {
 	s.OnClose(set.Close)
 	s.Go(sched.Run)
 	return nil
+}
+
+// reachabilityAlerts are the alertnames that mean "device unreachable" to
+// the ticket pipeline (a child of a device with such a ticket joins it): the
+// configured tickets.reachability_alerts plus every rule of the loaded rule
+// files labelled family="reachability", so a new or renamed rule counts
+// without a second list to keep in step.
+func reachabilityAlerts(cfg *Config) ([]string, error) {
+	names := append([]string(nil), cfg.Tickets.ReachabilityAlerts...)
+	files, err := ruler.Expand(cfg.Rules.Files)
+	if err != nil || len(files) == 0 {
+		return names, nil // no rules loaded: New reports that
+	}
+	rs, err := alertrules.LoadFiles(files)
+	if err != nil {
+		return nil, fmt.Errorf("tickets: reachability alerts: %w", err)
+	}
+	for _, n := range alertrules.ReachabilityAlerts(rs) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names, nil
 }
