@@ -81,3 +81,57 @@ func TestServeMonthlyReport(t *testing.T) {
 		}
 	}
 }
+
+// TestServeEveryReport: every report kind is served over HTTP, from the
+// same stores serve holds; a period is optional (the last complete one) and
+// an unknown kind is 404.
+func TestServeEveryReport(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 10, 3, 10, 0, 0, 0, reporttest.Shanghai())
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Global.DataDir = filepath.Join(t.TempDir(), "data")
+	reporttest.Build(t, cfg.Global.DataDir, now)
+	cfg.Web.ListenAddress = "127.0.0.1:0"
+	cfg.Rules.Files = nil
+	cfg.Scrape = nil
+	cfg.Tickets.Rules = filepath.Join(root, "rules", "fault-levels.yml")
+	cfg.SLA.Dir = filepath.Join(root, "rules", "sla")
+	cfg.SLA.Holidays = filepath.Join(root, "rules", "calendars", "cn-holidays.yml")
+	cfg.Inspections.Templates = filepath.Join(root, "rules", "inspections")
+	cfg.Auth.Tokens = []auth.Token{{Name: "viewer", Token: "rep-viewer-token-1", Role: auth.RoleViewer}}
+	cfg.Inventory = *reporttest.ParseInventory(t)
+	cfg.Probes.Checks = map[inventory.Class][]string{}
+	for _, c := range inventory.Classes() {
+		cfg.Probes.Checks[c] = []string{}
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	_, base := startServeWith(t, Options{Config: cfg, Clock: clockwork.NewFakeClockAt(now), Logger: discard()})
+	base += "/api/v1/reports/"
+	for _, tc := range []struct{ path, want string }{
+		{"daily?date=2026-09-15", "每日运维服务日志"},
+		{"daily", "2026-10-02"}, // yesterday on the fake clock
+		{"monthly", "2026-09"},  // last month
+		{"quarterly?quarter=2026Q3", "季度设备与系统管理报告"},
+		{"assets", "资产"},
+	} {
+		code, body := call(t, "GET", base+tc.path, "rep-viewer-token-1", "", nil)
+		if code != http.StatusOK || !strings.Contains(body, tc.want) {
+			t.Errorf("GET %s: HTTP %d, want 200 with %q\n%.300s", tc.path, code, tc.want, body)
+		}
+	}
+	if code, _ := call(t, "GET", base+"weekly", "rep-viewer-token-1", "", nil); code != http.StatusNotFound {
+		t.Errorf("unknown report: HTTP %d, want 404", code)
+	}
+	if code, _ := call(t, "POST", base+"daily", "rep-viewer-token-1", "", nil); code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: HTTP %d, want 405", code)
+	}
+	if code, _ := call(t, "GET", base+"daily", "", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("no token: HTTP %d, want 401", code)
+	}
+}

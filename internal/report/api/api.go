@@ -43,7 +43,22 @@ func New(o Options) http.Handler {
 	if o.Report.Clock == nil {
 		o.Report.Clock = clockwork.NewRealClock()
 	}
-	return o.Auth.Require(auth.RoleViewer, &handler{o: o})
+	h := &handler{o: o}
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/v1/reports/{kind}", o.Auth.Require(auth.RoleViewer, http.HandlerFunc(h.report)))
+	// Anything else below the prefix: 401 without a token (as every
+	// guarded route), else 405 for another method and 404 for another path.
+	mux.Handle(Prefix, o.Auth.Require(auth.RoleViewer, http.HandlerFunc(h.other)))
+	return mux
+}
+
+func (h *handler) other(w http.ResponseWriter, r *http.Request) {
+	if strings.Count(strings.TrimPrefix(r.URL.Path, Prefix), "/") == 0 && r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		auth.WriteError(w, http.StatusMethodNotAllowed, "GET only")
+		return
+	}
+	auth.WriteError(w, http.StatusNotFound, "no such report")
 }
 
 // periodParam is the query parameter that names each report's period.
@@ -51,13 +66,8 @@ var periodParam = map[report.Kind]string{
 	report.KindDaily: "date", report.KindMonthly: "month", report.KindQuarterly: "quarter",
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		auth.WriteError(w, http.StatusMethodNotAllowed, "GET only")
-		return
-	}
-	kind, err := report.ParseKind(strings.TrimPrefix(r.URL.Path, Prefix))
+func (h *handler) report(w http.ResponseWriter, r *http.Request) {
+	kind, err := report.ParseKind(r.PathValue("kind"))
 	if err != nil {
 		auth.WriteError(w, http.StatusNotFound, err.Error())
 		return
