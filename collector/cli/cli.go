@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/roomwatch/roomwatch/collector"
 )
 
@@ -18,6 +20,17 @@ import (
 type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
+	// Clock is what "now" is for the commands (the real clock when nil;
+	// tests pass a fake one).
+	Clock clockwork.Clock
+}
+
+// clock returns the Env's clock, the real one when none is set.
+func (e Env) clock() clockwork.Clock {
+	if e.Clock == nil {
+		return clockwork.NewRealClock()
+	}
+	return e.Clock
 }
 
 // command is one subcommand; run returns the process exit code.

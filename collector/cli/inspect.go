@@ -201,7 +201,7 @@ func (c *inspectCmd) run(ctx context.Context, name string) error {
 	}
 	log := slog.New(slog.NewTextHandler(c.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	loc, _ := c.cfg.Location()
-	clk := clockwork.NewRealClock()
+	clk := c.env.clock()
 	pp := &progressPrinter{w: c.env.Stderr, clock: clk, every: time.Second}
 	o := inspect.Options{Querier: c.query, Inventory: &c.cfg.Inventory, Store: c.recs, Location: loc, Clock: clk,
 		Logger: log, Progress: pp.report}
@@ -340,7 +340,7 @@ func (c *inspectCmd) complete(ctx context.Context, id int64) error {
 		}
 		comp.Photo = name
 	}
-	in, err := c.recs.Complete(ctx, id, comp, time.Now())
+	in, err := c.recs.Complete(ctx, id, comp, c.env.clock().Now())
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func (c *inspectCmd) sign(ctx context.Context, id int64) error {
 	if f.role == "" || f.user == "" {
 		return usageError("--role and --user are required")
 	}
-	in, err := c.recs.Sign(ctx, id, inspect.Signature{Role: f.role, User: f.user, Title: f.title, Note: f.note, At: time.Now()})
+	in, err := c.recs.Sign(ctx, id, inspect.Signature{Role: f.role, User: f.user, Title: f.title, Note: f.note, At: c.env.clock().Now()})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/probe"
@@ -98,7 +100,7 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "没有可执行的检查 / no check can run")
 		return 1
 	}
-	results := runOnce(ctx, set, jobs, *timeout, cfg.Probes.Concurrency)
+	results := runOnce(ctx, env.clock(), set, jobs, *timeout, cfg.Probes.Concurrency)
 	if err := exposition.WriteText(env.Stdout, results); err != nil {
 		fmt.Fprintf(env.Stderr, "输出失败 / cannot write the results: %v\n", err)
 		return 1
@@ -119,7 +121,7 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 
 // runOnce runs every job once, concurrently within limit; batch kinds get one
 // call with all their targets.
-func runOnce(ctx context.Context, set *checks.Set, jobs []*scheduler.Job, timeout time.Duration, limit int) []probe.Result {
+func runOnce(ctx context.Context, clk clockwork.Clock, set *checks.Set, jobs []*scheduler.Job, timeout time.Duration, limit int) []probe.Result {
 	if limit <= 0 {
 		limit = scheduler.DefaultConcurrency
 	}
@@ -159,7 +161,7 @@ func runOnce(ctx context.Context, set *checks.Set, jobs []*scheduler.Job, timeou
 			defer func() { <-sem }()
 			pctx, cancel := context.WithTimeout(ctx, d)
 			defer cancel()
-			start := time.Now()
+			start := clk.Now()
 			add(set.Probers[j.Kind].Probe(pctx, j.Target), j.Target, j.Kind, start)
 		}(j, d)
 	}
@@ -177,7 +179,7 @@ func runOnce(ctx context.Context, set *checks.Set, jobs []*scheduler.Job, timeou
 			}
 			pctx, cancel := context.WithTimeout(ctx, d)
 			defer cancel()
-			start := time.Now()
+			start := clk.Now()
 			rs := set.Batch[kind].ProbeAll(pctx, ts)
 			for i, j := range bj {
 				if i >= len(rs) {

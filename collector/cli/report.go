@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/inspect"
@@ -60,14 +59,15 @@ func runReport(ctx context.Context, env Env, args []string) int {
 	}
 	loc, _ := cfg.Location()
 	value := map[report.Kind]string{report.KindDaily: *date, report.KindMonthly: *month, report.KindQuarterly: *quarter}[k]
-	p, err := report.PeriodOf(k, value, time.Now(), loc)
+	clk := env.clock()
+	p, err := report.PeriodOf(k, value, clk.Now(), loc)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "report: %v\n", err)
 		return 2
 	}
-	t0 := time.Now()
+	t0 := clk.Now()
 	progress := func(msg string) {
-		fmt.Fprintf(env.Stderr, "[%5.1fs] %s\n", time.Since(t0).Seconds(), msg)
+		fmt.Fprintf(env.Stderr, "[%5.1fs] %s\n", clk.Since(t0).Seconds(), msg)
 	}
 	if *url != "" {
 		cfg.Inspections.PrometheusURL = *url
@@ -82,7 +82,7 @@ func runReport(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		progress(fmt.Sprintf("巡检模板不可用，不计应巡检次数 inspection templates unavailable (%v)", err))
 	}
-	r, err := report.New(st.ReportSources(cfg, templates), report.Options{Bureau: cfg.Global.Bureau, Location: loc, Progress: progress})
+	r, err := report.New(st.ReportSources(cfg, templates), report.Options{Bureau: cfg.Global.Bureau, Location: loc, Clock: clk, Progress: progress})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "report: %v\n", err)
 		return 1
