@@ -10,7 +10,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/jonboulle/clockwork"
 
@@ -46,19 +45,7 @@ func New(o Options) http.Handler {
 	h := &handler{o: o}
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/v1/reports/{kind}", o.Auth.Require(auth.RoleViewer, http.HandlerFunc(h.report)))
-	// Anything else below the prefix: 401 without a token (as every
-	// guarded route), else 405 for another method and 404 for another path.
-	mux.Handle(Prefix, o.Auth.Require(auth.RoleViewer, http.HandlerFunc(h.other)))
 	return mux
-}
-
-func (h *handler) other(w http.ResponseWriter, r *http.Request) {
-	if strings.Count(strings.TrimPrefix(r.URL.Path, Prefix), "/") == 0 && r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		auth.WriteError(w, http.StatusMethodNotAllowed, "GET only")
-		return
-	}
-	auth.WriteError(w, http.StatusNotFound, "no such report")
 }
 
 // periodParam is the query parameter that names each report's period.
