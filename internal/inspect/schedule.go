@@ -71,9 +71,19 @@ const maxCatchUpSteps = 10_000
 // writes the last day's sheet, and the log says which were missed.
 func (r *Runner) catchUp(ctx context.Context, templates []*Template) error {
 	now := r.o.Clock.Now().In(r.o.Location)
+	first, err := r.o.Store.FirstStart(ctx, now)
+	if err != nil {
+		return err
+	}
 	for _, t := range templates {
 		due, skipped := lastDue(t, now)
 		if due.IsZero() {
+			continue
+		}
+		// Never a due time from before the system first started: a
+		// monthly template installed mid-month has no sheet to owe for
+		// the 1st.
+		if due.Before(first) {
 			continue
 		}
 		// A template that never ran (a fresh install, a new template) has

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -271,5 +272,66 @@ func TestLastDue(t *testing.T) {
 		if !got.Equal(tc.want) || earlier != tc.earlier {
 			t.Errorf("lastDue(%v) = %v, %d; want %v, %d", tc.now, got, earlier, tc.want, tc.earlier)
 		}
+	}
+}
+
+// TestScheduleNeverCatchesUpBeforeInstall: installed on 15 November (first
+// schedule start), a monthly template run by hand that day, the collector
+// restarted on the 16th: the 1 November due time predates the install, so
+// no sheet is written for it (before the fix: a "catch-up" sheet dated two
+// weeks before install with every row unchecked).
+func TestScheduleNeverCatchesUpBeforeInstall(t *testing.T) {
+	t.Parallel()
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	clk := clockwork.NewFakeClockAt(time.Date(2026, 11, 15, 10, 0, 0, 0, sh))
+	recs, err := OpenStore(t.TempDir() + "/i.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recs.Close()
+	monthly, err := ParseTemplate("monthly.yml", []byte("name: monthly\ntitle: M\nrhythm: monthly\nitems: [{id: a, name: 甲, name_en: A, scope: site, manual: {}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := &inventory.Inventory{Sites: []inventory.Site{{Name: "central"}}}
+	r, err := NewRunner(Options{Inventory: inv, Store: recs, Clock: clk, Location: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	start := func() {
+		t.Helper()
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- r.Schedule(ctx, []*Template{monthly}) }()
+		if err := clk.BlockUntilContext(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
+	}
+	start() // the install: first start on the 15th
+	clk.Advance(time.Hour)
+	if _, err := r.Run(ctx, monthly, RunOptions{Trigger: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(24 * time.Hour)
+	start() // restart on the 16th
+	list, err := recs.List(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Trigger != "cli" {
+		var got []string
+		for _, s := range list {
+			got = append(got, s.Template+" "+s.PeriodEnd.In(sh).Format("01-02 15:04")+" "+s.Trigger)
+		}
+		t.Errorf("records %q, want only the hand run", got)
+	}
+	first, err := recs.FirstStart(ctx, clk.Now())
+	if err != nil || !first.Equal(time.Date(2026, 11, 15, 10, 0, 0, 0, sh)) {
+		t.Errorf("first start %v %v, want 11-15 10:00", first, err)
 	}
 }
