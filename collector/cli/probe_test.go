@@ -95,7 +95,7 @@ func TestProbeCommand(t *testing.T) {
 				`roomwatch_probe_rtsp_video_streams{class="camera",device="cam-gate"`,
 				`roomwatch_probe_up{class="nvr",device="nvr-01",model="",probe="isapi",site="hq",vendor="海康威视"} 1`,
 				`roomwatch_nvr_disk_ok{class="nvr",device="nvr-01",disk="1"`,
-				`roomwatch_device_identity_info{class="nvr",device="nvr-01",firmware="V4.30",model="",reported_model="DS-7608NI-K2",reported_vendor="hikvision",serial="S1",site="hq",vendor="海康威视"} 1`,
+				`roomwatch_device_reported_info{class="nvr",device="nvr-01",firmware="V4.30",model="",reported_model="DS-7608NI-K2",reported_vendor="hikvision",serial="S1",site="hq",vendor="海康威视"} 1`,
 				`display_name="大门摄像机"`,
 			},
 			notOut: []string{"Nvr12345", "Cam12345"},

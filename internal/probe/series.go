@@ -13,15 +13,15 @@ import (
 
 // Names of the series every check adds to what its probe measured.
 const (
-	MetricUp         = "roomwatch_probe_up"
-	MetricDuration   = "roomwatch_probe_duration_seconds"
-	MetricLastRun    = "roomwatch_probe_last_run_timestamp_seconds"
-	MetricFailures   = "roomwatch_probe_failures_total"
-	MetricErrorInfo  = "roomwatch_probe_error_info"
+	MetricUp        = "roomwatch_probe_up"
+	MetricDuration  = "roomwatch_probe_duration_seconds"
+	MetricLastRun   = "roomwatch_probe_last_run_timestamp_seconds"
+	MetricFailures  = "roomwatch_probe_failures_total"
+	MetricErrorInfo = "roomwatch_probe_error_info"
+	// MetricDeviceInfo holds the inventory's facts about a device. What the
+	// device says it is goes to roomwatch_device_reported_info (SNMP and
+	// camera probes), never to a second series of this one.
 	MetricDeviceInfo = "roomwatch_device_info"
-	// MetricReportedInfo is what a device says it is (SNMP system group and
-	// profile, camera and NVR APIs), beside the inventory's roomwatch_device_info.
-	MetricReportedInfo = "roomwatch_device_reported_info"
 )
 
 // identityLabels are the inventory labels every device series carries.
