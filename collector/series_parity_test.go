@@ -47,7 +47,8 @@ func TestServeProbeSeriesParity(t *testing.T) {
       address: "%[1]s:%[2]d"
       checks: [snmp]
       snmp: {version: "2c", community: switch-huawei-portsdown}
-      interval: 2s
+      interval: 3s
+      timeout: 2500ms
     - name: ups-1
       class: ups
       site: hq
@@ -56,7 +57,8 @@ func TestServeProbeSeriesParity(t *testing.T) {
       address: "%[1]s:%[2]d"
       checks: [snmp]
       snmp: {version: "2c", community: ups-apc-onbattery}
-      interval: 2s
+      interval: 3s
+      timeout: 2500ms
 `, host, port)
 	base := startProbeServe(t, inv)
 	devices := []string{"sw-1", "ups-1"}
@@ -64,15 +66,13 @@ func TestServeProbeSeriesParity(t *testing.T) {
 	var fromMetrics, fromTSDB []string
 	deadline := time.Now().Add(60 * time.Second)
 	for {
+		// Both devices answered their latest poll (a poll timed out on a
+		// loaded machine gives equal but smaller sets), then the two sides.
+		up := queryAt(t, base, `roomwatch_probe_up == 1`, time.Now())
 		fromMetrics = exposedProbeSeries(t, base, devices)
 		fromTSDB = storedProbeSeries(t, base, devices)
-		up := 0
-		for _, s := range fromMetrics {
-			if strings.HasPrefix(s, `roomwatch_probe_up{`) {
-				up++
-			}
-		}
-		if up == len(devices) && slices.Equal(fromMetrics, fromTSDB) {
+		if len(up) == len(devices) && slices.Equal(fromMetrics, fromTSDB) &&
+			!slices.ContainsFunc(fromTSDB, func(s string) bool { return strings.HasPrefix(s, "roomwatch_probe_error_info{") }) {
 			break
 		}
 		if time.Now().After(deadline) {
