@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/roomwatch/roomwatch/internal/labelset"
 	"github.com/roomwatch/roomwatch/internal/store"
 )
 
@@ -180,20 +181,17 @@ func (s *scraper) withTarget(ls labels.Labels) labels.Labels {
 }
 
 func withTargetLabels(ls, target labels.Labels) labels.Labels {
-	b := labels.NewBuilder(ls)
-	target.Range(func(l labels.Label) {
-		if l.Value == "" {
-			return
+	exposed := make([]labelset.Label, 0, ls.Len()+target.Len())
+	ls.Range(func(l labels.Label) { exposed = append(exposed, labelset.Label{Name: l.Name, Value: l.Value}) })
+	tl := make([]labelset.Label, 0, target.Len())
+	target.Range(func(l labels.Label) { tl = append(tl, labelset.Label{Name: l.Name, Value: l.Value}) })
+	b := labels.NewScratchBuilder(len(exposed) + len(tl))
+	for _, l := range labelset.SetTarget(exposed, tl) {
+		if l.Value != "" {
+			b.Add(l.Name, l.Value)
 		}
-		if v := ls.Get(l.Name); v != "" {
-			name := "exported_" + l.Name
-			for ls.Has(name) || target.Has(name) {
-				name = "exported_" + name
-			}
-			b.Set(name, v)
-		}
-		b.Set(l.Name, l.Value)
-	})
+	}
+	b.Sort()
 	return b.Labels()
 }
 

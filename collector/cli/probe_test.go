@@ -91,19 +91,19 @@ func TestProbeCommand(t *testing.T) {
 		{
 			name: "camera and nvr answer", args: []string{"--device", "cam-gate,nvr-01"}, wantCode: 0,
 			stdout: []string{
-				`roomwatch_probe_up{class="camera",device="cam-gate",model="",probe="rtsp",site="hq",vendor="Hikvision"} 1`,
+				`roomwatch_probe_up{class="camera",device="cam-gate",probe="rtsp",site="hq",vendor="Hikvision"} 1`,
 				`roomwatch_probe_rtsp_video_streams{class="camera",device="cam-gate"`,
-				`roomwatch_probe_up{class="nvr",device="nvr-01",model="",probe="isapi",site="hq",vendor="海康威视"} 1`,
+				`roomwatch_probe_up{class="nvr",device="nvr-01",probe="isapi",site="hq",vendor="海康威视"} 1`,
 				`roomwatch_nvr_disk_ok{class="nvr",device="nvr-01",disk="1"`,
-				`roomwatch_device_identity_info{class="nvr",device="nvr-01",firmware="V4.30",model="",reported_model="DS-7608NI-K2",reported_vendor="hikvision",serial="S1",site="hq",vendor="海康威视"} 1`,
+				`roomwatch_device_reported_info{class="nvr",device="nvr-01",firmware="V4.30",reported_model="DS-7608NI-K2",reported_vendor="hikvision",serial="S1",site="hq",vendor="海康威视"} 1`,
 				`display_name="大门摄像机"`,
 			},
 			notOut: []string{"Nvr12345", "Cam12345"},
 		},
 		{
 			name: "a dead device fails the run", args: nil, wantCode: 1,
-			stdout: []string{`roomwatch_probe_up{class="camera",device="cam-dead",model="",probe="tcp",site="hq",vendor=""} 0`,
-				`roomwatch_probe_error_info{class="camera",device="cam-dead",model="",probe="tcp",reason="refused"`},
+			stdout: []string{`roomwatch_probe_up{class="camera",device="cam-dead",probe="tcp",site="hq"} 0`,
+				`roomwatch_probe_error_info{class="camera",device="cam-dead",probe="tcp",reason="refused"`},
 			stderr: []string{"设备无应答 / no answer: cam-dead tcp", "1 项检查失败，共 4 项 / 1 of 4 checks failed"},
 		},
 		{name: "unknown device", args: []string{"--device", "nope"}, wantCode: 2, stderr: []string{"找不到设备 / no such device"}},
@@ -161,7 +161,7 @@ func TestProbeBinary(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("probe: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
 	}
-	testutil.Contains(t, out.String(), `roomwatch_probe_up{class="camera",device="cam-gate",model="",probe="rtsp",site="hq",vendor="Hikvision"} 1`)
+	testutil.Contains(t, out.String(), `roomwatch_probe_up{class="camera",device="cam-gate",probe="rtsp",site="hq",vendor="Hikvision"} 1`)
 
 	cmd = exec.Command(bin, "probe", "--config", cfg, "--device", "cam-dead")
 	out.Reset()
@@ -183,7 +183,7 @@ func TestProbeBinary(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("ping: %v\n%s\n%s", err, out.String(), errb.String())
 		}
-		testutil.Contains(t, out.String(), `roomwatch_probe_up{class="server",device="lo",model="",probe="icmp",site="",vendor=""} 1`)
+		testutil.Contains(t, out.String(), `roomwatch_probe_up{class="server",device="lo",probe="icmp"} 1`)
 	})
 }
 

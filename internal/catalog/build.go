@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/roomwatch/roomwatch/agent"
-	"github.com/roomwatch/roomwatch/internal/probe/exposition"
+	"github.com/roomwatch/roomwatch/internal/probe"
 	"github.com/roomwatch/roomwatch/internal/snmp"
 )
 
@@ -102,7 +102,7 @@ func sourceOf(rel string) string {
 }
 
 func addGoSource(c *Catalog, root string) error {
-	identity := exposition.IdentityLabels()
+	identity := probe.IdentityLabels()
 	var dirs []string
 	for _, top := range []string{"agent", "collector", "internal"} {
 		err := filepath.WalkDir(filepath.Join(root, top), func(p string, d fs.DirEntry, err error) error {
@@ -151,7 +151,7 @@ func addProfiles(c *Catalog, dir string) error {
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
-	identity := exposition.IdentityLabels()
+	identity := probe.IdentityLabels()
 	for _, name := range set.Names() {
 		p, _ := set.Get(name)
 		origin := "rules/profiles: " + name

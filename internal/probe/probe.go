@@ -1,9 +1,11 @@
 // Package probe defines what every device probe (SNMP, ICMP, TCP, HTTP, RTSP,
 // camera and NVR APIs) produces, and how probes are run against the inventory.
 //
-// A probe fills a Result with Samples. The scheduler adds the device's identity
-// labels (device, class, site, vendor, model) and the per-probe up, duration and
-// last-error series, so individual probes only report what they measured.
+// A probe fills a Result with Samples. ResultSeries turns a Result into the
+// series both the TSDB and /metrics hold: it adds the device's identity labels
+// (device, class, site, vendor, model), roomwatch_device_info and the per-check
+// up, duration, last-run, failures and error series, so individual probes only
+// report what they measured.
 package probe
 
 import (
@@ -24,7 +26,7 @@ const (
 )
 
 // Sample is one measured value. Labels hold only what distinguishes the series
-// within one device (ifName, supply, disk…); the scheduler adds device labels.
+// within one device (ifName, supply, disk…); ResultSeries adds device labels.
 type Sample struct {
 	Name   string
 	Help   string

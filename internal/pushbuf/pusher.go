@@ -18,6 +18,8 @@ import (
 	"github.com/golang/snappy"
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/roomwatch/roomwatch/internal/labelset"
 )
 
 // AgentHeader names the agent on every push (remotewrite.AgentHeader).
@@ -219,7 +221,7 @@ func (p *Pusher) Collect(ctx context.Context) error {
 	if p.opts.SequenceMetric != "" {
 		// Collect is the buffer's only writer, so the record appended below
 		// gets the sequence number after LastSeq.
-		lbls := setTarget([]Label{{Name: "__name__", Value: p.opts.SequenceMetric}}, p.target)
+		lbls := labelset.SetTarget([]Label{{Name: "__name__", Value: p.opts.SequenceMetric}}, p.target)
 		for _, e := range p.extra {
 			if !slices.ContainsFunc(lbls, func(l Label) bool { return l.Name == e.Name }) {
 				lbls = append(lbls, e)

@@ -8,6 +8,8 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/roomwatch/roomwatch/internal/labelset"
 )
 
 // Remote-write 1.0 messages, the subset the pusher sends, encoded with
@@ -16,8 +18,9 @@ import (
 // megabytes of resident memory) into a binary that must stay under 12 MB RSS.
 // TestWriteRequestMatchesPrompb decodes the output with prompb.
 
-// Label is one label pair.
-type Label struct{ Name, Value string }
+// Label is one label pair (labelset's, so target labels are set by the one
+// rule the collector uses too).
+type Label = labelset.Label
 
 // Sample is one value at a Unix-millisecond timestamp.
 type Sample struct {
@@ -99,7 +102,7 @@ func ToWriteRequest(mfs []*dto.MetricFamily, ts int64, extra, target []Label) *W
 		if lname != "" {
 			lbls = append(lbls, Label{Name: lname, Value: lvalue})
 		}
-		lbls = setTarget(lbls, target)
+		lbls = labelset.SetTarget(lbls, target)
 		for _, e := range extra {
 			if !slices.ContainsFunc(lbls, func(l Label) bool { return l.Name == e.Name }) {
 				lbls = append(lbls, e)
@@ -147,33 +150,4 @@ func ToWriteRequest(mfs []*dto.MetricFamily, ts int64, extra, target []Label) *W
 		}
 	}
 	return req
-}
-
-// setTarget sets each target label over lbls; a label lbls already has under
-// that name moves to exported_<name> (exported_exported_<name> if that is
-// taken too), as Prometheus resolves such clashes.
-func setTarget(lbls, target []Label) []Label {
-	has := func(name string) int {
-		return slices.IndexFunc(lbls, func(l Label) bool { return l.Name == name })
-	}
-	taken := func(name string) bool {
-		return has(name) >= 0 || slices.ContainsFunc(target, func(l Label) bool { return l.Name == name })
-	}
-	for _, t := range target {
-		if t.Value == "" {
-			continue
-		}
-		i := has(t.Name)
-		if i < 0 {
-			lbls = append(lbls, t)
-			continue
-		}
-		name := "exported_" + t.Name
-		for taken(name) {
-			name = "exported_" + name
-		}
-		lbls = append(lbls, Label{Name: name, Value: lbls[i].Value})
-		lbls[i].Value = t.Value
-	}
-	return lbls
 }

@@ -22,12 +22,12 @@ func TestWriteRequestMatchesPrompb(t *testing.T) {
 	}{
 		{"empty", WriteRequest{}},
 		{"one series", WriteRequest{Timeseries: []TimeSeries{{
-			Labels:  []Label{{"__name__", "node_load1"}, {"agent", "web1"}},
+			Labels:  []Label{{Name: "__name__", Value: "node_load1"}, {Name: "agent", Value: "web1"}},
 			Samples: []Sample{{Value: 0.25, Timestamp: 1_700_000_000_123}},
 		}}}},
 		{"odd values", WriteRequest{Timeseries: []TimeSeries{
-			{Labels: []Label{{"__name__", "a"}, {"site", "城关"}, {"empty", ""}}, Samples: []Sample{{Value: 0, Timestamp: 0}, {Value: -1, Timestamp: -5}}},
-			{Labels: []Label{{"__name__", "b"}}, Samples: []Sample{{Value: math.Inf(1), Timestamp: math.MaxInt64}, {Value: -math.MaxFloat64, Timestamp: 1}}},
+			{Labels: []Label{{Name: "__name__", Value: "a"}, {Name: "site", Value: "城关"}, {Name: "empty", Value: ""}}, Samples: []Sample{{Value: 0, Timestamp: 0}, {Value: -1, Timestamp: -5}}},
+			{Labels: []Label{{Name: "__name__", Value: "b"}}, Samples: []Sample{{Value: math.Inf(1), Timestamp: math.MaxInt64}, {Value: -math.MaxFloat64, Timestamp: 1}}},
 		}}},
 	}
 	for _, tt := range tests {

@@ -47,7 +47,9 @@ func infoQueries() []infoQuery {
 		}
 	}
 	return []infoQuery{
-		{"roomwatch_device_info", "snmp", func(a *Asset, m model.Metric) {
+		// What the device says it is: the SNMP system group (with
+		// sys_object_id) and the camera and NVR APIs (without).
+		{`roomwatch_device_reported_info{sys_object_id!=""}`, "snmp", func(a *Asset, m model.Metric) {
 			if a.Version == "" {
 				set(&a.Version, firstLine(m["sys_descr"]))
 			}
@@ -61,7 +63,7 @@ func infoQueries() []infoQuery {
 			set(&a.Model, m["camera_model"])
 			set(&a.Version, m["firmware"])
 		}},
-		{"roomwatch_device_identity_info", "device-api", func(a *Asset, m model.Metric) {
+		{`roomwatch_device_reported_info{sys_object_id=""}`, "device-api", func(a *Asset, m model.Metric) {
 			set(&a.Model, m["reported_model"])
 			set(&a.Serial, m["serial"])
 			set(&a.Version, m["firmware"])

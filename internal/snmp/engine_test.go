@@ -90,7 +90,7 @@ func TestSNMPv3(t *testing.T) {
 			if res.Err != nil {
 				t.Fatalf("poll: %v", res.Err)
 			}
-			info := samples(res, "roomwatch_device_info")
+			info := samples(res, "roomwatch_device_reported_info")
 			if len(info) != 1 || info[0].Labels["sys_name"] != "v3-test-agent" || !strings.HasPrefix(info[0].Labels["sys_descr"], "Linux") {
 				t.Errorf("device info %+v", info)
 			}

@@ -74,7 +74,7 @@ func TestFaultRecordings(t *testing.T) {
 		check(t, res, 1e9, "roomwatch_if_speed_bits_per_second", "ifName=GE0/0/1", "ifType=ethernetCsmacd")
 		check(t, res, 0, "roomwatch_fan_ok", "fan=0.2")
 		check(t, res, 0, "roomwatch_psu_ok", "psu=0.2")
-		info := samples(res, "roomwatch_device_info")
+		info := samples(res, "roomwatch_device_reported_info")
 		if len(info) != 1 || info[0].Labels["sys_name"] != "核心交换机" {
 			t.Errorf("device info %+v", info)
 		}

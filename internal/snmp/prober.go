@@ -371,9 +371,9 @@ func (p *Prober) poll(ctx context.Context, s *session, target inventory.Target, 
 		errs = append(errs, e...)
 	}
 	res.Vendor, res.Model = vendor, model
-	res.Add("roomwatch_device_info", probe.Info, 1,
-		"Identity of an SNMP device: vendor, model, sysName, sysDescr, sysObjectID and the profiles applied.",
-		map[string]string{"vendor": vendor, "model": model, "sys_name": sysName,
+	res.Add("roomwatch_device_reported_info", probe.Info, 1,
+		"What the device says it is (value 1): vendor and model as detected (SNMP profile, camera and NVR APIs), serial, firmware, and SNMP sysName, sysDescr, sysObjectID and profiles applied.",
+		map[string]string{"reported_vendor": vendor, "reported_model": model, "sys_name": sysName,
 			"sys_descr": truncate(sysDescr, 128), "sys_object_id": sysOID, "profiles": strings.Join(names, ",")})
 	res.Add("roomwatch_snmp_value_errors", probe.Gauge, float64(len(errs)),
 		"Values in the last poll that the device's profile could not use (wrong type, text for a number).", nil)

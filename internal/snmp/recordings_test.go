@@ -205,7 +205,7 @@ func TestRecordings(t *testing.T) {
 		check(t, res, 3594112.0/(3594112+4794496), "roomwatch_device_memory_usage_ratio", "pool=I/O")
 		check(t, res, 1, "roomwatch_fan_ok", "fan=Switch#1, Fan#1")
 		check(t, res, 1, "roomwatch_psu_ok", "psu=Sw1, PS1 Normal, RPS NotExist")
-		info := samples(res, "roomwatch_device_info")
+		info := samples(res, "roomwatch_device_reported_info")
 		if len(info) != 1 || !strings.HasPrefix(info[0].Labels["sys_descr"], `"Cisco IOS Software, C3560`) ||
 			info[0].Labels["sys_object_id"] != "1.3.6.1.4.1.9.1.634" || info[0].Labels["profiles"] != "if-mib,system,cisco" {
 			t.Errorf("device info %+v", info)
@@ -448,8 +448,8 @@ func TestRecordings(t *testing.T) {
 		res := mustPoll(t, "linux_opensips", "")
 		check(t, res, 946447.41, "roomwatch_device_uptime_seconds")
 		check(t, res, 1, "roomwatch_if_oper_status", "ifName=eth0")
-		info := samples(res, "roomwatch_device_info")
-		if len(info) != 1 || info[0].Labels["profiles"] != "if-mib,system" || info[0].Labels["vendor"] != "" {
+		info := samples(res, "roomwatch_device_reported_info")
+		if len(info) != 1 || info[0].Labels["profiles"] != "if-mib,system" || info[0].Labels["reported_vendor"] != "" {
 			t.Errorf("device info %+v", info)
 		}
 		if len(samples(res, "roomwatch_if_receive_bytes_total")) != 2 {

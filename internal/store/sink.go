@@ -4,23 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/roomwatch/roomwatch/internal/probe"
-)
-
-// Names of the series the Sink adds for every probe run.
-const (
-	ProbeUpMetric       = "roomwatch_probe_up"
-	ProbeDurationMetric = "roomwatch_probe_duration_seconds"
-	ProbeLastRunMetric  = "roomwatch_probe_last_run_timestamp_seconds"
-	ProbeFailuresMetric = "roomwatch_probe_failures_total"
-	ProbeErrorMetric    = "roomwatch_probe_error_info"
 )
 
 // IngestMetrics counts samples written and dropped by the collector's ingest
@@ -53,19 +46,26 @@ func NewIngestMetrics(reg prometheus.Registerer) *IngestMetrics {
 	return m
 }
 
-// Sink writes probe results into a storage.Appendable: each sample gets the
-// device's identity labels (device, class, site, vendor, model — from the
-// inventory, never from what the probe detected, so identity does not move)
-// and every result adds, with a probe label, roomwatch_probe_up,
-// roomwatch_probe_duration_seconds, roomwatch_probe_last_run_timestamp_seconds,
-// roomwatch_probe_failures_total and, while failing,
-// roomwatch_probe_error_info{reason} (docs/probes.md). It implements the probe
-// scheduler's Sink; Write must not be called concurrently.
+// Sink writes probe results into a storage.Appendable: the series of each
+// result are probe.ResultSeries, the same that /metrics exposes (inventory
+// identity labels, roomwatch_device_info, roomwatch_probe_up and the other
+// per-check series; docs/probes.md). Like a Prometheus scrape, a check's
+// series that its previous result had and this one lacks (all the samples of
+// its last success when it fails; the error info when it recovers) get a
+// staleness marker, so queries and rules stop seeing their last value. It
+// implements the probe scheduler's Sink; Write must not be called
+// concurrently.
 type Sink struct {
 	app      storage.Appendable
 	meta     *MetadataStore // may be nil
 	metrics  *IngestMetrics
 	failures map[string]float64 // device|probe -> failures so far (since start)
+	// last holds the series of each device|probe's previous result, by
+	// their labels' string, for the staleness markers.
+	last map[string]map[string]labels.Labels
+	// deviceAt is the newest timestamp of each device's PerDevice series
+	// (roomwatch_device_info), which every check of the device brings.
+	deviceAt map[string]int64
 }
 
 // NewSink returns a Sink appending to app, recording metadata in meta (may be nil).
@@ -73,84 +73,81 @@ func NewSink(app storage.Appendable, meta *MetadataStore, metrics *IngestMetrics
 	if metrics == nil {
 		metrics = NewIngestMetrics(nil)
 	}
-	return &Sink{app: app, meta: meta, metrics: metrics, failures: map[string]float64{}}
+	return &Sink{app: app, meta: meta, metrics: metrics, failures: map[string]float64{},
+		last: map[string]map[string]labels.Labels{}, deviceAt: map[string]int64{}}
 }
 
 // Write appends the results in one transaction. Samples with invalid names or
 // labels and samples the TSDB rejects (out of order, duplicates) are counted as
 // dropped and do not fail the others; the returned error summarises them.
+// A staleness marker the TSDB rejects as out of order or duplicate is ignored,
+// as Prometheus ignores it.
 func (s *Sink) Write(ctx context.Context, results []probe.Result) error {
 	app := s.app.Appender(ctx)
 	var (
 		appended, dropped int
 		firstErr          error
 	)
-	b := labels.NewScratchBuilder(12)
-	add := func(name string, typ probe.Type, help string, base map[string]string, extra map[string]string, t int64, v float64) {
-		if !model.LegacyValidation.IsValidMetricName(name) {
-			dropped++
-			s.metrics.Dropped.WithLabelValues("probe", "invalid_name").Inc()
-			if firstErr == nil {
-				firstErr = fmt.Errorf("invalid metric name %q", name)
-			}
-			return
-		}
-		b.Reset()
-		b.Add(model.MetricNameLabel, name)
-		for k, val := range base {
-			if val != "" {
-				b.Add(k, val)
-			}
-		}
-		for k, val := range extra {
-			if _, clash := base[k]; clash || k == model.MetricNameLabel || val == "" {
-				continue
-			}
-			if !model.LegacyValidation.IsValidLabelName(k) {
-				dropped++
-				s.metrics.Dropped.WithLabelValues("probe", "invalid_label").Inc()
-				if firstErr == nil {
-					firstErr = fmt.Errorf("metric %s: invalid label name %q", name, k)
-				}
-				return
-			}
-			b.Add(k, val)
-		}
-		b.Sort()
-		if _, err := app.Append(0, b.Labels(), t, v); err != nil {
-			dropped++
-			s.metrics.Dropped.WithLabelValues("probe", reason(err)).Inc()
-			if firstErr == nil {
-				firstErr = fmt.Errorf("append %s: %w", name, err)
-			}
-			return
-		}
-		appended++
-		if s.meta != nil {
-			s.meta.Set(name, metadata.Metadata{Type: metricType(typ), Help: help})
+	drop := func(reason string, err error) {
+		dropped++
+		s.metrics.Dropped.WithLabelValues("probe", reason).Inc()
+		if firstErr == nil {
+			firstErr = err
 		}
 	}
+	b := labels.NewScratchBuilder(16)
+	stale := math.Float64frombits(value.StaleNaN)
 	for _, r := range results {
-		base := identity(r)
-		t := r.Start.UnixMilli()
-		for _, smp := range r.Samples {
-			add(smp.Name, smp.Type, smp.Help, base, smp.Labels, t, smp.Value)
-		}
-		up := 1.0
 		key := r.Target.Name + "|" + r.Probe
 		if r.Err != nil {
-			up = 0
 			s.failures[key]++
 		}
-		pl := map[string]string{"probe": r.Probe}
-		add(ProbeUpMetric, probe.Gauge, "1 when the device answered the probe, 0 when it did not.", base, pl, t, up)
-		add(ProbeDurationMetric, probe.Gauge, "How long the probe took, in seconds.", base, pl, t, r.Duration.Seconds())
-		add(ProbeLastRunMetric, probe.Gauge, "When the probe last ran, as a Unix time.", base, pl, t, float64(r.Start.UnixMilli())/1000)
-		add(ProbeFailuresMetric, probe.Counter, "Failed probes since the collector started.", base, pl, t, s.failures[key])
-		if r.Err != nil {
-			add(ProbeErrorMetric, probe.Info, "1 while the probe fails, with the reason.", base,
-				map[string]string{"probe": r.Probe, "reason": probe.Reason(r.Err)}, t, 1)
+		series, invalid := probe.ResultSeries(r, s.failures[key])
+		for _, e := range invalid {
+			drop(e.Reason(), e)
 		}
+		t := r.Start.UnixMilli()
+		cur := make(map[string]labels.Labels, len(series))
+		for _, sr := range series {
+			b.Reset()
+			b.Add(model.MetricNameLabel, sr.Name)
+			for _, l := range sr.Labels {
+				b.Add(l.Name, l.Value)
+			}
+			b.Sort()
+			ls := b.Labels()
+			cur[ls.String()] = ls
+			if sr.PerDevice {
+				if t <= s.deviceAt[r.Target.Name] {
+					continue // another check of the device wrote it at this time or later
+				}
+				s.deviceAt[r.Target.Name] = t
+			}
+			if _, err := app.Append(0, ls, t, sr.Value); err != nil {
+				drop(reason(err), fmt.Errorf("append %s: %w", sr.Name, err))
+				continue
+			}
+			appended++
+			if s.meta != nil {
+				s.meta.Set(sr.Name, metadata.Metadata{Type: metricType(sr.Type), Help: sr.Help})
+			}
+		}
+		for k, ls := range s.last[key] {
+			if _, ok := cur[k]; ok {
+				continue
+			}
+			_, err := app.Append(0, ls, t, stale)
+			switch {
+			case err == nil:
+				appended++
+			case errors.Is(err, storage.ErrOutOfOrderSample), errors.Is(err, storage.ErrDuplicateSampleForTimestamp),
+				errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfBounds):
+				// Prometheus drops these markers silently too.
+			default:
+				drop(reason(err), fmt.Errorf("append staleness marker %s: %w", ls.Get(model.MetricNameLabel), err))
+			}
+		}
+		s.last[key] = cur
 	}
 	if err := app.Commit(); err != nil {
 		s.metrics.Dropped.WithLabelValues("probe", "commit").Add(float64(appended))
@@ -161,18 +158,6 @@ func (s *Sink) Write(ctx context.Context, results []probe.Result) error {
 		return fmt.Errorf("store sink: %d of %d samples dropped, first: %w", dropped, dropped+appended, firstErr)
 	}
 	return nil
-}
-
-// identity returns the device labels of a result.
-func identity(r probe.Result) map[string]string {
-	m := map[string]string{"device": r.Target.Name}
-	if d := r.Target.Device; d != nil {
-		m["class"] = string(d.Class)
-		m["site"] = d.Site
-		m["vendor"] = d.Vendor
-		m["model"] = d.Model
-	}
-	return m
 }
 
 func metricType(t probe.Type) model.MetricType {

@@ -77,7 +77,7 @@ func TestVendorAPIs(t *testing.T) {
 				"roomwatch_nvr_disks": 1, "roomwatch_nvr_disk_ok{disk=1}": 1, "roomwatch_nvr_disk_capacity_bytes{disk=1}": 3815447 * 1024 * 1024,
 				"roomwatch_nvr_channel_online{channel=1}": 1, "roomwatch_nvr_channel_online{channel=2}": 0,
 				"roomwatch_nvr_channel_recording_enabled{channel=2}": 1, "roomwatch_device_clock_offset_seconds": 90,
-				"roomwatch_device_identity_info{firmware=V4.30.085,reported_model=DS-7608NI-K2,reported_vendor=hikvision,serial=DS-7608NI-K20820200101CCRR}": 1,
+				"roomwatch_device_reported_info{firmware=V4.30.085,reported_model=DS-7608NI-K2,reported_vendor=hikvision,serial=DS-7608NI-K20820200101CCRR}": 1,
 			},
 			wantReqs: []string{"GET /ISAPI/System/deviceInfo", "GET /ISAPI/ContentMgmt/Storage/hdd", "GET /ISAPI/ContentMgmt/InputProxy/channels/status", "GET /ISAPI/ContentMgmt/record/tracks", "GET /ISAPI/System/time"},
 		},

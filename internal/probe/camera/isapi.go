@@ -14,7 +14,6 @@ import (
 
 // Metric names shared by the ISAPI and Dahua checks (vendor-neutral).
 const (
-	mIdentity   = "roomwatch_device_identity_info"
 	mClock      = "roomwatch_device_clock_offset_seconds"
 	mDiskOK     = "roomwatch_nvr_disk_ok"
 	mDiskStatus = "roomwatch_nvr_disk_status_info"
@@ -140,9 +139,11 @@ func (c ISAPI) Probe(ctx context.Context, t inventory.Target) probe.Result {
 }
 
 func addIdentity(r *probe.Result, vendor string, info DeviceInfo) {
-	r.Add(mIdentity, probe.Info, 1, "What the device says it is (vendor API).", map[string]string{
-		"reported_vendor": vendor, "reported_model": info.Model, "serial": info.Serial, "firmware": info.Firmware,
-	})
+	r.Add("roomwatch_device_reported_info", probe.Info, 1,
+		"What the device says it is (value 1): vendor and model as detected (SNMP profile, camera and NVR APIs), serial, firmware, and SNMP sysName, sysDescr, sysObjectID and profiles applied.",
+		map[string]string{
+			"reported_vendor": vendor, "reported_model": info.Model, "serial": info.Serial, "firmware": info.Firmware,
+		})
 }
 
 func addDisks(r *probe.Result, disks []Disk) {

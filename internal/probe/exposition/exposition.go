@@ -3,18 +3,14 @@
 // Sink and a prometheus.Collector for the program's /metrics; WriteText
 // renders a set of results as text exposition (roomwatch-collector probe).
 //
-// Labels. Every series carries the device's identity from the inventory:
-// device (the target name: the inventory name, or "<name>/<ip>" for a member
-// of a range), class, site, vendor and model (from the inventory, never from
-// what a probe detected, so a series does not change identity when a probe
-// starts or stops answering). The display name, address, room and parent go
-// on roomwatch_device_info only, to be joined in queries: they are long,
-// Chinese and edited by people, and would otherwise fork every series.
+// The series are probe.ResultSeries, the same the TSDB sink stores: labels,
+// device info and the error decision are documented there and in
+// docs/probes.md. Only the latest result of a check is exposed, so the
+// samples of a check's last success disappear when it fails, as they go stale
+// in the TSDB.
 //
-// Errors. The last error message is unbounded text and never a label: it is
-// logged and kept in the Store (Latest). The metrics carry
-// roomwatch_probe_error_info{reason=...} from a fixed set of reasons
-// (probe.Reasons) while the check fails, and roomwatch_probe_failures_total.
+// The last error message is unbounded text and never a label: it is logged
+// and kept in the Store (Latest).
 package exposition
 
 import (
@@ -29,22 +25,6 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/probe"
 )
-
-// Metric names of the per-check series the Store adds to every result.
-const (
-	MetricUp         = "roomwatch_probe_up"
-	MetricDuration   = "roomwatch_probe_duration_seconds"
-	MetricLastRun    = "roomwatch_probe_last_run_timestamp_seconds"
-	MetricFailures   = "roomwatch_probe_failures_total"
-	MetricErrorInfo  = "roomwatch_probe_error_info"
-	MetricDeviceInfo = "roomwatch_device_info"
-)
-
-// IdentityLabels are the labels every device series carries, in order.
-var identityLabels = []string{"device", "class", "site", "vendor", "model"}
-
-// IdentityLabels returns the labels every device series carries.
-func IdentityLabels() []string { return append([]string(nil), identityLabels...) }
 
 type key struct{ target, probe string }
 
@@ -119,81 +99,16 @@ func (s *Store) Collect(ch chan<- prometheus.Metric) {
 		return a.Probe < b.Probe
 	})
 	c := newCollection(ch)
-	devices := map[string]bool{}
 	for _, e := range entries {
-		r := e.r
-		id := identity(r)
-		if !devices[r.Target.Name] {
-			devices[r.Target.Name] = true
-			info := map[string]string{}
-			for k, v := range id {
-				info[k] = v
-			}
-			if d := r.Target.Device; d != nil {
-				info["display_name"], info["address"], info["room"], info["parent"] = d.DisplayName, r.Target.Address, d.Room, d.Parent
-			}
-			c.add(MetricDeviceInfo, "Inventory facts about a device, to join on device (value 1).", prometheus.GaugeValue, 1, info)
-		}
-		pl := with(id, "probe", r.Probe)
-		up := 1.0
-		if r.Err != nil {
-			up = 0
-		}
-		c.add(MetricUp, "Whether the device answered the check (1) or not (0).", prometheus.GaugeValue, up, pl)
-		c.add(MetricDuration, "How long the check took.", prometheus.GaugeValue, r.Duration.Seconds(), pl)
-		if !r.Start.IsZero() {
-			c.add(MetricLastRun, "When the check last ran.", prometheus.GaugeValue, float64(r.Start.UnixNano())/1e9, pl)
-		}
-		c.add(MetricFailures, "Checks that failed since the collector started.", prometheus.CounterValue, e.failures, pl)
-		if r.Err != nil {
-			c.add(MetricErrorInfo, "Why the check fails now (reason from a fixed set; the message is in the logs and the API).",
-				prometheus.GaugeValue, 1, with(pl, "reason", probe.Reason(r.Err)))
-		}
-		for _, smp := range r.Samples {
-			labels := with(id)
-			for k, v := range smp.Labels {
-				if _, clash := labels[k]; clash {
-					k = "exported_" + k
-				}
-				labels[k] = v
-			}
-			name, typ := smp.Name, prometheus.GaugeValue
-			switch smp.Type {
-			case probe.Counter:
+		series, _ := probe.ResultSeries(e.r, e.failures) // invalid samples: counted and logged by the TSDB sink
+		for _, sr := range series {
+			typ := prometheus.GaugeValue
+			if sr.Type == probe.Counter {
 				typ = prometheus.CounterValue
-			case probe.Info:
-				if !strings.HasSuffix(name, "_info") {
-					name += "_info"
-				}
 			}
-			c.add(name, smp.Help, typ, smp.Value, labels)
+			c.add(sr, typ)
 		}
 	}
-}
-
-// identity returns the identity labels of a result's target.
-func identity(r probe.Result) map[string]string {
-	l := map[string]string{"device": r.Target.Name}
-	if d := r.Target.Device; d != nil {
-		l["class"], l["site"], l["vendor"], l["model"] = string(d.Class), d.Site, d.Vendor, d.Model
-	}
-	for _, n := range identityLabels {
-		if _, ok := l[n]; !ok {
-			l[n] = ""
-		}
-	}
-	return l
-}
-
-func with(m map[string]string, kv ...string) map[string]string {
-	out := make(map[string]string, len(m)+len(kv)/2)
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
 }
 
 // collection emits const metrics, keeping one help text per name and
@@ -209,37 +124,34 @@ func newCollection(ch chan<- prometheus.Metric) *collection {
 	return &collection{ch: ch, help: map[string]string{}, typ: map[string]prometheus.ValueType{}, seen: map[string]bool{}}
 }
 
-func (c *collection) add(name, help string, typ prometheus.ValueType, v float64, labels map[string]string) {
-	if h, ok := c.help[name]; ok {
+func (c *collection) add(sr probe.Series, typ prometheus.ValueType) {
+	help := sr.Help
+	if h, ok := c.help[sr.Name]; ok {
 		help = h
-		if c.typ[name] != typ {
+		if c.typ[sr.Name] != typ {
 			return // a probe reused a name with another type: keep the first
 		}
 	} else {
 		if help == "" {
 			help = "Measured by a roomwatch probe."
 		}
-		c.help[name], c.typ[name] = help, typ
+		c.help[sr.Name], c.typ[sr.Name] = help, typ
 	}
-	names := make([]string, 0, len(labels))
-	for k := range labels {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	values := make([]string, len(names))
+	names := make([]string, len(sr.Labels))
+	values := make([]string, len(sr.Labels))
 	var sig strings.Builder
-	sig.WriteString(name)
-	for i, n := range names {
-		values[i] = labels[n]
-		sig.WriteString("\xff" + n + "\xfe" + values[i])
+	sig.WriteString(sr.Name)
+	for i, l := range sr.Labels {
+		names[i], values[i] = l.Name, l.Value
+		sig.WriteString("\xff" + l.Name + "\xfe" + l.Value)
 	}
 	if c.seen[sig.String()] {
-		return
+		return // roomwatch_device_info of a device's next check, or two checks reporting one clock offset
 	}
 	c.seen[sig.String()] = true
-	m, err := prometheus.NewConstMetric(prometheus.NewDesc(name, help, names, nil), typ, v, values...)
+	m, err := prometheus.NewConstMetric(prometheus.NewDesc(sr.Name, help, names, nil), typ, sr.Value, values...)
 	if err != nil {
-		m = prometheus.NewInvalidMetric(prometheus.NewDesc(name, help, nil, nil), err)
+		m = prometheus.NewInvalidMetric(prometheus.NewDesc(sr.Name, help, nil, nil), err)
 	}
 	c.ch <- m
 }

@@ -80,10 +80,10 @@ func TestStoreCollector(t *testing.T) {
 # TYPE roomwatch_probe_failures_total counter
 roomwatch_probe_failures_total{class="nvr",device="nvr-01",model="DS-7608NI-K2",probe="http",site="hq",vendor="Hikvision"} 0
 roomwatch_probe_failures_total{class="nvr",device="nvr-01",model="DS-7608NI-K2",probe="isapi",site="hq",vendor="Hikvision"} 0
-roomwatch_probe_failures_total{class="camera",device="cams-gate/10.20.2.1",model="",probe="rtsp",site="hq",vendor="Hikvision"} 0
-roomwatch_probe_failures_total{class="camera",device="cams-gate/10.20.2.2",model="",probe="rtsp",site="hq",vendor="Hikvision"} 2
+roomwatch_probe_failures_total{class="camera",device="cams-gate/10.20.2.1",probe="rtsp",site="hq",vendor="Hikvision"} 0
+roomwatch_probe_failures_total{class="camera",device="cams-gate/10.20.2.2",probe="rtsp",site="hq",vendor="Hikvision"} 2
 `
-	if err := promtest.GatherAndCompare(reg, strings.NewReader(exp), MetricFailures); err != nil {
+	if err := promtest.GatherAndCompare(reg, strings.NewReader(exp), probe.MetricFailures); err != nil {
 		t.Error(err)
 	}
 	latest := s.Latest()

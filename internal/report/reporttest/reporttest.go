@@ -161,9 +161,9 @@ func buildTSDB(t testing.TB, dir string, start, infoAt time.Time) {
 	for _, ls := range []labels.Labels{
 		labels.FromStrings("__name__", "roomwatch_ups_info", "class", "ups", "device", "ups1", "site", "hq",
 			"manufacturer", "APC", "ups_model", "Smart-UPS 1500", "firmware", "UPS 09.3"),
-		labels.FromStrings("__name__", "roomwatch_device_info", "class", "switch", "device", "core-sw1", "site", "hq",
-			"sys_descr", "Huawei Versatile Routing Platform Software VRP (R) software, Version 5.170\nCopyright", "sys_name", "core-sw1"),
-		labels.FromStrings("__name__", "roomwatch_device_identity_info", "class", "camera", "device", "cam-002", "site", "north",
+		labels.FromStrings("__name__", "roomwatch_device_reported_info", "class", "switch", "device", "core-sw1", "site", "hq",
+			"sys_object_id", "1.3.6.1.4.1.2011.2.23.96", "sys_descr", "Huawei Versatile Routing Platform Software VRP (R) software, Version 5.170\nCopyright", "sys_name", "core-sw1"),
+		labels.FromStrings("__name__", "roomwatch_device_reported_info", "class", "camera", "device", "cam-002", "site", "north",
 			"reported_vendor", "Hikvision", "reported_model", "DS-2CD2T47G2", "serial", "DS-2CD2T47G2-L20230101", "firmware", "V5.7.3"),
 		labels.FromStrings("__name__", "roomwatch_host_info", "hostname", "srv1", "os", "linux", "platform", "kylin",
 			"platform_version", "V10", "kernel", "4.19.90", "arch", "arm64", "cpu_model", "Kunpeng 920", "ip", "10.0.0.20", "mac", "52:54:00:12:34:56"),

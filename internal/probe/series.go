@@ -1,0 +1,177 @@
+package probe
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/labelset"
+)
+
+// Names of the series every check adds to what its probe measured.
+const (
+	MetricUp        = "roomwatch_probe_up"
+	MetricDuration  = "roomwatch_probe_duration_seconds"
+	MetricLastRun   = "roomwatch_probe_last_run_timestamp_seconds"
+	MetricFailures  = "roomwatch_probe_failures_total"
+	MetricErrorInfo = "roomwatch_probe_error_info"
+	// MetricDeviceInfo holds the inventory's facts about a device. What the
+	// device says it is goes to roomwatch_device_reported_info (SNMP and
+	// camera probes), never to a second series of this one.
+	MetricDeviceInfo = "roomwatch_device_info"
+)
+
+// identityLabels are the inventory labels every device series carries.
+var identityLabels = []string{"device", "class", "site", "vendor", "model"}
+
+// IdentityLabels returns the labels every device series carries, in order.
+func IdentityLabels() []string { return slices.Clone(identityLabels) }
+
+// Series is one series a check produces: what the TSDB stores and /metrics
+// exposes for it.
+type Series struct {
+	Name   string
+	Help   string
+	Type   Type
+	Labels []labelset.Label // sorted by name, no empty value, no __name__
+	Value  float64
+	// PerDevice is set on roomwatch_device_info: the same series comes with
+	// every check of the device, not only with this one.
+	PerDevice bool
+}
+
+// InvalidSampleError is a sample left out of a result's series because its
+// metric or label name is not a valid Prometheus name.
+type InvalidSampleError struct {
+	Metric string
+	Label  string // empty when the metric name is the invalid one
+}
+
+func (e *InvalidSampleError) Error() string {
+	if e.Label == "" {
+		return "invalid metric name " + strconv.Quote(e.Metric)
+	}
+	return "metric " + e.Metric + ": invalid label name " + strconv.Quote(e.Label)
+}
+
+// Reason is the short reason for dropped-sample counters: invalid_name or
+// invalid_label.
+func (e *InvalidSampleError) Reason() string {
+	if e.Label == "" {
+		return "invalid_name"
+	}
+	return "invalid_label"
+}
+
+// ResultSeries returns the series of one result: the one definition of what
+// a check becomes, used by the TSDB sink (internal/store) and the /metrics
+// store (internal/probe/exposition) alike. failures is how many times this
+// (target, check) has failed so far.
+//
+// Every series carries the target's identity labels from the inventory
+// (device, class, site, vendor, model), set over the sample's own labels by
+// the honor_labels: false rule (labelset.SetTarget: a sample label of the same
+// name is kept as exported_<name>). An info sample's name gets _info
+// appended if it lacks it. Samples with invalid names are left out and
+// returned in invalid; a later sample with the same name and labels as an
+// earlier one is left out.
+//
+// The series: roomwatch_device_info (PerDevice: the inventory's facts about
+// the device), roomwatch_probe_up, roomwatch_probe_duration_seconds,
+// roomwatch_probe_last_run_timestamp_seconds (when Start is set),
+// roomwatch_probe_failures_total, roomwatch_probe_error_info while failing
+// (all with probe=<check>), then the probe's samples.
+func ResultSeries(r Result, failures float64) (series []Series, invalid []*InvalidSampleError) {
+	b := &seriesBuilder{target: identity(r.Target), seen: map[string]bool{}}
+
+	info := map[string]string{}
+	if d := r.Target.Device; d != nil {
+		info["display_name"] = d.DisplayName
+		info["address"] = r.Target.Address
+		info["room"] = d.Room
+		info["rack"] = d.Rack
+		info["location"] = d.Location
+		info["parent"] = d.Parent
+		info["tier"] = d.Tier
+		info["owner"] = d.Owner
+	}
+	b.perDevice = true
+	b.Add(MetricDeviceInfo, Info, 1, "Inventory facts about a device, to join on device (value 1).", info)
+	b.perDevice = false
+
+	up := 1.0
+	if r.Err != nil {
+		up = 0
+	}
+	pl := map[string]string{"probe": r.Probe}
+	b.Add(MetricUp, Gauge, up, "Whether the device answered the check (1) or not (0).", pl)
+	b.Add(MetricDuration, Gauge, r.Duration.Seconds(), "How long the check took, in seconds.", pl)
+	if !r.Start.IsZero() {
+		b.Add(MetricLastRun, Gauge, float64(r.Start.UnixNano())/1e9, "When the check last ran, as a Unix time.", pl)
+	}
+	b.Add(MetricFailures, Counter, failures, "Checks that failed since the collector started.", pl)
+	if r.Err != nil {
+		b.Add(MetricErrorInfo, Info, 1, "Why the check fails now (reason from a fixed set; the message is in the logs and the API).",
+			map[string]string{"probe": r.Probe, "reason": Reason(r.Err)})
+	}
+	for _, smp := range r.Samples {
+		b.Add(smp.Name, smp.Type, smp.Value, smp.Help, smp.Labels)
+	}
+	return b.series, b.invalid
+}
+
+// identity returns the identity labels of a target, as target labels.
+func identity(t inventory.Target) []labelset.Label {
+	out := []labelset.Label{{Name: "device", Value: t.Name}}
+	if d := t.Device; d != nil {
+		out = append(out, labelset.Label{Name: "class", Value: string(d.Class)}, labelset.Label{Name: "site", Value: d.Site},
+			labelset.Label{Name: "vendor", Value: d.Vendor}, labelset.Label{Name: "model", Value: d.Model})
+	}
+	return out
+}
+
+type seriesBuilder struct {
+	target  []labelset.Label
+	series  []Series
+	invalid []*InvalidSampleError
+	seen    map[string]bool
+	// perDevice marks the series added next as PerDevice.
+	perDevice bool
+}
+
+// Add adds one series: the sample's labels with the target's set over them.
+func (b *seriesBuilder) Add(name string, typ Type, value float64, help string, labels map[string]string) {
+	if typ == Info && !strings.HasSuffix(name, "_info") {
+		name += "_info"
+	}
+	if !model.LegacyValidation.IsValidMetricName(name) {
+		b.invalid = append(b.invalid, &InvalidSampleError{Metric: name})
+		return
+	}
+	exposed := make([]labelset.Label, 0, len(labels)+len(b.target)+1)
+	for k, v := range labels {
+		if k == model.MetricNameLabel || !model.LegacyValidation.IsValidLabelName(k) {
+			b.invalid = append(b.invalid, &InvalidSampleError{Metric: name, Label: k})
+			return
+		}
+		if v != "" {
+			exposed = append(exposed, labelset.Label{Name: k, Value: v})
+		}
+	}
+	ls := labelset.SetTarget(exposed, b.target)
+	ls = slices.DeleteFunc(ls, func(l labelset.Label) bool { return l.Value == "" })
+	slices.SortFunc(ls, func(a, c labelset.Label) int { return strings.Compare(a.Name, c.Name) })
+	var sig strings.Builder
+	sig.WriteString(name)
+	for _, l := range ls {
+		sig.WriteString("\xff" + l.Name + "\xfe" + l.Value)
+	}
+	if b.seen[sig.String()] {
+		return
+	}
+	b.seen[sig.String()] = true
+	b.series = append(b.series, Series{Name: name, Help: help, Type: typ, Labels: ls, Value: value, PerDevice: b.perDevice})
+}
