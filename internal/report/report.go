@@ -25,7 +25,6 @@ import (
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/tickets"
-	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
 )
 
 // TicketLister lists tickets and evaluates their SLA timers at an instant
@@ -36,10 +35,10 @@ type TicketLister interface {
 }
 
 // TicketHistory reads ticket events and replaced parts by time;
-// *sqlite.Store implements it.
+// *sqlite.Store (internal/tickets/sqlite) implements it.
 type TicketHistory interface {
-	EventsBetween(ctx context.Context, from, to time.Time) ([]sqlite.TicketEvent, error)
-	PartsBetween(ctx context.Context, from, to time.Time) ([]sqlite.TicketPart, error)
+	EventsBetween(ctx context.Context, from, to time.Time) ([]tickets.TicketEvent, error)
+	PartsBetween(ctx context.Context, from, to time.Time) ([]tickets.TicketPart, error)
 }
 
 // InspectionStore reads inspection records; *inspect.Store implements it.
