@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/roomwatch/roomwatch/internal/alert"
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
@@ -72,7 +73,7 @@ func NewRunner(o Options) (*Runner, error) {
 		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Location == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
+		loc, err := time.LoadLocation(calendar.DefaultZone)
 		if err != nil {
 			return nil, fmt.Errorf("inspect: %w", err)
 		}

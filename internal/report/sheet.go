@@ -14,7 +14,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/inventory"
 )
 
 //go:embed sheet.html.tmpl
@@ -22,8 +24,8 @@ var sheetHTML string
 
 // SheetOptions are what a check sheet needs besides the inspection.
 type SheetOptions struct {
-	Bureau   string         // 县公安局, printed in the heading
-	Location *time.Location // Asia/Shanghai when nil
+	Bureau   string         // printed in the heading; DefaultBureau when empty
+	Location *time.Location // calendar.DefaultZone when nil
 }
 
 type sheetData struct {
@@ -66,7 +68,10 @@ func remark(r inspect.Row) string {
 
 func newData(in *inspect.Inspection, o SheetOptions) sheetData {
 	if o.Location == nil {
-		o.Location, _ = time.LoadLocation("Asia/Shanghai")
+		o.Location, _ = time.LoadLocation(calendar.DefaultZone)
+	}
+	if o.Bureau == "" {
+		o.Bureau = DefaultBureau
 	}
 	d := sheetData{Bureau: o.Bureau, In: in, Loc: o.Location}
 	if s, ok := in.Signed(inspect.RoleEngineer); ok {
@@ -150,15 +155,11 @@ func WriteExcel(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
 
 func intp(i int) *int { return &i }
 
+// className is the class's Chinese name from the inventory's table, or ""
+// when the class is empty or unknown.
 func className(c string) string {
-	if c == "" {
-		return ""
+	if cls := inventory.Class(c); cls.Valid() {
+		return cls.ChineseName()
 	}
-	return classNames[c]
-}
-
-var classNames = map[string]string{
-	"server": "服务器", "switch": "交换机", "router": "路由器", "firewall": "安全设备", "ups": "UPS",
-	"ac": "精密空调", "env": "动力环境", "nvr": "硬盘录像机", "camera": "摄像机", "checkpoint": "卡口",
-	"radio": "350M基站", "printer": "打印机", "storage": "存储",
+	return ""
 }
