@@ -40,6 +40,7 @@ var funcs = template.FuncMap{
 	"value":   valueText,
 	"verdict": func(v inspect.Verdict) string { return v.Chinese() },
 	"add1":    func(i int) int { return i + 1 },
+	"ticket":  ticketText,
 }
 
 func (d sheetData) T(t time.Time) string {
@@ -54,6 +55,18 @@ func valueText(r inspect.Row) string {
 		return "—"
 	}
 	return strconv.FormatFloat(*r.Value, 'f', -1, 64) + r.Unit
+}
+
+// ticketText is the sheet's ticket cell: the ticket's number, or for a row
+// of a record written before ticket ids were kept, only that it went to one.
+func ticketText(r inspect.Row) string {
+	switch {
+	case r.TicketID != 0:
+		return "#" + strconv.FormatInt(r.TicketID, 10)
+	case r.LegacyTicket != "":
+		return "已转工单"
+	}
+	return ""
 }
 
 func remark(r inspect.Row) string {
@@ -102,7 +115,7 @@ func WriteHTML(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
 }
 
 // Columns of the sheet, in order.
-var sheetColumns = []string{"序号", "设备名称", "设备", "类别", "巡检项目", "Item", "检查结果", "结论", "故障等级", "备注 / 依据", "检查人"}
+var sheetColumns = []string{"序号", "设备名称", "设备", "类别", "巡检项目", "Item", "检查结果", "结论", "故障等级", "备注 / 依据", "检查人", "工单"}
 
 // WriteExcel writes the check sheet as an .xlsx workbook with the same content.
 func WriteExcel(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
@@ -130,7 +143,7 @@ func WriteExcel(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
 		if r.Verdict == inspect.Abnormal {
 			level = r.Level.Label()
 		}
-		vals := []any{i + 1, r.Display, r.Device, className(r.Class), r.Name, r.NameEN, valueText(r), r.Verdict.Chinese(), level, remark(r), r.CheckedBy}
+		vals := []any{i + 1, r.Display, r.Device, className(r.Class), r.Name, r.NameEN, valueText(r), r.Verdict.Chinese(), level, remark(r), r.CheckedBy, ticketText(r)}
 		for j, v := range vals {
 			c, _ := excelize.CoordinatesToCellName(j+1, row)
 			set(c, v)

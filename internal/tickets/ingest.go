@@ -16,6 +16,10 @@ import (
 // IngestResult counts what an Ingest did.
 type IngestResult struct {
 	Opened, Updated, Recovered, Reopened, Attached, Ignored int
+	// Tickets has one entry per alert, in the order given: the ticket the
+	// alert is on after the ingest (for an attached alert, its parent's), or
+	// 0 when the alert was ignored. Not part of the webhook's JSON answer.
+	Tickets []int64 `json:"-"`
 }
 
 // Ingest applies alerts (firing or resolved) to tickets in one transaction; it
@@ -31,6 +35,7 @@ func (s *Service) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResul
 	// answer them from memory. An alert whose fingerprint an earlier alert of
 	// this request sends down the slow path goes there too, to keep order.
 	fps := make([]string, len(alerts))
+	ids := make([]int64, len(alerts))
 	slow := make([]int, 0, len(alerts))
 	var repeats int
 	var slowFP map[string]bool
@@ -40,9 +45,12 @@ func (s *Service) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResul
 			return res, fmt.Errorf("alert %s: %w: alert without labels", a.Name(), ErrInvalid)
 		}
 		fps[i] = a.Fingerprint()
-		if s.cache != nil && !slowFP[fps[i]] && a.Status(now) == alert.StatusFiring && s.cache.has(fps[i]) {
-			repeats++
-			continue
+		if s.cache != nil && !slowFP[fps[i]] && a.Status(now) == alert.StatusFiring {
+			if id, ok := s.cache.ticket(fps[i]); ok {
+				repeats++
+				ids[i] = id
+				continue
+			}
 		}
 		if slowFP == nil {
 			slowFP = make(map[string]bool, len(alerts))
@@ -54,9 +62,11 @@ func (s *Service) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResul
 		err := s.update(ctx, func(tx *auditTx) error {
 			res = IngestResult{}
 			for _, i := range slow {
-				if err := s.ingestOne(tx, &alerts[i], fps[i], now, &res); err != nil {
+				id, err := s.ingestOne(tx, &alerts[i], fps[i], now, &res)
+				if err != nil {
 					return fmt.Errorf("alert %s: %w", alerts[i].Name(), err)
 				}
+				ids[i] = id
 			}
 			return nil
 		})
@@ -65,6 +75,7 @@ func (s *Service) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResul
 		}
 	}
 	res.Updated += repeats
+	res.Tickets = ids
 	return res, nil
 }
 
@@ -105,10 +116,10 @@ func actorOf(a *alert.Alert) string {
 	return "system:" + string(a.Source)
 }
 
-func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Time, res *IngestResult) error {
+func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Time, res *IngestResult) (int64, error) {
 	rec, err := tx.Alert(fp)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	start := a.StartsAt
 	if start.IsZero() {
@@ -123,7 +134,7 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 		// child still failing is a fault of its own.
 		pt, err := tx.Get(rec.TicketID)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if !pt.State.Active() {
 			rec = nil
@@ -135,21 +146,21 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 			// The same incident again (a resend or replay): note it was seen.
 			rec.LastSeen = now
 			if err := tx.PutAlert(*rec); err != nil {
-				return err
+				return 0, err
 			}
 			res.Updated++
-			return nil
+			return rec.TicketID, nil
 		case !rec.Firing && !start.After(rec.EndsAt):
 			// A stale copy of an incident already resolved (out of order).
 			res.Ignored++
-			return nil
+			return 0, nil
 		}
 	}
 	// A new incident of this alert (or the first).
 	key := s.GroupKey(a.Labels)
 	t, err := tx.LatestByGroup(key)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	newRec := AlertRecord{Fingerprint: fp, Firing: true, StartsAt: start, LastSeen: now}
 	if t != nil {
@@ -159,20 +170,20 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 			t.LastAlertAt = &now
 			t.UpdatedAt = now
 			if err := tx.Save(t); err != nil {
-				return err
+				return 0, err
 			}
 			if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: EventAlert, Note: alertNote(a)}); err != nil {
-				return err
+				return 0, err
 			}
 			res.Updated++
-			return tx.PutAlert(newRec)
+			return t.ID, tx.PutAlert(newRec)
 		case t.State != StateCancelled && s.withinReopen(t, now):
 			if err := s.reopen(tx, t, now, actor, "故障复发 recurred: "+alertNote(a)); err != nil {
-				return err
+				return 0, err
 			}
 			newRec.TicketID = t.ID
 			res.Reopened++
-			return tx.PutAlert(newRec)
+			return t.ID, tx.PutAlert(newRec)
 		}
 	}
 	device := deviceOf(a.Labels)
@@ -185,19 +196,19 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 	if parent != "" {
 		pt, err := tx.ActiveReachability(parent)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if pt != nil {
 			newRec.TicketID, newRec.Affected = pt.ID, true
 			if err := tx.AddAffected(pt.ID, Affected{Device: device, Alertname: a.Name(), At: now}); err != nil {
-				return err
+				return 0, err
 			}
 			if err := tx.AddEvent(pt.ID, Event{At: now, Actor: actor, Kind: EventAffected,
 				Note: fmt.Sprintf("下联设备 %s 受影响 (%s)", device, a.Name())}); err != nil {
-				return err
+				return 0, err
 			}
 			res.Attached++
-			return tx.PutAlert(newRec)
+			return pt.ID, tx.PutAlert(newRec)
 		}
 	}
 	labels := a.Labels
@@ -216,17 +227,17 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 	}
 	t.Timers = s.timersFor(t.Level, t.Category, now)
 	if err := tx.Insert(t); err != nil {
-		return err
+		return 0, err
 	}
 	if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: EventOpened, To: StateOpen, Note: alertNote(a)}); err != nil {
-		return err
+		return 0, err
 	}
 	newRec.TicketID = t.ID
 	res.Opened++
-	return tx.PutAlert(newRec)
+	return t.ID, tx.PutAlert(newRec)
 }
 
-func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertRecord, start, now time.Time, res *IngestResult) error {
+func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertRecord, start, now time.Time, res *IngestResult) (int64, error) {
 	ends := a.EndsAt
 	if ends.IsZero() || ends.After(now) {
 		ends = now
@@ -239,35 +250,35 @@ func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertR
 			r.EndsAt = rec.EndsAt
 		}
 		res.Ignored++
-		return tx.PutAlert(r)
+		return 0, tx.PutAlert(r)
 	}
 	if !rec.Firing {
 		res.Ignored++ // resolved twice
-		return nil
+		return 0, nil
 	}
 	if start.Before(rec.StartsAt) {
 		res.Ignored++ // a stale resolve of an older incident
-		return nil
+		return 0, nil
 	}
 	rec.Firing, rec.EndsAt, rec.LastSeen = false, ends, now
 	if err := tx.PutAlert(*rec); err != nil {
-		return err
+		return 0, err
 	}
 	if rec.Affected {
 		res.Updated++
-		return nil
+		return rec.TicketID, nil
 	}
 	n, err := tx.FiringAlerts(rec.TicketID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	t, err := tx.Get(rec.TicketID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if n > 0 || !t.State.Active() {
 		res.Updated++
-		return nil
+		return t.ID, nil
 	}
 	from := t.State
 	t.State = StateRecovered
@@ -276,7 +287,7 @@ func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertR
 	actor := actorOf(a)
 	if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: string(ActionRecover), From: from, To: StateRecovered,
 		Note: "告警已恢复 alert resolved at " + ends.In(s.o.Location).Format(time.RFC3339)}); err != nil {
-		return err
+		return 0, err
 	}
 	if slices.Contains(s.o.AutoClose, t.Level) {
 		t.State = StateClosed
@@ -284,11 +295,11 @@ func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertR
 		t.Cause, t.Fix = or(t.Cause, "告警自动恢复 alert recovered"), or(t.Fix, "自动关闭 auto-closed by policy")
 		if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: EventAutoClose, From: StateRecovered, To: StateClosed,
 			Note: fmt.Sprintf("%s级工单恢复后自动关闭 auto-closed on recovery", t.Level)}); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	res.Recovered++
-	return tx.Save(t)
+	return t.ID, tx.Save(t)
 }
 
 func (s *Service) withinReopen(t *Ticket, now time.Time) bool {
