@@ -52,6 +52,7 @@ func newFixture(t *testing.T) *fixture {
 			{Name: "env1", DisplayName: "动环主机", Class: inventory.ClassEnv, Address: "127.0.0.3", Site: "central"},
 		},
 	}
+	inv.ApplyDefaults()
 	if err := inv.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -250,6 +250,7 @@ func inventoryOf(devs []device) (*inventory.Inventory, error) {
 		inv.Devices = append(inv.Devices, inventory.Device{Name: d.name, Class: d.class, Site: d.site,
 			Address: fmt.Sprintf("10.%d.%d.%d", 20+i/65536, (i/256)%256, i%256)})
 	}
+	inv.ApplyDefaults()
 	return inv, inv.Validate()
 }
 

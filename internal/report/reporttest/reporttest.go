@@ -316,6 +316,7 @@ func ParseInventory(t testing.TB) *inventory.Inventory {
 	if err := yaml.Unmarshal([]byte(Inventory), &c); err != nil {
 		t.Fatal(err)
 	}
+	c.Inventory.ApplyDefaults()
 	if err := c.Inventory.Validate(); err != nil {
 		t.Fatal(err)
 	}
