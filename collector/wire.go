@@ -153,7 +153,7 @@ func (tp *ticketPipeline) mount(s *Server) error {
 	if err != nil {
 		return fmt.Errorf("tickets: auth: %w", err)
 	}
-	h, err := api.NewHandler(api.Options{Service: tp.svc, Auth: a, Now: s.opts.Clock.Now, Logger: s.log})
+	h, err := api.NewHandler(api.Options{Service: tp.svc, Auth: a, Clock: s.opts.Clock, Logger: s.log})
 	if err != nil {
 		return fmt.Errorf("tickets: api: %w", err)
 	}

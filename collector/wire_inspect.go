@@ -61,7 +61,7 @@ func wireInspections(s *Server, tp *ticketPipeline) error {
 		s.log.Warn("inspections: no API tokens configured (tickets.auth.tokens); the inspections API answers 401 to everyone")
 	}
 	h := inspectapi.New(inspectapi.Options{
-		Store: recs, Runner: runner, Templates: templates, Auth: a, Now: s.opts.Clock.Now, Logger: s.log,
+		Store: recs, Runner: runner, Templates: templates, Auth: a, Clock: s.opts.Clock, Logger: s.log,
 		Sheet:    report.SheetOptions{Bureau: cfg.Global.Bureau, Location: loc},
 		PhotoDir: PhotoDir(cfg.Global.DataDir),
 	})

@@ -2,6 +2,7 @@ package devsim
 
 import (
 	"fmt"
+	"github.com/jonboulle/clockwork"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,7 +35,7 @@ type Device struct {
 	Channels   []Channel
 	// ClockAhead is how far the device clock runs ahead of Now.
 	ClockAhead time.Duration
-	Now        func() time.Time // default time.Now
+	Clock      clockwork.Clock // default the real clock
 	// LegacyStorage answers 404 on /ISAPI/ContentMgmt/Storage/hdd so the client
 	// must fall back to /ISAPI/ContentMgmt/storage (older firmware).
 	LegacyStorage bool
@@ -75,8 +76,8 @@ func (d *Device) fail(format string, args ...any) {
 }
 
 func (d *Device) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
+	if d.Clock != nil {
+		return d.Clock.Now()
 	}
 	return time.Now()
 }
