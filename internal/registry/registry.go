@@ -67,6 +67,14 @@ func (i Info) Validate() error {
 	return nil
 }
 
+// InvalidInfoError is Register's error for an Info that fails Validate; any
+// other Register error is the registry's own (saving failed).
+type InvalidInfoError struct{ Err error }
+
+func (e *InvalidInfoError) Error() string { return e.Err.Error() }
+
+func (e *InvalidInfoError) Unwrap() error { return e.Err }
+
 // Agent is one registered agent.
 type Agent struct {
 	Info
@@ -141,7 +149,7 @@ func Open(opts Options) (*Registry, error) {
 // the collector. It is persisted before Register returns.
 func (r *Registry) Register(info Info, remote string) error {
 	if err := info.Validate(); err != nil {
-		return err
+		return &InvalidInfoError{Err: err}
 	}
 	now := r.opts.Clock.Now().UTC()
 	r.mu.Lock()
@@ -315,9 +323,9 @@ func (r *Registry) RegisterHandler() http.Handler {
 			return
 		}
 		if err := r.Register(info, req.RemoteAddr); err != nil {
-			code := http.StatusBadRequest
-			if strings.HasPrefix(err.Error(), "registry:") {
-				code = http.StatusInternalServerError
+			code := http.StatusInternalServerError
+			if _, bad := errors.AsType[*InvalidInfoError](err); bad {
+				code = http.StatusBadRequest
 			}
 			http.Error(w, err.Error(), code)
 			return

@@ -13,9 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -209,12 +207,8 @@ func (m *MetadataStore) Families() []string {
 
 // IsLocked reports whether Open failed because another process (a running
 // collector) holds the TSDB directory's lock file: flock's EWOULDBLOCK on
-// Linux; elsewhere (Windows: a sharing violation) Prometheus's "lock DB
-// directory" wrapping, unless it is a permission problem, which asking that
-// collector would not solve.
+// Unix, a sharing or lock violation on Windows (see lockHeld). A permission
+// problem is not a lock: asking that collector would not solve it.
 func IsLocked(err error) bool {
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return true
-	}
-	return err != nil && strings.Contains(err.Error(), "lock DB directory") && !errors.Is(err, fs.ErrPermission)
+	return err != nil && lockHeld(err) && !errors.Is(err, fs.ErrPermission)
 }

@@ -3,6 +3,7 @@ package netcheck
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -249,7 +250,7 @@ func (s *rtspSession) ioErr(ctx context.Context, method string, err error) error
 	if ctx.Err() != nil {
 		return probe.Errorf(probe.ReasonTimeout, "rtsp %s: no answer before the timeout: %w", method, ctx.Err())
 	}
-	if probe.Reason(err) == probe.ReasonOther && strings.HasPrefix(err.Error(), "rtsp:") {
+	if _, bad := errors.AsType[protocolError](err); bad && probe.Reason(err) == probe.ReasonOther {
 		return probe.Errorf(probe.ReasonProtocol, "rtsp %s: %w", method, err)
 	}
 	return fmt.Errorf("rtsp %s: %w", method, err)
