@@ -30,6 +30,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 )
@@ -254,7 +255,7 @@ func (r *Registry) AppendSeries(ctx context.Context, app storage.Appendable) err
 		if ag.LastSeen.IsZero() {
 			continue
 		}
-		ls := labels.FromStrings(labels.MetricName, LastSeenMetric, "agent", ag.Hostname, "device", ag.Hostname, "site", ag.Site)
+		ls := labels.FromStrings(model.MetricNameLabel, LastSeenMetric, "agent", ag.Hostname, "device", ag.Hostname, "site", ag.Site)
 		if _, err := a.Append(0, ls, now, float64(ag.LastSeen.UnixMilli())/1000); err != nil {
 			_ = a.Rollback()
 			return fmt.Errorf("registry: append %s: %w", ls, err)

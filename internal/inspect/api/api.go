@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/jonboulle/clockwork"
 	"io"
 	"log/slog"
 	"mime"
@@ -18,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"

@@ -201,7 +201,7 @@ func gen(dir string) error {
 	var ss []ser
 	for i, d := range devs {
 		for m, name := range metrics {
-			kv := []string{labels.MetricName, name, "device", d.name, "class", string(d.class), "site", d.site}
+			kv := []string{model.MetricNameLabel, name, "device", d.name, "class", string(d.class), "site", d.site}
 			if m == 0 {
 				kv = append(kv, "probe", "icmp")
 			}

@@ -2,11 +2,12 @@ package devsim
 
 import (
 	"fmt"
-	"github.com/jonboulle/clockwork"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // Disk is one simulated hard disk.

@@ -113,15 +113,13 @@ func (c RTSP) Probe(ctx context.Context, t inventory.Target) probe.Result {
 	}
 	videos := sdp.Videos()
 	r.Add("roomwatch_probe_rtsp_video_streams", probe.Gauge, float64(len(videos)), "Video sections (m=video) in the stream's SDP.", nil)
-	for _, v := range videos {
+	if len(videos) > 0 {
 		codec := "unknown"
-		if len(v.Codecs) > 0 {
+		if v := videos[0]; len(v.Codecs) > 0 {
 			codec = strings.ToUpper(v.Codecs[0])
 		}
 		r.Add("roomwatch_probe_rtsp_video_codec_info", probe.Info, 1, "Codec of the stream's first video section.", map[string]string{"codec": codec})
-		break
-	}
-	if len(videos) == 0 {
+	} else {
 		r.Err = probe.Errorf(probe.ReasonProtocol, "rtsp DESCRIBE: the SDP has no m=video section")
 	}
 	return r

@@ -11,13 +11,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/jonboulle/clockwork"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/roomwatch/roomwatch/internal/alert"
 	"github.com/roomwatch/roomwatch/internal/auth"
