@@ -29,8 +29,7 @@ build-all: ## cross-build every program for linux/amd64, linux/arm64 and windows
 test-peers: ## install the real servers the tests start (Debian packages; needs root)
 	@deploy/dev/install-test-peers.sh
 
-test: test-peers ## install the test peers, then run every test
-	$(GO) vet ./...
+test: test-peers vet ## install the test peers, run the vet checks, then run every test
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 test-short: ## unit tests only, no real peers
@@ -42,9 +41,10 @@ bench: test-peers build ## side-by-side benchmarks against the anchors; figures 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
 	@deploy/dev/fuzz.sh $(or $(FUZZTIME),20s)
 
-vet: ## go vet and gofmt
+vet: ## go vet, gofmt and staticcheck (a go.mod tool: go tool staticcheck)
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) tool staticcheck ./...
 
 run: build ## run the main program on its embedded defaults (data under ./data)
 	@deploy/dev/run.sh

@@ -119,7 +119,7 @@ remote_write:
 		t.Fatalf("restarted agent found %v pending gathers in its buffer, want >= 30", p)
 	}
 	waitUntil(t, "60 gathers pending", func() bool { return agentMetric("roomwatch_pushbuf_pending_records") >= 60 })
-	collector = startCollector()
+	startCollector() // stopped by StartProcess's cleanup
 	waitUntil(t, "the buffer drained after the outage", func() bool { return agentMetric("roomwatch_pushbuf_pending_records") == 0 })
 
 	// Stop the agent; everything it acknowledged must be stored.

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
+	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
@@ -60,7 +62,7 @@ type Web struct {
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
-		Global:  Global{Timezone: "Asia/Shanghai", DataDir: "./data", Site: "local", Bureau: "县公安局"},
+		Global:  Global{Timezone: calendar.DefaultZone, DataDir: "./data", Site: "local", Bureau: report.DefaultBureau},
 		Web:     Web{ListenAddress: ":9120"},
 		Storage: defaultStorage(),
 		Rules:   defaultRules(),

@@ -32,7 +32,7 @@ func wireInspections(s *Server) error {
 		return fmt.Errorf("inspections: %w", err)
 	}
 	h := inspectapi.New(inspectapi.Options{
-		Store: st.Inspections, Runner: runner, Templates: templates, Auth: s.auth, Now: s.opts.Clock.Now, Logger: s.log,
+		Store: st.Inspections, Runner: runner, Templates: templates, Auth: s.auth, Clock: s.opts.Clock, Logger: s.log,
 		Sheet:    report.SheetOptions{Bureau: cfg.Global.Bureau, Location: loc},
 		PhotoDir: st.Dir.PhotoDir(),
 	})

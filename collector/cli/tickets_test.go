@@ -39,7 +39,7 @@ func ticketServer(t *testing.T) (*ticketstest.Env, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := api.NewHandler(api.Options{Service: env.Service, Auth: a, Now: env.Clock.Now})
+	h, err := api.NewHandler(api.Options{Service: env.Service, Auth: a, Clock: env.Clock})
 	if err != nil {
 		t.Fatal(err)
 	}

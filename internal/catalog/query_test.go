@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/roomwatch/roomwatch/internal/promapi"
@@ -35,7 +36,7 @@ func TestDashboardQueriesRun(t *testing.T) {
 	for _, e := range c.Entries() {
 		for dev := 0; dev < 4; dev++ {
 			b := labels.NewScratchBuilder(len(e.Labels) + 1)
-			b.Add(labels.MetricName, e.Name)
+			b.Add(model.MetricNameLabel, e.Name)
 			for _, l := range e.Labels {
 				v := l + "-" + strconv.Itoa(dev)
 				switch l {

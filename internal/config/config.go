@@ -22,6 +22,49 @@ type Validator interface {
 	Validate() error
 }
 
+// Defaulter is implemented by config types that fill the fields a file left
+// empty with their defaults. Decode calls ApplyDefaults on the decoded value
+// and on every struct inside it (innermost first) before Validate, so that
+// Validate only checks and never changes the value.
+type Defaulter interface {
+	ApplyDefaults()
+}
+
+// ApplyDefaults calls ApplyDefaults on every Defaulter in v, a pointer: the
+// structs inside v (through exported struct fields, pointers and slices)
+// first, then v itself.
+func ApplyDefaults(v any) {
+	applyDefaults(reflect.ValueOf(v))
+}
+
+func applyDefaults(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		e := v.Elem()
+		if e.Kind() == reflect.Struct {
+			for i := 0; i < e.NumField(); i++ {
+				if e.Type().Field(i).IsExported() {
+					applyDefaults(e.Field(i).Addr())
+				}
+			}
+		} else {
+			applyDefaults(e)
+		}
+		if d, ok := v.Interface().(Defaulter); ok {
+			d.ApplyDefaults()
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if el := v.Index(i); el.CanAddr() {
+				applyDefaults(el.Addr())
+			}
+		}
+	}
+}
+
 // LineError is a problem at one line of a config file.
 type LineError struct {
 	File string
@@ -77,6 +120,7 @@ func LoadFile(path string, v any) error {
 // naming their line, and v.Validate is called when v implements Validator. The
 // name is used as the file name in error messages. An empty document leaves v as
 // it was (so defaults set before the call stand) and still validates it.
+// Defaulters in v fill their empty fields (see ApplyDefaults) before Validate.
 func Decode(name string, data []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -96,6 +140,7 @@ func Decode(name string, data []byte, v any) error {
 			return withFile(name, err)
 		}
 	}
+	ApplyDefaults(v)
 	if val, ok := v.(Validator); ok {
 		if err := val.Validate(); err != nil {
 			return withFile(name, err)

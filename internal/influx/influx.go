@@ -21,6 +21,7 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
@@ -173,9 +174,9 @@ func (s *Sink) write(ctx context.Context, batch []remotewrite.Sample) (bool, err
 // Point converts a sample: measurement = metric name, tags = other labels,
 // field value.
 func Point(x remotewrite.Sample) *write.Point {
-	p := influxdb2.NewPointWithMeasurement(x.Labels.Get(labels.MetricName))
+	p := influxdb2.NewPointWithMeasurement(x.Labels.Get(model.MetricNameLabel))
 	x.Labels.Range(func(l labels.Label) {
-		if l.Name != labels.MetricName {
+		if l.Name != model.MetricNameLabel {
 			p.AddTag(l.Name, l.Value)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,7 @@ func newFixture(t *testing.T) *fixture {
 			{Name: "env1", DisplayName: "动环主机", Class: inventory.ClassEnv, Address: "127.0.0.3", Site: "central"},
 		},
 	}
+	inv.ApplyDefaults()
 	if err := inv.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -186,10 +188,32 @@ func TestDailyRunEndToEnd(t *testing.T) {
 	if len(list) != 2 {
 		t.Fatalf("%d tickets for ups-bad, want 2 (on battery, charge)", len(list))
 	}
+	ids := map[int64]bool{}
 	for _, tk := range list {
 		if tk.Level != classify.LevelII || tk.Source != "inspection" {
 			t.Errorf("ticket %d level %v source %q", tk.ID, tk.Level, tk.Source)
 		}
+		ids[tk.ID] = true
+	}
+	// Each abnormal row names the ticket it opened, also once stored.
+	stored, err := f.Records.Get(ctx, in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rowTickets := func(in *inspect.Inspection) map[int64]bool {
+		got := map[int64]bool{}
+		for _, r := range in.Rows {
+			if (r.Verdict == inspect.Abnormal) != (r.TicketID != 0) || r.LegacyTicket != "" {
+				t.Errorf("row %s/%s: verdict %s ticket %d legacy %q", r.Device, r.Item, r.Verdict, r.TicketID, r.LegacyTicket)
+			}
+			if r.TicketID != 0 {
+				got[r.TicketID] = true
+			}
+		}
+		return got
+	}
+	if got := rowTickets(stored); !reflect.DeepEqual(got, ids) {
+		t.Errorf("rows name tickets %v, the intake opened %v", got, ids)
 	}
 
 	// The same fault found again: no new ticket.
@@ -200,6 +224,9 @@ func TestDailyRunEndToEnd(t *testing.T) {
 	}
 	if in2.Tickets.Opened != 0 || in2.Tickets.Updated != 2 {
 		t.Errorf("second run tickets %+v, want 0 opened, 2 updated", in2.Tickets)
+	}
+	if got := rowTickets(in2); !reflect.DeepEqual(got, ids) {
+		t.Errorf("second run rows name tickets %v, want the same %v", got, ids)
 	}
 	list, _ = f.Tickets.Service.List(ctx, tickets.Filter{})
 	if len(list) != 2 {

@@ -77,9 +77,14 @@ type Row struct {
 	// CheckedBy and CheckedAt are set when an engineer completed a manual row.
 	CheckedBy string    `json:"checked_by,omitempty"`
 	CheckedAt time.Time `json:"checked_at,omitzero"`
-	// Ticket is the alertname the abnormal row sent to the ticket intake
-	// (with device, the ticket's group key).
-	Ticket string `json:"ticket,omitempty"`
+	// TicketID is the ticket the abnormal row opened or updated (the
+	// intake's IngestResult.Tickets); 0 when it went to none.
+	TicketID int64 `json:"ticket_id,omitempty"`
+	// LegacyTicket is what records written before ticket ids were kept
+	// stored under "ticket": the alertname the row sent to the intake. It is
+	// read so that old records load (and their stored bytes, which the hash
+	// chain covers, are never rewritten); new rows leave it empty.
+	LegacyTicket string `json:"ticket,omitempty"`
 }
 
 // Run is what one execution of a template produced (the first entry of an inspection).

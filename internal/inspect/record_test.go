@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -63,5 +64,51 @@ func TestStoredRecordRoundTrip(t *testing.T) {
 	}
 	if res, err := st.Verify(context.Background()); err != nil || !res.OK {
 		t.Errorf("verify %+v %v", res, err)
+	}
+}
+
+// TestLegacyTicketRecord: a record written when rows kept the alertname under
+// "ticket" still loads, and it and the records after it still verify.
+func TestLegacyTicketRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := OpenStore(filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// The body as the code before ticket ids wrote it.
+	old := `{"template":"daily","title":"每日巡检","rhythm":"daily","period_start":"2026-05-19T00:00:00Z",` +
+		`"period_end":"2026-05-20T00:00:00Z","started_at":"2026-05-20T00:30:00Z","finished_at":"2026-05-20T00:30:02Z",` +
+		`"trigger":"schedule","rows":[{"device":"ups-bad","item":"ups_charge","name":"UPS电池电量","name_en":"UPS battery charge",` +
+		`"kind":"metric","verdict":"abnormal","level":"II","evidence":{},"ticket":"InspectionUpsCharge"}],` +
+		`"tickets":{"alerts":1,"opened":1,"updated":0}}`
+	e := &entry{Kind: KindRun, At: "2026-05-20T00:30:02Z", Template: "daily", PeriodStart: "2026-05-19T00:00:00Z",
+		PeriodEnd: "2026-05-20T00:00:00Z", Summary: `{"title":"每日巡检"}`, Body: old}
+	if err := st.append(ctx, func(tx *sql.Tx) error { return appendEntry(ctx, tx, e) }); err != nil {
+		t.Fatal(err)
+	}
+	in, err := st.Get(ctx, e.Inspection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := in.Rows[0]; r.LegacyTicket != "InspectionUpsCharge" || r.TicketID != 0 {
+		t.Errorf("legacy row read as ticket %d legacy %q", r.TicketID, r.LegacyTicket)
+	}
+	at := time.Date(2026, 5, 21, 0, 30, 0, 0, time.UTC)
+	if _, err := st.AppendRun(ctx, &Run{Template: "daily", FinishedAt: at, Rows: []Row{
+		{Device: "ups-bad", Item: "ups_charge", Kind: "metric", Verdict: Abnormal, TicketID: 12}}}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := st.Verify(ctx); err != nil || !res.OK {
+		t.Errorf("verify %+v %v", res, err)
+	}
+	var body string
+	if err := st.DB().QueryRow(`SELECT body FROM entries WHERE seq = ?`, e.Seq).Scan(&body); err != nil || body != old {
+		t.Errorf("old body rewritten (%v): %s", err, body)
+	}
+	if err := st.DB().QueryRow(`SELECT body FROM entries WHERE seq = ?`, e.Seq+1).Scan(&body); err != nil ||
+		!strings.Contains(body, `"ticket_id":12`) || strings.Contains(body, `"ticket":`) {
+		t.Errorf("new body (%v): %s", err, body)
 	}
 }

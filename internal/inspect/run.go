@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/roomwatch/roomwatch/internal/alert"
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
@@ -38,7 +39,7 @@ type Options struct {
 	Store     *Store               // required
 	Intake    Intake               // nil: abnormal rows open no tickets
 	Clock     clockwork.Clock      // default the real clock
-	Location  *time.Location       // Asia/Shanghai when nil
+	Location  *time.Location       // calendar.DefaultZone when nil
 	Logger    *slog.Logger
 	// Progress, when set, is told after each item is evaluated (calls are
 	// serialised; the hook need not be safe for concurrent use).
@@ -72,7 +73,7 @@ func NewRunner(o Options) (*Runner, error) {
 		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Location == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
+		loc, err := time.LoadLocation(calendar.DefaultZone)
 		if err != nil {
 			return nil, fmt.Errorf("inspect: %w", err)
 		}
@@ -419,8 +420,11 @@ func (r *Runner) openTickets(ctx context.Context, t *Template, run *Run, at time
 		return
 	}
 	run.Tickets.Opened, run.Tickets.Updated = res.Opened+res.Reopened, res.Updated+res.Attached
+	if len(res.Tickets) != len(alerts) {
+		return // an intake that does not say which ticket each alert is on
+	}
 	for k, i := range idx {
-		run.Rows[i].Ticket = alerts[k].Labels["alertname"]
+		run.Rows[i].TicketID = res.Tickets[k]
 	}
 }
 

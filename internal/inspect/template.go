@@ -299,7 +299,33 @@ func (t Threshold) Match(v float64) bool {
 
 var idRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// Validate implements config.Validator.
+// ApplyDefaults implements config.Defaulter: an item's scope (device, or
+// system for a file check), level III, and a metric's scale 1 and reduce max.
+func (t *Template) ApplyDefaults() {
+	for i := range t.Items {
+		it := &t.Items[i]
+		if it.Scope == "" {
+			it.Scope = ScopeDevice
+			if it.File != nil {
+				it.Scope = ScopeSystem
+			}
+		}
+		if it.Level == 0 {
+			it.Level = classify.LevelIII
+		}
+		if m := it.Metric; m != nil {
+			if m.Scale == 0 {
+				m.Scale = 1
+			}
+			if m.Reduce == "" {
+				m.Reduce = "max"
+			}
+		}
+	}
+}
+
+// Validate implements config.Validator (after ApplyDefaults). It also keeps
+// the parsed schedule.
 func (t *Template) Validate() error {
 	if !idRE.MatchString(t.Name) {
 		return &config.LineError{Msg: fmt.Sprintf("template name %q: want lower-case letters, digits and _", t.Name)}
@@ -350,11 +376,6 @@ func (t *Template) Validate() error {
 			return bad("exactly one of metric, file, manual is required")
 		}
 		switch it.Scope {
-		case "":
-			it.Scope = ScopeDevice
-			if it.File != nil {
-				it.Scope = ScopeSystem
-			}
 		case ScopeDevice, ScopeSite, ScopeSystem:
 		default:
 			return bad("scope %q: want device, site or system", it.Scope)
@@ -363,9 +384,6 @@ func (t *Template) Validate() error {
 			if !c.Valid() {
 				return bad("select.class %q: want one of %v", c, inventory.Classes())
 			}
-		}
-		if it.Level == 0 {
-			it.Level = classify.LevelIII
 		}
 		if !it.Level.Valid() {
 			return bad("level: want I..IV")
@@ -377,12 +395,7 @@ func (t *Template) Validate() error {
 			if !m.Abnormal.Set() {
 				return bad("metric.abnormal threshold is required")
 			}
-			if m.Scale == 0 {
-				m.Scale = 1
-			}
 			switch m.Reduce {
-			case "":
-				m.Reduce = "max"
 			case "max", "min":
 			default:
 				return bad("metric.reduce %q: want max or min", m.Reduce)

@@ -217,8 +217,50 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 // MaxRangeSize bounds how many addresses one Range may expand to.
 const MaxRangeSize = 1 << 20
 
-// Validate checks names, classes, addresses, ranges and credential references,
-// and resolves credential references into the devices.
+// ApplyDefaults implements config.Defaulter: it resolves the credential
+// references of the devices into their SNMP and HTTP settings (a device's own
+// port, timeout and retries win). A reference to a missing credential is left
+// for Validate to report.
+func (inv *Inventory) ApplyDefaults() {
+	for i := range inv.Devices {
+		d := &inv.Devices[i]
+		if s, ok := inv.snmpOf(d); ok {
+			d.SNMP = s
+		}
+		if d.HTTP != nil && d.HTTP.Credential != "" {
+			if c, ok := inv.Credentials[d.HTTP.Credential]; ok && c.HTTP != nil {
+				merged := *c.HTTP
+				d.HTTP = &merged
+			}
+		}
+	}
+}
+
+// snmpOf returns d's SNMP settings with its credential reference resolved;
+// false when d has no reference or it names no SNMP credential.
+func (inv *Inventory) snmpOf(d *Device) (*SNMP, bool) {
+	if d.SNMP == nil || d.SNMP.Credential == "" {
+		return nil, false
+	}
+	c, ok := inv.Credentials[d.SNMP.Credential]
+	if !ok || c.SNMP == nil {
+		return nil, false
+	}
+	merged := *c.SNMP
+	if d.SNMP.Port != 0 {
+		merged.Port = d.SNMP.Port
+	}
+	if d.SNMP.Timeout != 0 {
+		merged.Timeout = d.SNMP.Timeout
+	}
+	if d.SNMP.Retries != nil {
+		merged.Retries = d.SNMP.Retries
+	}
+	return &merged, true
+}
+
+// Validate implements config.Validator (after ApplyDefaults): it checks
+// names, classes, addresses, ranges and credential references.
 func (inv *Inventory) Validate() error {
 	sites := map[string]bool{}
 	for _, s := range inv.Sites {
@@ -263,7 +305,7 @@ func (inv *Inventory) Validate() error {
 		if d.Site != "" && len(sites) > 0 && !sites[d.Site] {
 			return at("site %q is not among the sites", d.Site)
 		}
-		if err := inv.resolve(d); err != nil {
+		if err := inv.checkCredentials(d); err != nil {
 			return at("%v", err)
 		}
 	}
@@ -286,34 +328,22 @@ func classList() string {
 	return strings.Join(names, ", ")
 }
 
-// resolve replaces credential references by the referenced values and checks SNMP settings.
-func (inv *Inventory) resolve(d *Device) error {
-	if d.SNMP != nil && d.SNMP.Credential != "" {
-		c, ok := inv.Credentials[d.SNMP.Credential]
-		if !ok || c.SNMP == nil {
+// checkCredentials checks d's credential references and its SNMP settings
+// as they are once the references are resolved.
+func (inv *Inventory) checkCredentials(d *Device) error {
+	s := d.SNMP
+	if s != nil && s.Credential != "" {
+		var ok bool
+		if s, ok = inv.snmpOf(d); !ok {
 			return fmt.Errorf("snmp credential %q is not defined under credentials", d.SNMP.Credential)
 		}
-		merged := *c.SNMP
-		if d.SNMP.Port != 0 {
-			merged.Port = d.SNMP.Port
-		}
-		if d.SNMP.Timeout != 0 {
-			merged.Timeout = d.SNMP.Timeout
-		}
-		if d.SNMP.Retries != nil {
-			merged.Retries = d.SNMP.Retries
-		}
-		d.SNMP = &merged
 	}
 	if d.HTTP != nil && d.HTTP.Credential != "" {
-		c, ok := inv.Credentials[d.HTTP.Credential]
-		if !ok || c.HTTP == nil {
+		if c, ok := inv.Credentials[d.HTTP.Credential]; !ok || c.HTTP == nil {
 			return fmt.Errorf("http credential %q is not defined under credentials", d.HTTP.Credential)
 		}
-		merged := *c.HTTP
-		d.HTTP = &merged
 	}
-	if s := d.SNMP; s != nil {
+	if s != nil {
 		switch s.Version {
 		case "", "2c", "2", "1":
 		case "3":

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/roomwatch/roomwatch/internal/calendar"
 )
 
 // Event is what a notice is about; each event has its own template.
@@ -193,7 +195,7 @@ func (ts *Templates) Render(ev Event, d Data) (Message, error) {
 	loc := d.Location
 	if loc == nil {
 		var err error
-		if loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
+		if loc, err = time.LoadLocation(calendar.DefaultZone); err != nil {
 			loc = time.UTC
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -61,11 +62,11 @@ func exposition(t *testing.T, n int, t0 time.Time) string {
 		ls := parse(t, f.series)
 		var parts []string
 		ls.Range(func(l labels.Label) {
-			if l.Name != labels.MetricName {
+			if l.Name != model.MetricNameLabel {
 				parts = append(parts, fmt.Sprintf("%s=%q", l.Name, l.Value))
 			}
 		})
-		fmt.Fprintf(&b, "%s{%s} %v %d\n", ls.Get(labels.MetricName), strings.Join(parts, ","), f.values[n], t0.Add(time.Duration(n)*step).UnixMilli())
+		fmt.Fprintf(&b, "%s{%s} %v %d\n", ls.Get(model.MetricNameLabel), strings.Join(parts, ","), f.values[n], t0.Add(time.Duration(n)*step).UnixMilli())
 	}
 	return b.String()
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 )
@@ -66,6 +67,14 @@ func (i Info) Validate() error {
 	}
 	return nil
 }
+
+// InvalidInfoError is Register's error for an Info that fails Validate; any
+// other Register error is the registry's own (saving failed).
+type InvalidInfoError struct{ Err error }
+
+func (e *InvalidInfoError) Error() string { return e.Err.Error() }
+
+func (e *InvalidInfoError) Unwrap() error { return e.Err }
 
 // Agent is one registered agent.
 type Agent struct {
@@ -141,7 +150,7 @@ func Open(opts Options) (*Registry, error) {
 // the collector. It is persisted before Register returns.
 func (r *Registry) Register(info Info, remote string) error {
 	if err := info.Validate(); err != nil {
-		return err
+		return &InvalidInfoError{Err: err}
 	}
 	now := r.opts.Clock.Now().UTC()
 	r.mu.Lock()
@@ -246,7 +255,7 @@ func (r *Registry) AppendSeries(ctx context.Context, app storage.Appendable) err
 		if ag.LastSeen.IsZero() {
 			continue
 		}
-		ls := labels.FromStrings(labels.MetricName, LastSeenMetric, "agent", ag.Hostname, "device", ag.Hostname, "site", ag.Site)
+		ls := labels.FromStrings(model.MetricNameLabel, LastSeenMetric, "agent", ag.Hostname, "device", ag.Hostname, "site", ag.Site)
 		if _, err := a.Append(0, ls, now, float64(ag.LastSeen.UnixMilli())/1000); err != nil {
 			_ = a.Rollback()
 			return fmt.Errorf("registry: append %s: %w", ls, err)
@@ -315,9 +324,9 @@ func (r *Registry) RegisterHandler() http.Handler {
 			return
 		}
 		if err := r.Register(info, req.RemoteAddr); err != nil {
-			code := http.StatusBadRequest
-			if strings.HasPrefix(err.Error(), "registry:") {
-				code = http.StatusInternalServerError
+			code := http.StatusInternalServerError
+			if _, bad := errors.AsType[*InvalidInfoError](err); bad {
+				code = http.StatusBadRequest
 			}
 			http.Error(w, err.Error(), code)
 			return

@@ -319,7 +319,7 @@ func (h *Handler) write(r *http.Request, req *prompb.WriteRequest) error {
 
 // invalidLabels explains why ls cannot be stored, or returns "".
 func invalidLabels(ls labels.Labels) string {
-	if !ls.Has(labels.MetricName) {
+	if !ls.Has(model.MetricNameLabel) {
 		return "no metric name"
 	}
 	if !ls.IsValid(model.UTF8Validation) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
@@ -35,7 +36,7 @@ func openTSDB(t testing.TB, dir string, opts *tsdb.Options) *tsdb.DB {
 // by the series' label string. sel is a regular expression on the metric name.
 func querySamples(t testing.TB, db *tsdb.DB, sel string) map[string][]point {
 	t.Helper()
-	ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, sel)}
+	ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, model.MetricNameLabel, sel)}
 	q, err := db.Querier(math.MinInt64, math.MaxInt64)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/tickets"
-	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
 )
 
 // Daily is the daily O&M log (每日运维服务日志): the day's inspections, the
@@ -18,7 +17,7 @@ type Daily struct {
 	Generated   time.Time
 	Inspections []inspect.Summary
 	Opened      []tickets.Ticket
-	Events      []sqlite.TicketEvent
+	Events      []tickets.TicketEvent
 	// Counts of the day's events by kind (recover, resolve, close, ack, …).
 	Kinds   map[string]int
 	ByLevel map[classify.Level]int

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
+	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
 // Quarterly is the quarterly device and system report (季度设备与系统管理报告):
@@ -16,7 +16,7 @@ type Quarterly struct {
 	Generated time.Time
 	Months    []MonthTrend
 	Classes   []QuarterClass
-	Parts     []sqlite.TicketPart
+	Parts     []tickets.TicketPart
 }
 
 // MonthTrend is one month of the quarter.

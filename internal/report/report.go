@@ -21,11 +21,11 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/common/model"
 
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/tickets"
-	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
 )
 
 // TicketLister lists tickets and evaluates their SLA timers at an instant
@@ -36,10 +36,10 @@ type TicketLister interface {
 }
 
 // TicketHistory reads ticket events and replaced parts by time;
-// *sqlite.Store implements it.
+// *sqlite.Store (internal/tickets/sqlite) implements it.
 type TicketHistory interface {
-	EventsBetween(ctx context.Context, from, to time.Time) ([]sqlite.TicketEvent, error)
-	PartsBetween(ctx context.Context, from, to time.Time) ([]sqlite.TicketPart, error)
+	EventsBetween(ctx context.Context, from, to time.Time) ([]tickets.TicketEvent, error)
+	PartsBetween(ctx context.Context, from, to time.Time) ([]tickets.TicketPart, error)
 }
 
 // InspectionStore reads inspection records; *inspect.Store implements it.
@@ -78,7 +78,7 @@ type Sources struct {
 // Options configure a Reporter.
 type Options struct {
 	Bureau   string         // printed in every heading
-	Location *time.Location // Asia/Shanghai when nil
+	Location *time.Location // calendar.DefaultZone when nil
 	Clock    clockwork.Clock
 	// UpSelector is the series whose average is availability; default
 	// roomwatch_probe_up{probe="icmp"} (1 up, 0 down, one per device).
@@ -95,13 +95,18 @@ type Reporter struct {
 	inv map[string]inventory.Target
 }
 
+// DefaultBureau is the customer's name printed on check sheets and reports
+// when the configuration names none; the collector's configuration default
+// is the same constant.
+const DefaultBureau = "县公安局"
+
 // DefaultUpSelector is the availability series.
 const DefaultUpSelector = `roomwatch_probe_up{probe="icmp"}`
 
 // New returns a Reporter.
 func New(src Sources, o Options) (*Reporter, error) {
 	if o.Location == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
+		loc, err := time.LoadLocation(calendar.DefaultZone)
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
@@ -114,7 +119,7 @@ func New(src Sources, o Options) (*Reporter, error) {
 		o.UpSelector = DefaultUpSelector
 	}
 	if o.Bureau == "" {
-		o.Bureau = "县公安局"
+		o.Bureau = DefaultBureau
 	}
 	r := &Reporter{src: src, o: o, cls: map[string]string{}, inv: map[string]inventory.Target{}}
 	if src.Inventory != nil {

@@ -14,7 +14,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/inventory"
 )
 
 //go:embed sheet.html.tmpl
@@ -22,8 +24,8 @@ var sheetHTML string
 
 // SheetOptions are what a check sheet needs besides the inspection.
 type SheetOptions struct {
-	Bureau   string         // 县公安局, printed in the heading
-	Location *time.Location // Asia/Shanghai when nil
+	Bureau   string         // printed in the heading; DefaultBureau when empty
+	Location *time.Location // calendar.DefaultZone when nil
 }
 
 type sheetData struct {
@@ -38,6 +40,7 @@ var funcs = template.FuncMap{
 	"value":   valueText,
 	"verdict": func(v inspect.Verdict) string { return v.Chinese() },
 	"add1":    func(i int) int { return i + 1 },
+	"ticket":  ticketText,
 }
 
 func (d sheetData) T(t time.Time) string {
@@ -54,6 +57,18 @@ func valueText(r inspect.Row) string {
 	return strconv.FormatFloat(*r.Value, 'f', -1, 64) + r.Unit
 }
 
+// ticketText is the sheet's ticket cell: the ticket's number, or for a row
+// of a record written before ticket ids were kept, only that it went to one.
+func ticketText(r inspect.Row) string {
+	switch {
+	case r.TicketID != 0:
+		return "#" + strconv.FormatInt(r.TicketID, 10)
+	case r.LegacyTicket != "":
+		return "已转工单"
+	}
+	return ""
+}
+
 func remark(r inspect.Row) string {
 	switch {
 	case r.Reason != "":
@@ -66,7 +81,10 @@ func remark(r inspect.Row) string {
 
 func newData(in *inspect.Inspection, o SheetOptions) sheetData {
 	if o.Location == nil {
-		o.Location, _ = time.LoadLocation("Asia/Shanghai")
+		o.Location, _ = time.LoadLocation(calendar.DefaultZone)
+	}
+	if o.Bureau == "" {
+		o.Bureau = DefaultBureau
 	}
 	d := sheetData{Bureau: o.Bureau, In: in, Loc: o.Location}
 	if s, ok := in.Signed(inspect.RoleEngineer); ok {
@@ -97,7 +115,7 @@ func WriteHTML(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
 }
 
 // Columns of the sheet, in order.
-var sheetColumns = []string{"序号", "设备名称", "设备", "类别", "巡检项目", "Item", "检查结果", "结论", "故障等级", "备注 / 依据", "检查人"}
+var sheetColumns = []string{"序号", "设备名称", "设备", "类别", "巡检项目", "Item", "检查结果", "结论", "故障等级", "备注 / 依据", "检查人", "工单"}
 
 // WriteExcel writes the check sheet as an .xlsx workbook with the same content.
 func WriteExcel(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
@@ -125,7 +143,7 @@ func WriteExcel(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
 		if r.Verdict == inspect.Abnormal {
 			level = r.Level.Label()
 		}
-		vals := []any{i + 1, r.Display, r.Device, className(r.Class), r.Name, r.NameEN, valueText(r), r.Verdict.Chinese(), level, remark(r), r.CheckedBy}
+		vals := []any{i + 1, r.Display, r.Device, className(r.Class), r.Name, r.NameEN, valueText(r), r.Verdict.Chinese(), level, remark(r), r.CheckedBy, ticketText(r)}
 		for j, v := range vals {
 			c, _ := excelize.CoordinatesToCellName(j+1, row)
 			set(c, v)
@@ -150,15 +168,11 @@ func WriteExcel(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
 
 func intp(i int) *int { return &i }
 
+// className is the class's Chinese name from the inventory's table, or ""
+// when the class is empty or unknown.
 func className(c string) string {
-	if c == "" {
-		return ""
+	if cls := inventory.Class(c); cls.Valid() {
+		return cls.ChineseName()
 	}
-	return classNames[c]
-}
-
-var classNames = map[string]string{
-	"server": "服务器", "switch": "交换机", "router": "路由器", "firewall": "安全设备", "ups": "UPS",
-	"ac": "精密空调", "env": "动力环境", "nvr": "硬盘录像机", "camera": "摄像机", "checkpoint": "卡口",
-	"radio": "350M基站", "printer": "打印机", "storage": "存储",
+	return ""
 }

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
@@ -35,11 +36,18 @@ type AlertSink interface {
 
 // LogSink is an AlertSink that logs every alert; the default until a ticket
 // intake is wired in.
-type LogSink struct{ Logger *slog.Logger }
+type LogSink struct {
+	Logger *slog.Logger
+	Clock  clockwork.Clock // the real clock when nil
+}
 
 // Send implements AlertSink.
 func (s LogSink) Send(_ context.Context, alerts []alert.Alert) error {
-	now := time.Now()
+	clk := s.Clock
+	if clk == nil {
+		clk = clockwork.NewRealClock()
+	}
+	now := clk.Now()
 	for _, a := range alerts {
 		s.Logger.Info("alert", "status", a.Status(now), "alertname", a.Name(), "labels", a.Labels,
 			"summary", a.Annotations["summary"], "startsAt", a.StartsAt, "endsAt", a.EndsAt)
@@ -68,6 +76,9 @@ type Options struct {
 	// Alertmanagers, when set, also receive every alert through API v2.
 	Alertmanagers *AlertmanagerSender
 
+	// Clock tells firing from resolved alerts when counting them; the real
+	// clock when nil. (Prometheus's rule manager keeps its own time.)
+	Clock      clockwork.Clock
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 }
@@ -102,8 +113,11 @@ func New(opts Options) (*Ruler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
 	if opts.Sink == nil {
-		opts.Sink = LogSink{Logger: opts.Logger}
+		opts.Sink = LogSink{Logger: opts.Logger, Clock: opts.Clock}
 	}
 	m := &metrics{
 		sinkErrors: prometheus.NewCounter(prometheus.CounterOpts{
@@ -181,7 +195,7 @@ func (r *Ruler) notify(ctx context.Context, expr string, as ...*rules.Alert) {
 		return
 	}
 	out := Convert(r.opts.ExternalURL, expr, as)
-	now := time.Now()
+	now := r.opts.Clock.Now()
 	for _, a := range out {
 		r.metrics.sent.WithLabelValues(string(a.Status(now))).Inc()
 	}

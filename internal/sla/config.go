@@ -29,8 +29,8 @@ func DefaultConfig() Config {
 	return Config{Profile: "seed001", Dir: "rules/sla", Holidays: "rules/calendars/cn-holidays.yml", TimeZone: calendar.DefaultZone}
 }
 
-// Validate fills empty fields with defaults and checks the time zone.
-func (c *Config) Validate() error {
+// ApplyDefaults implements config.Defaulter: it fills the fields left empty.
+func (c *Config) ApplyDefaults() {
 	d := DefaultConfig()
 	if c.Profile == "" {
 		c.Profile = d.Profile
@@ -44,6 +44,11 @@ func (c *Config) Validate() error {
 	if c.TimeZone == "" {
 		c.TimeZone = d.TimeZone
 	}
+}
+
+// Validate implements config.Validator (after ApplyDefaults): it checks the
+// time zone.
+func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		return &config.LineError{Msg: fmt.Sprintf("sla.time_zone %q: %v", c.TimeZone, err)}
 	}
@@ -68,6 +73,7 @@ func (l *Loaded) MissingHolidayYears(now time.Time) []int {
 // Relative paths are taken as they are (relative to the working directory);
 // the caller resolves them against the config file's directory first if wanted.
 func (c Config) Load() (*Loaded, error) {
+	c.ApplyDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("sla config: %w", err)
 	}

@@ -16,7 +16,7 @@ func TestWriteBlock(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	start := time.Now().Add(-3 * time.Hour).Truncate(time.Hour)
-	ls := labels.FromStrings(labels.MetricName, "block_test", "device", "d1")
+	ls := labels.FromStrings(model.MetricNameLabel, "block_test", "device", "d1")
 	var ref storage.SeriesRef
 	err := WriteBlock(context.Background(), dir, start, 90, time.Minute, func(app storage.Appender, ts time.Time) error {
 		var err error

@@ -76,8 +76,8 @@ func (c *Config) Window() time.Duration {
 	return c.ReopenWindow.Std()
 }
 
-// Validate implements config.Validator; it fills defaults left empty.
-func (c *Config) Validate() error {
+// ApplyDefaults implements config.Defaulter: it fills the fields left empty.
+func (c *Config) ApplyDefaults() {
 	d := DefaultConfig()
 	if c.Rules == "" {
 		c.Rules = d.Rules
@@ -91,6 +91,10 @@ func (c *Config) Validate() error {
 	if c.EscalationInterval == 0 {
 		c.EscalationInterval = d.EscalationInterval
 	}
+}
+
+// Validate implements config.Validator (after ApplyDefaults).
+func (c *Config) Validate() error {
 	if c.ReopenWindow != nil && c.ReopenWindow.Std() < 0 {
 		return &config.LineError{Msg: fmt.Sprintf("tickets.reopen_window %v: must not be negative", c.ReopenWindow.Std())}
 	}

@@ -18,20 +18,20 @@ type firingCache struct {
 	mu      sync.Mutex
 	max     int
 	seq     uint64
-	firing  map[string]struct{}
+	firing  map[string]int64  // fingerprint -> its ticket
 	pending map[string]uint64 // fingerprint -> seq of its last uncommitted write
 }
 
 func newFiringCache(max int) *firingCache {
-	return &firingCache{max: max, firing: make(map[string]struct{}), pending: make(map[string]uint64)}
+	return &firingCache{max: max, firing: make(map[string]int64), pending: make(map[string]uint64)}
 }
 
-// has reports whether fp is known firing on its own ticket.
-func (c *firingCache) has(fp string) bool {
+// ticket returns the ticket fp is known firing on, if it is known.
+func (c *firingCache) ticket(fp string) (int64, bool) {
 	c.mu.Lock()
-	_, ok := c.firing[fp]
+	id, ok := c.firing[fp]
 	c.mu.Unlock()
-	return ok
+	return id, ok
 }
 
 // write is called inside the transaction that writes fp's record; it returns
@@ -59,7 +59,7 @@ func (c *firingCache) commit(fp string, seq uint64, r AlertRecord) {
 	if len(c.firing) >= c.max {
 		clear(c.firing) // crude bound: start over; misses only cost speed
 	}
-	c.firing[fp] = struct{}{}
+	c.firing[fp] = r.TicketID
 }
 
 // abort is called for the writes of a transaction that did not commit.

@@ -45,8 +45,12 @@ func TestFiringCacheCommitOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newFiringCache(10)
 			tc.run(c)
-			if got := c.has("a"); got != tc.want {
-				t.Errorf("has = %v, want %v", got, tc.want)
+			id, got := c.ticket("a")
+			if got != tc.want {
+				t.Errorf("known = %v, want %v", got, tc.want)
+			}
+			if got && id != fire.TicketID {
+				t.Errorf("ticket = %d, want %d", id, fire.TicketID)
 			}
 		})
 	}
@@ -58,10 +62,15 @@ func TestFiringCacheBound(t *testing.T) {
 	for _, fp := range []string{"a", "b", "c"} {
 		c.commit(fp, c.write(fp), AlertRecord{Fingerprint: fp, TicketID: 1, Firing: true})
 	}
-	if len(c.firing) > 2 || !c.has("c") {
+	if len(c.firing) > 2 || !known(c, "c") {
 		t.Errorf("cache %v: want at most 2 entries with the newest", c.firing)
 	}
 	if len(c.pending) != 0 {
 		t.Errorf("pending %v after all commits", c.pending)
 	}
+}
+
+func known(c *firingCache, fp string) bool {
+	_, ok := c.ticket(fp)
+	return ok
 }

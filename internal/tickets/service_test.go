@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -140,7 +142,8 @@ func TestFiringCacheSkipsStore(t *testing.T) {
 	for _, st := range steps {
 		env.Clock.Advance(time.Minute)
 		r := ingest(t, env, st.alerts...)
-		if r != st.want {
+		r.Tickets = nil // TestIngestReportsTickets checks them
+		if !reflect.DeepEqual(r, st.want) {
 			t.Errorf("%s: result %+v, want %+v", st.name, r, st.want)
 		}
 		if n := cs.count(); n != st.wantUpdates {
@@ -237,12 +240,47 @@ func TestParentCorrelation(t *testing.T) {
 	if len(full.Affected) != 2 || full.Site != "hq" {
 		t.Errorf("affected %v site %q", full.Affected, full.Site)
 	}
+	if !slices.Equal(r.Tickets, []int64{full.ID, full.ID}) {
+		t.Errorf("attached alerts on tickets %v, want the parent's %d twice", r.Tickets, full.ID)
+	}
 	// Once the parent recovers, a child fault opens its own ticket.
 	ingest(t, env, resolved(firing("sw-access", "NetworkDeviceDown", t0), t0))
 	env.Clock.Advance(time.Hour)
 	r = ingest(t, env, firing("cam1", "CameraOffline", env.Clock.Now()))
 	if r.Opened != 1 {
 		t.Fatalf("result %+v, want one opened", r)
+	}
+}
+
+// TestIngestReportsTickets: Ingest says which ticket each alert is on, in
+// the order given, also when a repeat is answered from the firing cache.
+func TestIngestReportsTickets(t *testing.T) {
+	t.Parallel()
+	t0 := ticketstest.Start.Add(-time.Minute)
+	a, b := firing("sw1", "PortDown", t0), firing("sw2", "PortDown", t0)
+	early := resolved(firing("sw3", "PortDown", t0), ticketstest.Start)
+	for _, cache := range []int{0, -1} {
+		t.Run(fmt.Sprintf("cache=%d", cache), func(t *testing.T) {
+			t.Parallel()
+			env := ticketstest.New(t, func(o *tickets.Options) { o.FiringCache = cache })
+			first := ingest(t, env, a, early, b)
+			byDevice := map[string]int64{}
+			for _, tk := range all(t, env) {
+				byDevice[tk.Device] = tk.ID
+			}
+			want := []int64{byDevice["sw1"], 0, byDevice["sw2"]}
+			if want[0] == 0 || want[2] == 0 || !slices.Equal(first.Tickets, want) {
+				t.Fatalf("first ingest: tickets %v, want %v", first.Tickets, want)
+			}
+			again := ingest(t, env, b, a)
+			if want := []int64{byDevice["sw2"], byDevice["sw1"]}; !slices.Equal(again.Tickets, want) {
+				t.Errorf("repeat: tickets %v, want %v", again.Tickets, want)
+			}
+			done := ingest(t, env, resolved(a, ticketstest.Start))
+			if !slices.Equal(done.Tickets, []int64{byDevice["sw1"]}) || done.Recovered != 1 {
+				t.Errorf("resolve: %+v, want ticket %d recovered", done, byDevice["sw1"])
+			}
+		})
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/report"
@@ -34,7 +36,7 @@ type Options struct {
 	Runner    Runner
 	Templates []*inspect.Template
 	Sheet     report.SheetOptions
-	Now       func() time.Time // the injected clock's Now
+	Clock     clockwork.Clock // the real clock when nil
 	// Auth, when set, guards every route: viewer reads; engineer runs,
 	// completes and signs as the engineer; customer (the bureau's
 	// representative, 甲方代表) countersigns, and so may admin, but not the
@@ -62,8 +64,8 @@ func New(o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	h := &handler{o: o}
 	mux := http.NewServeMux()
@@ -251,7 +253,7 @@ func (h *handler) complete(w http.ResponseWriter, r *http.Request) {
 		c.Note = onBehalf(c.Note, c.User, p.Name)
 		c.User, c.Role = p.Name, p.Role.String()
 	}
-	in, err := h.o.Store.Complete(r.Context(), id, c, h.o.Now())
+	in, err := h.o.Store.Complete(r.Context(), id, c, h.o.Clock.Now())
 	if err != nil {
 		fail(w, err)
 		return
@@ -413,7 +415,7 @@ func (h *handler) sign(w http.ResponseWriter, r *http.Request) {
 		s.Note = onBehalf(s.Note, s.User, p.Name)
 		s.User = p.Name
 	}
-	s.At = h.o.Now()
+	s.At = h.o.Clock.Now()
 	in, err := h.o.Store.Sign(r.Context(), id, s)
 	if err != nil {
 		fail(w, err)

@@ -36,7 +36,7 @@ func TestAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Options{Store: st, Runner: r, Templates: []*inspect.Template{tm}, Now: clk.Now}))
+	srv := httptest.NewServer(New(Options{Store: st, Runner: r, Templates: []*inspect.Template{tm}, Clock: clk}))
 	defer srv.Close()
 	call := func(method, path, body string, want int) []byte {
 		t.Helper()

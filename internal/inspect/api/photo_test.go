@@ -88,7 +88,7 @@ func TestPhotoUploadAndAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	photos := filepath.Join(dir, "photos")
-	srv := httptest.NewServer(New(Options{Store: st, Runner: r, Templates: []*inspect.Template{tm}, Now: clk.Now,
+	srv := httptest.NewServer(New(Options{Store: st, Runner: r, Templates: []*inspect.Template{tm}, Clock: clk,
 		Auth: a, PhotoDir: photos, MaxPhotoBytes: 64 << 10}))
 	defer srv.Close()
 	send := func(method, path, token, ctype string, body []byte) (int, string) {

@@ -201,7 +201,7 @@ func gen(dir string) error {
 	var ss []ser
 	for i, d := range devs {
 		for m, name := range metrics {
-			kv := []string{labels.MetricName, name, "device", d.name, "class", string(d.class), "site", d.site}
+			kv := []string{model.MetricNameLabel, name, "device", d.name, "class", string(d.class), "site", d.site}
 			if m == 0 {
 				kv = append(kv, "probe", "icmp")
 			}
@@ -250,6 +250,7 @@ func inventoryOf(devs []device) (*inventory.Inventory, error) {
 		inv.Devices = append(inv.Devices, inventory.Device{Name: d.name, Class: d.class, Site: d.site,
 			Address: fmt.Sprintf("10.%d.%d.%d", 20+i/65536, (i/256)%256, i%256)})
 	}
+	inv.ApplyDefaults()
 	return inv, inv.Validate()
 }
 

@@ -71,7 +71,7 @@ func TestVendorAPIs(t *testing.T) {
 			name: "hikvision nvr healthy, sha-256",
 			dev: &devsim.Device{Vendor: "hikvision", User: "admin", Pass: "Hik12345", Algorithm: "SHA-256", Model: "DS-7608NI-K2", Serial: "DS-7608NI-K20820200101CCRR", Firmware: "V4.30.085",
 				Disks: []devsim.Disk{{Status: "ok", CapacityMB: 3815447, FreeMB: 0}}, Channels: []devsim.Channel{{Online: true, Recording: true}, {Online: false, Recording: true}},
-				ClockAhead: 90 * time.Second, Now: fc.Now},
+				ClockAhead: 90 * time.Second, Clock: fc},
 			pass: "Hik12345", prober: ISAPI{Clock: fc},
 			want: map[string]float64{
 				"roomwatch_nvr_disks": 1, "roomwatch_nvr_disk_ok{disk=1}": 1, "roomwatch_nvr_disk_capacity_bytes{disk=1}": 3815447 * 1024 * 1024,
@@ -84,7 +84,7 @@ func TestVendorAPIs(t *testing.T) {
 		{
 			name: "hikvision legacy storage, failed disk, old namespace",
 			dev: &devsim.Device{Vendor: "hikvision", User: "admin", Pass: "pw", Model: "DS-7816N", LegacyStorage: true, Namespace: "http://www.std-cgi.com/ver20/XMLSchema",
-				Disks: []devsim.Disk{{Status: "ok", CapacityMB: 100, FreeMB: 50}, {Status: "smartFailed", CapacityMB: 100, FreeMB: 0}}, ClockAhead: -3 * time.Second, Now: fc.Now},
+				Disks: []devsim.Disk{{Status: "ok", CapacityMB: 100, FreeMB: 50}, {Status: "smartFailed", CapacityMB: 100, FreeMB: 0}}, ClockAhead: -3 * time.Second, Clock: fc},
 			pass: "pw", prober: ISAPI{Clock: fc},
 			want: map[string]float64{"roomwatch_nvr_disk_ok{disk=1}": 1, "roomwatch_nvr_disk_ok{disk=2}": 0, "roomwatch_nvr_disk_status_info{disk=2,status=smartfailed}": 1,
 				"roomwatch_nvr_disk_free_bytes{disk=1}": 50 * 1024 * 1024, "roomwatch_device_clock_offset_seconds": -3},
@@ -99,7 +99,7 @@ func TestVendorAPIs(t *testing.T) {
 			name: "dahua nvr, one disk in error, channel 2 not recording",
 			dev: &devsim.Device{Vendor: "dahua", User: "admin", Pass: "dh123456", Model: "DHI-NVR4208-8P-4KS2", Serial: "4L0A1B2PAZ00000",
 				Disks:    []devsim.Disk{{Status: "Success", CapacityMB: 1000, FreeMB: 400}, {Status: "Error", CapacityMB: 2000, FreeMB: 2000}},
-				Channels: []devsim.Channel{{Recording: true}, {Recording: false}}, ClockAhead: 125 * time.Second, Now: fc.Now},
+				Channels: []devsim.Channel{{Recording: true}, {Recording: false}}, ClockAhead: 125 * time.Second, Clock: fc},
 			pass: "dh123456", prober: Dahua{Clock: fc},
 			want: map[string]float64{"roomwatch_nvr_disks": 2, "roomwatch_nvr_disk_ok{disk=1}": 1, "roomwatch_nvr_disk_ok{disk=2}": 0,
 				"roomwatch_nvr_disk_free_bytes{disk=1}": 400 << 20, "roomwatch_nvr_disk_capacity_bytes{disk=2}": 2000 << 20,
@@ -208,7 +208,7 @@ func TestCheckpointCaptureURLAndISAPIClock(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	fc := clockwork.NewFakeClockAt(now)
-	dev := &devsim.Device{Vendor: "hikvision", User: "admin", Pass: "pw", Now: fc.Now, ClockAhead: -70 * time.Second}
+	dev := &devsim.Device{Vendor: "hikvision", User: "admin", Pass: "pw", Clock: fc, ClockAhead: -70 * time.Second}
 	mux := http.NewServeMux()
 	mux.Handle("/ISAPI/", dev)
 	mux.HandleFunc("/latest", func(w http.ResponseWriter, r *http.Request) {

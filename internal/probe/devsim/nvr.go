@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // Disk is one simulated hard disk.
@@ -34,7 +36,7 @@ type Device struct {
 	Channels   []Channel
 	// ClockAhead is how far the device clock runs ahead of Now.
 	ClockAhead time.Duration
-	Now        func() time.Time // default time.Now
+	Clock      clockwork.Clock // default the real clock
 	// LegacyStorage answers 404 on /ISAPI/ContentMgmt/Storage/hdd so the client
 	// must fall back to /ISAPI/ContentMgmt/storage (older firmware).
 	LegacyStorage bool
@@ -75,8 +77,8 @@ func (d *Device) fail(format string, args ...any) {
 }
 
 func (d *Device) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
+	if d.Clock != nil {
+		return d.Clock.Now()
 	}
 	return time.Now()
 }

@@ -3,6 +3,7 @@ package netcheck
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -112,15 +113,13 @@ func (c RTSP) Probe(ctx context.Context, t inventory.Target) probe.Result {
 	}
 	videos := sdp.Videos()
 	r.Add("roomwatch_probe_rtsp_video_streams", probe.Gauge, float64(len(videos)), "Video sections (m=video) in the stream's SDP.", nil)
-	for _, v := range videos {
+	if len(videos) > 0 {
 		codec := "unknown"
-		if len(v.Codecs) > 0 {
+		if v := videos[0]; len(v.Codecs) > 0 {
 			codec = strings.ToUpper(v.Codecs[0])
 		}
 		r.Add("roomwatch_probe_rtsp_video_codec_info", probe.Info, 1, "Codec of the stream's first video section.", map[string]string{"codec": codec})
-		break
-	}
-	if len(videos) == 0 {
+	} else {
 		r.Err = probe.Errorf(probe.ReasonProtocol, "rtsp DESCRIBE: the SDP has no m=video section")
 	}
 	return r
@@ -249,7 +248,7 @@ func (s *rtspSession) ioErr(ctx context.Context, method string, err error) error
 	if ctx.Err() != nil {
 		return probe.Errorf(probe.ReasonTimeout, "rtsp %s: no answer before the timeout: %w", method, ctx.Err())
 	}
-	if probe.Reason(err) == probe.ReasonOther && strings.HasPrefix(err.Error(), "rtsp:") {
+	if _, bad := errors.AsType[protocolError](err); bad && probe.Reason(err) == probe.ReasonOther {
 		return probe.Errorf(probe.ReasonProtocol, "rtsp %s: %w", method, err)
 	}
 	return fmt.Errorf("rtsp %s: %w", method, err)

@@ -32,33 +32,33 @@ func ReadRTSPResponse(r *bufio.Reader) (*RTSPResponse, error) {
 	tp := textproto.NewReader(r)
 	line, err := tp.ReadLine()
 	if err != nil {
-		return nil, fmt.Errorf("rtsp: reading status line: %w", err)
+		return nil, protocolError{fmt.Errorf("rtsp: reading status line: %w", err)}
 	}
 	proto, rest, ok := strings.Cut(line, " ")
 	if !ok || !strings.HasPrefix(proto, "RTSP/") {
-		return nil, fmt.Errorf("rtsp: not an RTSP status line: %q", clip(line))
+		return nil, protocolError{fmt.Errorf("rtsp: not an RTSP status line: %q", clip(line))}
 	}
 	codeStr, reason, _ := strings.Cut(rest, " ")
 	code, err := strconv.Atoi(codeStr)
 	if err != nil || code < 100 || code > 999 {
-		return nil, fmt.Errorf("rtsp: bad status code %q", clip(codeStr))
+		return nil, protocolError{fmt.Errorf("rtsp: bad status code %q", clip(codeStr))}
 	}
 	h, err := tp.ReadMIMEHeader()
 	if err != nil && !(errors.Is(err, io.EOF) && len(h) > 0) {
-		return nil, fmt.Errorf("rtsp: reading headers: %w", err)
+		return nil, protocolError{fmt.Errorf("rtsp: reading headers: %w", err)}
 	}
 	resp := &RTSPResponse{Proto: proto, StatusCode: code, Reason: reason, Header: h}
 	if cl := h.Get("Content-Length"); cl != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(cl))
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("rtsp: bad Content-Length %q", clip(cl))
+			return nil, protocolError{fmt.Errorf("rtsp: bad Content-Length %q", clip(cl))}
 		}
 		if n > maxRTSPBody {
-			return nil, fmt.Errorf("rtsp: body of %d bytes exceeds %d", n, maxRTSPBody)
+			return nil, protocolError{fmt.Errorf("rtsp: body of %d bytes exceeds %d", n, maxRTSPBody)}
 		}
 		resp.Body = make([]byte, n)
 		if _, err := io.ReadFull(r, resp.Body); err != nil {
-			return nil, fmt.Errorf("rtsp: reading %d-byte body: %w", n, err)
+			return nil, protocolError{fmt.Errorf("rtsp: reading %d-byte body: %w", n, err)}
 		}
 	}
 	return resp, nil
@@ -75,7 +75,7 @@ type limitedReader struct {
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.n <= 0 {
-		return 0, errors.New("rtsp: answer too large")
+		return 0, protocolError{errors.New("rtsp: answer too large")}
 	}
 	if len(p) > l.n {
 		p = p[:l.n]
@@ -84,3 +84,8 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	l.n -= n
 	return n, err
 }
+
+// protocolError is an RTSP answer that could not be read or parsed.
+type protocolError struct{ error }
+
+func (e protocolError) Unwrap() error { return e.error }

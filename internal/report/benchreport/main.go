@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/roomwatch/roomwatch/internal/alert"
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/sla"
@@ -67,7 +68,7 @@ func main() {
 }
 
 func run(dir, root string, nTickets int) error {
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	loc, err := time.LoadLocation(calendar.DefaultZone)
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func genTickets(path, root string, ds []dev, start time.Time, n int) error {
 	if err != nil {
 		return err
 	}
-	loaded, err := sla.Config{Profile: "seed001", Dir: filepath.Join(root, "rules/sla"), Holidays: filepath.Join(root, "rules/calendars/cn-holidays.yml"), TimeZone: "Asia/Shanghai"}.Load()
+	loaded, err := sla.Config{Profile: "seed001", Dir: filepath.Join(root, "rules/sla"), Holidays: filepath.Join(root, "rules/calendars/cn-holidays.yml"), TimeZone: calendar.DefaultZone}.Load()
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/roomwatch/roomwatch/internal/alert"
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/inventory"
@@ -44,7 +45,7 @@ const Month = "2026-09"
 
 // Shanghai is the fixture's zone.
 func Shanghai() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	loc, err := time.LoadLocation(calendar.DefaultZone)
 	if err != nil {
 		return time.FixedZone("CST", 8*3600) // no tzdata: China has had no DST since 1991
 	}
@@ -315,6 +316,7 @@ func ParseInventory(t testing.TB) *inventory.Inventory {
 	if err := yaml.Unmarshal([]byte(Inventory), &c); err != nil {
 		t.Fatal(err)
 	}
+	c.Inventory.ApplyDefaults()
 	if err := c.Inventory.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
@@ -88,7 +89,7 @@ func estateSeries() []series {
 			site := fmt.Sprintf("site-%02d", dev%sites)
 			id := []string{"device", name, "class", c.class, "site", site}
 			mk := func(metric, kind string, extra ...string) {
-				ls := labels.FromStrings(append(append([]string{labels.MetricName, metric}, id...), extra...)...)
+				ls := labels.FromStrings(append(append([]string{model.MetricNameLabel, metric}, id...), extra...)...)
 				out = append(out, series{ls, kind, uint64(len(out))*7919 + 1})
 			}
 			mk("roomwatch_probe_up", "up", "probe", "icmp")

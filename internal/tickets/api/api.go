@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/roomwatch/roomwatch/internal/alert"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/tickets"
@@ -37,7 +39,7 @@ type Service interface {
 type Options struct {
 	Service Service
 	Auth    *auth.Authenticator
-	Now     func() time.Time // the service's clock; time.Now when nil
+	Clock   clockwork.Clock // the service's clock; the real clock when nil
 	Logger  *slog.Logger
 	// MaxBody bounds a request body; default 8 MiB.
 	MaxBody int64
@@ -60,8 +62,8 @@ func NewHandler(o Options) (http.Handler, error) {
 	if o.Service == nil || o.Auth == nil {
 		return nil, errors.New("api: Service and Auth are required")
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -133,7 +135,7 @@ func (h *handler) intake(decode func([]byte, time.Time) ([]alert.Alert, error)) 
 		if !ok {
 			return
 		}
-		as, err := decode(b, h.o.Now())
+		as, err := decode(b, h.o.Clock.Now())
 		if err != nil {
 			auth.WriteError(w, http.StatusBadRequest, err.Error())
 			return

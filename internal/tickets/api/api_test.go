@@ -59,11 +59,11 @@ func startTB(t testing.TB, realClock, openLoopback bool) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := env.Clock.Now
+	var clk clockwork.Clock = env.Clock
 	if realClock {
-		now = time.Now
+		clk = clockwork.NewRealClock()
 	}
-	h, err := api.NewHandler(api.Options{Service: env.Service, Auth: a, Now: now})
+	h, err := api.NewHandler(api.Options{Service: env.Service, Auth: a, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,27 +7,8 @@ import (
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
-// TicketEvent is one ticket event with the ticket it belongs to, for the
-// daily O&M log (每日运维服务日志).
-type TicketEvent struct {
-	TicketID int64
-	Title    string
-	Device   string
-	Level    tickets.Level
-	tickets.Event
-}
-
-// TicketPart is one replaced spare part with its ticket, for the quarterly
-// report (备件更换记录).
-type TicketPart struct {
-	TicketID int64
-	Title    string
-	Device   string
-	tickets.Part
-}
-
 // EventsBetween returns every ticket event with from <= at < to, oldest first.
-func (s *Store) EventsBetween(ctx context.Context, from, to time.Time) ([]TicketEvent, error) {
+func (s *Store) EventsBetween(ctx context.Context, from, to time.Time) ([]tickets.TicketEvent, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT e.ticket_id, t.title, t.device, t.level, e.id, e.at, e.actor, e.kind,
 e.from_state, e.to_state, e.note, e.detail FROM events e JOIN tickets t ON t.id = e.ticket_id
 WHERE e.at >= ? AND e.at < ? ORDER BY e.at, e.id`, ns(from), ns(to))
@@ -35,9 +16,9 @@ WHERE e.at >= ? AND e.at < ? ORDER BY e.at, e.id`, ns(from), ns(to))
 		return nil, err
 	}
 	defer rows.Close()
-	var out []TicketEvent
+	var out []tickets.TicketEvent
 	for rows.Next() {
-		var e TicketEvent
+		var e tickets.TicketEvent
 		var at int64
 		if err := rows.Scan(&e.TicketID, &e.Title, &e.Device, &e.Level, &e.ID, &at, &e.Actor, &e.Kind,
 			&e.From, &e.To, &e.Note, &e.Detail); err != nil {
@@ -50,16 +31,16 @@ WHERE e.at >= ? AND e.at < ? ORDER BY e.at, e.id`, ns(from), ns(to))
 }
 
 // PartsBetween returns the parts replaced with from <= at < to, oldest first.
-func (s *Store) PartsBetween(ctx context.Context, from, to time.Time) ([]TicketPart, error) {
+func (s *Store) PartsBetween(ctx context.Context, from, to time.Time) ([]tickets.TicketPart, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT p.ticket_id, t.title, t.device, p.part, p.serial, p.location, p.cause, p.at, p.actor
 FROM parts p JOIN tickets t ON t.id = p.ticket_id WHERE p.at >= ? AND p.at < ? ORDER BY p.at, p.id`, ns(from), ns(to))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []TicketPart
+	var out []tickets.TicketPart
 	for rows.Next() {
-		var p TicketPart
+		var p tickets.TicketPart
 		var at int64
 		if err := rows.Scan(&p.TicketID, &p.Title, &p.Device, &p.Part.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor); err != nil {
 			return nil, err

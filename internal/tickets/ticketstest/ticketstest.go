@@ -12,6 +12,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
@@ -38,7 +39,7 @@ type Env struct {
 
 // Shanghai returns the Asia/Shanghai location.
 func Shanghai(t testing.TB) *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	loc, err := time.LoadLocation(calendar.DefaultZone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func Profile(t testing.TB) *sla.Profile {
 
 // LoadProfile is Profile outside a test (a re-executed test binary).
 func LoadProfile() (*sla.Profile, error) {
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	loc, err := time.LoadLocation(calendar.DefaultZone)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,314 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/sla"
+	"github.com/roomwatch/roomwatch/internal/tickets"
+)
+
+// The writer's statements (writerQueries are prepared at Open).
+const (
+	qSavepoint     = `SAVEPOINT req`
+	qRollbackTo    = `ROLLBACK TO req`
+	qRelease       = `RELEASE req`
+	qTicketByID    = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
+	qTimers        = `SELECT spec, started_at, met_at FROM timers WHERE ticket_id = ? ORDER BY rowid`
+	qParts         = `SELECT part, serial, location, cause, at, actor, worker FROM parts WHERE ticket_id = ? ORDER BY id`
+	qAffected      = `SELECT device, alertname, at FROM affected WHERE ticket_id = ? ORDER BY id`
+	qEvents        = `SELECT id, at, actor, worker, kind, from_state, to_state, note, detail FROM events WHERE ticket_id = ? ORDER BY id`
+	qLatestByGroup = `SELECT ` + ticketCols + ` FROM tickets WHERE group_key = ? AND group_key <> '' ORDER BY id DESC LIMIT 1`
+	qLatestReach   = `SELECT ` + ticketCols + ` FROM tickets WHERE reach = 1 AND device = ? ORDER BY id DESC LIMIT 1`
+	qAlert         = `SELECT fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen FROM alerts WHERE fingerprint = ?`
+	qPutAlert      = `INSERT OR REPLACE INTO alerts (fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qFiring        = `SELECT COUNT(*) FROM alerts WHERE ticket_id = ? AND firing = 1 AND affected = 0`
+	qInsertTicket  = `INSERT INTO tickets (level, state, title, description, device, site, category, grp, source,
+group_key, labels, reach, reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qSaveTicket = `UPDATE tickets SET level = ?, state = ?, title = ?, description = ?, site = ?, category = ?,
+grp = ?, assignee = ?, cause = ?, fix = ?, updated_at = ?, recovered_at = ?, resolved_at = ?, closed_at = ?, last_alert_at = ?
+WHERE id = ?`
+	qSaveTimer    = `UPDATE timers SET started_at = ?, met_at = ? WHERE ticket_id = ? AND kind = ?`
+	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, worker, kind, from_state, to_state, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertAffect = `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`
+	qClaimNotice  = `INSERT OR IGNORE INTO notices (key, ticket_id, timer, step, kind, role, due_at, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`
+	qFinishNotice = `UPDATE notices SET state = ?, finished_at = ? WHERE key = ?`
+)
+
+// qInsertTimers[n] inserts n timers (n ≥ 1; a ticket has at most one timer
+// of each kind).
+var qInsertTimers = func() []string {
+	q := []string{""}
+	for n := 1; n <= len(sla.Kinds()); n++ {
+		q = append(q, `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", "))
+	}
+	return q
+}()
+
+var writerQueries = append([]string{qSavepoint, qRollbackTo, qRelease, qTicketByID, qTimers, qParts, qAffected, qEvents,
+	qLatestByGroup, qLatestReach, qAlert, qPutAlert, qFiring, qInsertTicket, qSaveTicket, qSaveTimer,
+	qInsertEvent, qInsertPart, qInsertAffect, qClaimNotice, qFinishNotice}, qInsertTimers[1:]...)
+
+func (x *txn) Get(id int64) (*tickets.Ticket, error) { return getTicket(x.ctx, x, id, true) }
+
+func (x *txn) latest(q string, arg any) (*tickets.Ticket, error) {
+	t, err := scanTicket(x.QueryRowContext(x.ctx, q, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Only the timers: the intake path saves them; parts and affected
+	// devices are not needed there.
+	return t, loadTimers(x.ctx, x, t)
+}
+
+func (x *txn) LatestByGroup(key string) (*tickets.Ticket, error) {
+	return x.latest(qLatestByGroup, key)
+}
+
+func (x *txn) ActiveReachability(device string) (*tickets.Ticket, error) {
+	t, err := x.latest(qLatestReach, device)
+	if err != nil || t == nil {
+		return nil, err
+	}
+	if !t.State.Active() {
+		return nil, nil
+	}
+	return t, nil
+}
+
+func (x *txn) Alert(fp string) (*tickets.AlertRecord, error) {
+	var r tickets.AlertRecord
+	var st, en, ls int64
+	err := x.QueryRowContext(x.ctx, qAlert, fp).
+		Scan(&r.Fingerprint, &r.TicketID, &r.Firing, &r.Affected, &st, &en, &ls)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.StartsAt, r.LastSeen = fromNS(st), fromNS(ls)
+	if en != 0 {
+		r.EndsAt = fromNS(en)
+	}
+	return &r, nil
+}
+
+func (x *txn) PutAlert(r tickets.AlertRecord) error {
+	var en int64
+	if !r.EndsAt.IsZero() {
+		en = ns(r.EndsAt)
+	}
+	_, err := x.ExecContext(x.ctx, qPutAlert, r.Fingerprint, r.TicketID, r.Firing, r.Affected, ns(r.StartsAt), en, ns(r.LastSeen))
+	return err
+}
+
+func (x *txn) FiringAlerts(id int64) (int, error) {
+	var n int
+	err := x.QueryRowContext(x.ctx, qFiring, id).Scan(&n)
+	return n, err
+}
+
+func (x *txn) Insert(t *tickets.Ticket) error {
+	lj, err := labelsJSON(t.Labels)
+	if err != nil {
+		return err
+	}
+	res, err := x.ExecContext(x.ctx, qInsertTicket,
+		int(t.Level), t.State, t.Title, t.Description, t.Device, t.Site, string(t.Category), t.Group, t.Source,
+		t.GroupKey, lj, t.Reach, t.Reporter, t.Assignee, t.Cause, t.Fix, ns(t.OpenedAt), ns(t.UpdatedAt),
+		nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt))
+	if err != nil {
+		return fmt.Errorf("insert ticket: %w", err)
+	}
+	if t.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	// All timers in one statement (one row each).
+	for ts := t.Timers; len(ts) > 0; {
+		n := min(len(ts), len(qInsertTimers)-1)
+		args := make([]any, 0, 5*n)
+		for _, tm := range ts[:n] {
+			spec, err := json.Marshal(tm.Spec)
+			if err != nil {
+				return err
+			}
+			args = append(args, t.ID, tm.Name(), string(spec), nsp(tm.StartedAt), nsp(tm.MetAt))
+		}
+		if _, err := x.ExecContext(x.ctx, qInsertTimers[n], args...); err != nil {
+			return fmt.Errorf("insert timers: %w", err)
+		}
+		ts = ts[n:]
+	}
+	return nil
+}
+
+func (x *txn) Save(t *tickets.Ticket) error {
+	res, err := x.ExecContext(x.ctx, qSaveTicket, int(t.Level), t.State, t.Title, t.Description, t.Site, string(t.Category), t.Group, t.Assignee, t.Cause, t.Fix,
+		ns(t.UpdatedAt), nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt), t.ID)
+	if err != nil {
+		return fmt.Errorf("save ticket %d: %w", t.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: %d", tickets.ErrNotFound, t.ID)
+	}
+	for _, tm := range t.Timers {
+		if _, err := x.ExecContext(x.ctx, qSaveTimer,
+			nsp(tm.StartedAt), nsp(tm.MetAt), t.ID, tm.Name()); err != nil {
+			return fmt.Errorf("save timer: %w", err)
+		}
+	}
+	return nil
+}
+
+func (x *txn) AddEvent(id int64, e tickets.Event) error {
+	// The events_audit trigger (migration 0003) writes the audit record.
+	if _, err := x.ExecContext(x.ctx, qInsertEvent, id, ns(e.At), e.Actor, e.By, e.Kind, e.From, e.To, e.Note, e.Detail); err != nil {
+		return fmt.Errorf("add event: %w", err)
+	}
+	return nil
+}
+
+func (x *txn) AddPart(id int64, p tickets.Part) error {
+	_, err := x.ExecContext(x.ctx, qInsertPart,
+		id, p.Part, p.Serial, p.Location, p.Cause, ns(p.At), p.Actor, p.By)
+	return err
+}
+
+func (x *txn) AddAffected(id int64, a tickets.Affected) error {
+	_, err := x.ExecContext(x.ctx, qInsertAffect,
+		id, a.Device, a.Alertname, ns(a.At))
+	return err
+}
+
+func (x *txn) ClaimNotice(n tickets.Notice) (bool, error) {
+	res, err := x.ExecContext(x.ctx, qClaimNotice, n.Key, n.TicketID, n.Timer, n.Step, n.Kind, n.Role, ns(n.DueAt))
+	if err != nil {
+		return false, err
+	}
+	c, err := res.RowsAffected()
+	return c == 1, err
+}
+
+func (x *txn) FinishNotice(key string, st tickets.NoticeState, at time.Time) error {
+	_, err := x.ExecContext(x.ctx, qFinishNotice, st, ns(at), key)
+	return err
+}
+
+// Get implements tickets.Store.
+func (s *Store) Get(ctx context.Context, id int64) (*tickets.Ticket, error) {
+	return getTicket(ctx, s.r, id, true)
+}
+
+// List implements tickets.Store.
+func (s *Store) List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error) {
+	var where []string
+	var args []any
+	if len(f.States) > 0 {
+		ph := make([]string, len(f.States))
+		for i, st := range f.States {
+			ph[i] = "?"
+			args = append(args, st)
+		}
+		where = append(where, "state IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.Level != 0 {
+		where, args = append(where, "level = ?"), append(args, int(f.Level))
+	}
+	if f.Site != "" {
+		where, args = append(where, "site = ?"), append(args, f.Site)
+	}
+	if f.Device != "" {
+		where, args = append(where, "device = ?"), append(args, f.Device)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "opened_at >= ?"), append(args, ns(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "opened_at < ?"), append(args, ns(f.To))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	q := `SELECT ` + ticketCols + ` FROM tickets`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ? OFFSET ?"
+	args = append(args, limit, max(f.Offset, 0))
+	return s.queryTickets(ctx, q, args...)
+}
+
+// RunningTimers implements tickets.Store.
+func (s *Store) RunningTimers(ctx context.Context) ([]tickets.Ticket, error) {
+	return s.queryTickets(ctx, `SELECT `+ticketCols+` FROM tickets WHERE state IN ('open','acknowledged','dispatched','on_site','reopened')
+AND id IN (SELECT ticket_id FROM timers WHERE met_at IS NULL AND started_at IS NOT NULL) ORDER BY id`)
+}
+
+// queryTickets runs a query selecting ticketCols and loads each ticket's timers.
+func (s *Store) queryTickets(ctx context.Context, q string, args ...any) ([]tickets.Ticket, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []tickets.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := loadTimers(ctx, s.r, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// PendingNotices implements tickets.Store.
+func (s *Store) PendingNotices(ctx context.Context) ([]tickets.Notice, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT key, ticket_id, timer, step, kind, role, due_at, state FROM notices WHERE state = 'pending' ORDER BY due_at, key`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []tickets.Notice
+	for rows.Next() {
+		var n tickets.Notice
+		var due int64
+		if err := rows.Scan(&n.Key, &n.TicketID, &n.Timer, &n.Step, &n.Kind, &n.Role, &due, &n.State); err != nil {
+			return nil, err
+		}
+		n.DueAt = fromNS(due)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// AuditCount returns the number of audit records (for tests and health).
+func (s *Store) AuditCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`).Scan(&n)
+	return n, err
+}
