@@ -108,7 +108,7 @@ func (s *scraper) scrapeOnce(ctx context.Context) error {
 	}
 	dur := s.clock.Since(start).Seconds()
 	for name, v := range map[string]float64{"up": up, "scrape_duration_seconds": dur, "scrape_samples_scraped": float64(appended + dropped)} {
-		ls := s.withTarget(labels.FromStrings(labels.MetricName, name))
+		ls := s.withTarget(labels.FromStrings(model.MetricNameLabel, name))
 		if _, aerr := app.Append(0, ls, ts, v); aerr == nil {
 			appended++
 		}
@@ -203,7 +203,7 @@ type flatSample struct {
 // flatten turns one exposed metric into series as Prometheus stores them
 // (summaries and histograms become _sum, _count, quantile and _bucket series).
 func flatten(name string, typ dto.MetricType, m *dto.Metric) []flatSample {
-	base := map[string]string{labels.MetricName: name}
+	base := map[string]string{model.MetricNameLabel: name}
 	for _, lp := range m.GetLabel() {
 		base[lp.GetName()] = lp.GetValue()
 	}
@@ -212,7 +212,7 @@ func flatten(name string, typ dto.MetricType, m *dto.Metric) []flatSample {
 		for k, x := range base {
 			mm[k] = x
 		}
-		mm[labels.MetricName] = name + suffix
+		mm[model.MetricNameLabel] = name + suffix
 		for i := 0; i+1 < len(extra); i += 2 {
 			mm[extra[i]] = extra[i+1]
 		}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 )
 
 // FuzzScrapeExposition: whatever an agent answers, parsing and flattening it
@@ -24,7 +24,7 @@ func FuzzScrapeExposition(f *testing.F) {
 		for name, mf := range fams {
 			for _, m := range mf.GetMetric() {
 				for _, s := range flatten(name, mf.GetType(), m) {
-					if s.labels.Get(labels.MetricName) == "" {
+					if s.labels.Get(model.MetricNameLabel) == "" {
 						t.Fatalf("series without a name from %q", body)
 					}
 				}

@@ -119,13 +119,6 @@ func runReport(ctx context.Context, env Env, args []string) int {
 	return 0
 }
 
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // writeFile writes through a temporary file so a failed run leaves no half file.
 func writeFile(path string, write func(io.Writer) error) error {
 	tmp := path + ".tmp"

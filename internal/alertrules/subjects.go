@@ -3,7 +3,7 @@ package alertrules
 import (
 	"fmt"
 
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -59,7 +59,7 @@ func (r Rule) Selects(metric string, ls map[string]string) (bool, error) {
 func selects(vs *parser.VectorSelector, metric string, ls map[string]string) bool {
 	named := false
 	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName {
+		if m.Name == model.MetricNameLabel {
 			if !m.Matches(metric) {
 				return false
 			}

@@ -220,7 +220,7 @@ func TestCSRF(t *testing.T) {
 	e.addUser(t, "zhangsan", "", auth.RoleViewer, false)
 	c := client(t)
 	_, body := get(t, c, e.srv.URL+"/login")
-	tok := csrfOf(t, body)
+	_ = csrfOf(t, body) // the form carries a token; a fresh one is read below
 	creds := url.Values{"username": {"zhangsan"}, "password": {initialPW}}
 
 	// The login form's cookie is present: the field must match it.
@@ -228,7 +228,7 @@ func TestCSRF(t *testing.T) {
 		t.Errorf("login with cookie, no field: %s, want 403", resp.Status)
 	}
 	_, body = get(t, c, e.srv.URL+"/login")
-	tok = csrfOf(t, body)
+	tok := csrfOf(t, body)
 	bad := url.Values{"username": {"zhangsan"}, "password": {initialPW}, "csrf": {tok + "x"}}
 	if resp, _ := post(t, c, e.srv.URL+"/login", bad, nil); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("login with wrong token: %s, want 403", resp.Status)
