@@ -32,6 +32,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/roomwatch/roomwatch/internal/web"
 )
 
 // LastSeenMetric is the series name rules use to detect a missing agent.
@@ -306,6 +308,10 @@ func (r *Registry) RegisterHandler() http.Handler {
 		if req.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			http.Error(w, "registration takes POST", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := web.RequireJSON(req); err != nil {
+			http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
 			return
 		}
 		var info Info
