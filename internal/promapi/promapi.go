@@ -60,15 +60,12 @@ type Options struct {
 	Gatherer   prometheus.Gatherer
 }
 
-// NoCORSOrigin matches no origin: no cross-site browser page may read answers.
-var NoCORSOrigin = regexp.MustCompile(`^$`)
-
 // CompileCORSOrigin compiles a web.cors_origin setting as Prometheus does
 // (anchored: "https?://grafana\\.example:3000" must match the whole
 // Origin); "" allows no origin, ".*" allows every one.
 func CompileCORSOrigin(expr string) (*regexp.Regexp, error) {
 	if expr == "" {
-		return NoCORSOrigin, nil
+		return regexp.Compile(`^$`) // no Origin header is empty: matches none
 	}
 	return regexp.Compile("^(?:" + expr + ")$")
 }
@@ -100,7 +97,7 @@ func New(opts Options) *Handler {
 		opts.Registerer = prometheus.NewRegistry()
 	}
 	if opts.CORSOrigin == nil {
-		opts.CORSOrigin = NoCORSOrigin
+		opts.CORSOrigin, _ = CompileCORSOrigin("")
 	}
 	rr := opts.Rules
 	if rr == nil {
