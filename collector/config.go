@@ -57,6 +57,10 @@ type Global struct {
 // Web holds the HTTP listener settings.
 type Web struct {
 	ListenAddress string `yaml:"listen_address"`
+	// CORSOrigin is the regular expression (anchored) of the browser origins
+	// allowed to read the query API cross-site, as Prometheus's
+	// --web.cors.origin; empty allows none (docs/security.md).
+	CORSOrigin string `yaml:"cors_origin"`
 }
 
 // DefaultConfig returns the embedded defaults.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/promapi"
 	"github.com/roomwatch/roomwatch/internal/store"
 )
 
@@ -25,6 +26,9 @@ type Storage struct {
 	// pushbuf's MaxAge) after an outage is stored; 25h by default, 0 refuses
 	// late samples.
 	OutOfOrderWindow config.Duration `yaml:"out_of_order_window"`
+	// MaxAhead refuses samples stamped further than this past the collector's
+	// clock, from every source (docs/security.md); 10m by default.
+	MaxAhead config.Duration `yaml:"max_ahead"`
 }
 
 // Rules configures in-process rule evaluation.
@@ -86,6 +90,15 @@ func (c *Config) validateCore() error {
 	}
 	if c.Storage.OutOfOrderWindow < 0 {
 		return &config.LineError{Msg: "storage.out_of_order_window must not be negative"}
+	}
+	if _, err := promapi.CompileCORSOrigin(c.Web.CORSOrigin); err != nil {
+		return &config.LineError{Msg: fmt.Sprintf("web.cors_origin %q: %v", c.Web.CORSOrigin, err)}
+	}
+	if c.Storage.MaxAhead < 0 {
+		return &config.LineError{Msg: "storage.max_ahead must not be negative"}
+	}
+	if c.Storage.MaxAhead == 0 {
+		c.Storage.MaxAhead = config.Duration(store.DefaultMaxAhead)
 	}
 	if c.Storage.MaxBytes < 0 {
 		return &config.LineError{Msg: "storage.max_bytes must not be negative"}

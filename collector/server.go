@@ -51,7 +51,7 @@ type Server struct {
 	stores    *Stores             // the data directory: its lock, the TSDB and the other stores
 	auth      *auth.Authenticator // API tokens, shared by every API (serve only)
 	templates []*inspect.Template // inspection templates (serve only)
-	app       storage.Appendable  // the store, or a Tee to it and the outbound senders
+	app       *store.FutureGuard  // over the store, or a Tee to it and the outbound senders
 	out       *outbound
 	ingest    *store.IngestMetrics
 	ruler     *ruler.Ruler
@@ -101,21 +101,24 @@ func New(opts Options) (*Server, error) {
 		buildinfo.NewCollector("roomwatch_collector"))
 	st, err := store.Open(store.Options{
 		Dir: cfg.Storage.Path, Retention: cfg.Storage.Retention.Std(), MaxBytes: cfg.Storage.MaxBytes,
-		OutOfOrderWindow: cfg.Storage.OutOfOrderWindow.Std(), Logger: log, Registerer: reg,
+		OutOfOrderWindow: cfg.Storage.OutOfOrderWindow.Std(), MaxAhead: cfg.Storage.MaxAhead.Std(), Clock: opts.Clock,
+		Logger: log, Registerer: reg,
 	})
 	if err != nil {
 		_ = lock.Release()
 		return nil, err
 	}
 	stores := &Stores{Dir: dir, TSDB: st, lock: lock, closers: []func() error{st.Close}}
-	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, stores: stores, app: st, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
+	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, stores: stores, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
 	if s.out, err = newOutbound(s); err != nil {
 		s.closeStores()
 		return nil, err
 	}
+	var base storage.Appendable = st
 	if len(s.out.sinks) > 0 {
-		s.app = &remotewrite.Tee{Primary: st, Sinks: s.out.sinks}
+		base = &remotewrite.Tee{Primary: st, Sinks: s.out.sinks}
 	}
+	s.app = store.NewFutureGuard(base, store.FutureGuardOptions{MaxAhead: cfg.Storage.MaxAhead.Std(), Clock: opts.Clock, Metrics: s.ingest})
 	for _, c := range s.out.close {
 		s.OnClose(func() error { c(); return nil })
 	}
@@ -153,7 +156,7 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	for _, t := range cfg.Scrape {
-		s.scrapers = append(s.scrapers, newScraper(t, s.app, st.Metadata(), s.ingest, opts.Clock, log))
+		s.scrapers = append(s.scrapers, newScraper(t, s.app.Source("scrape"), st.Metadata(), s.ingest, opts.Clock, log))
 	}
 	s.mux = s.routes()
 	return s, nil
@@ -180,9 +183,10 @@ func (s *Server) routes() *http.ServeMux {
 	if s.ruler != nil {
 		rr = s.ruler.Manager()
 	}
+	cors, _ := promapi.CompileCORSOrigin(s.cfg.Web.CORSOrigin) // checked by validateCore
 	api := promapi.New(promapi.Options{
 		Engine: s.store.Engine(), Queryable: s.store, Exemplars: s.store, Metadata: s.store.Metadata(),
-		Rules: rr, Logger: s.log, Registerer: s.reg, Gatherer: s.reg,
+		Rules: rr, Logger: s.log, Registerer: s.reg, Gatherer: s.reg, CORSOrigin: cors,
 	})
 	mux.Handle("/api/v1/", api)
 	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
@@ -202,13 +206,16 @@ func (s *Server) routes() *http.ServeMux {
 // Appendable is where ingest (remote write, agent push, InfluxDB line protocol) writes.
 // Samples appended here also go to the outbound remote_write and influxdb
 // senders, when configured.
-func (s *Server) Appendable() storage.Appendable { return s.app }
+// Samples stamped more than storage.max_ahead past the clock are refused.
+func (s *Server) Appendable() storage.Appendable { return s.app.Source("remote_write") }
 
 // Store returns the embedded store (Querier for inspections and reports: Store().PromQL()).
 func (s *Server) Store() *store.Store { return s.store }
 
 // ProbeSink returns the sink the probe scheduler writes to.
-func (s *Server) ProbeSink() *store.Sink { return store.NewSink(s.app, s.store.Metadata(), s.ingest) }
+func (s *Server) ProbeSink() *store.Sink {
+	return store.NewSink(s.app.Source("probe"), s.store.Metadata(), s.ingest)
+}
 
 // Registerer is the collector's self-metrics registry, for parts wired in later.
 func (s *Server) Registerer() prometheus.Registerer { return s.reg }

@@ -9,11 +9,11 @@ package promapi
 import (
 	"context"
 	"encoding/json"
+	"github.com/grafana/regexp"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -50,9 +50,24 @@ type Options struct {
 	Lookback time.Duration
 	// QueryTimeout bounds a query (2m when zero).
 	QueryTimeout time.Duration
-	Logger       *slog.Logger
-	Registerer   prometheus.Registerer
-	Gatherer     prometheus.Gatherer
+	// CORSOrigin is the anchored regular expression of the browser origins
+	// (scheme://host[:port]) allowed to read answers cross-site, Prometheus's
+	// --web.cors.origin; nil allows none (same-origin pages and non-browser
+	// clients such as Grafana's server-side data source are unaffected).
+	CORSOrigin *regexp.Regexp
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+}
+
+// CompileCORSOrigin compiles a web.cors_origin setting as Prometheus does
+// (anchored: "https?://grafana\\.example:3000" must match the whole
+// Origin); "" allows no origin, ".*" allows every one.
+func CompileCORSOrigin(expr string) (*regexp.Regexp, error) {
+	if expr == "" {
+		return regexp.Compile(`^$`) // no Origin header is empty: matches none
+	}
+	return regexp.Compile("^(?:" + expr + ")$")
 }
 
 // allowed lists the endpoints served under /api/v1.
@@ -81,6 +96,9 @@ func New(opts Options) *Handler {
 	if opts.Registerer == nil {
 		opts.Registerer = prometheus.NewRegistry()
 	}
+	if opts.CORSOrigin == nil {
+		opts.CORSOrigin, _ = CompileCORSOrigin("")
+	}
 	rr := opts.Rules
 	if rr == nil {
 		rr = noRules{}
@@ -100,7 +118,7 @@ func New(opts Options) *Handler {
 		nil, "", false, false, 0,
 		opts.Logger.With("component", "api"),
 		func(context.Context) v1.RulesRetriever { return rr },
-		0, 0, 0, false, nil,
+		0, 0, 0, false, opts.CORSOrigin,
 		func() (v1.RuntimeInfo, error) { return v1.RuntimeInfo{StartTime: start, CWD: cwd}, nil },
 		&v1.PrometheusVersion{Version: info.Version, Revision: info.Revision, Branch: info.Branch, BuildDate: info.BuildDate, GoVersion: info.GoVersion},
 		nil, nil,

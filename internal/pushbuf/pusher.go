@@ -25,6 +25,18 @@ import (
 // AgentHeader names the agent on every push (remotewrite.AgentHeader).
 const AgentHeader = "X-Roomwatch-Agent"
 
+// RejectedHeader is the collector's list of refused samples on a 400
+// (remotewrite.RejectedHeader): comma-separated reason=count pairs.
+const RejectedHeader = "X-Roomwatch-Rejected"
+
+// reasonFuture is the collector's reason for samples stamped too far past its
+// clock (store.ReasonTooFarInFuture): this agent's clock is ahead.
+const reasonFuture = "too_far_in_future"
+
+// DefaultFutureHold is how long a batch the collector refuses as stamped in
+// its future is kept and retried before it is dropped.
+const DefaultFutureHold = time.Hour
+
 // AgentInfo is the JSON body of POST /api/v1/agents/register, field for field
 // registry.Info (TestAgentInfoMatchesRegistry keeps them in step). It is
 // declared here so that the agent does not link the collector's registry and,
@@ -79,6 +91,11 @@ type PusherOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Timeout bounds one request (default 30s).
 	Timeout time.Duration
+	// FutureHold is how long a batch the collector refuses as stamped too far
+	// in its future (this agent's clock runs ahead) is kept and retried, in
+	// case the clocks agree again, before it is dropped and counted
+	// (default DefaultFutureHold). Later records wait behind it meanwhile.
+	FutureHold time.Duration
 	// Client sends the requests; nil means a new ConnClient (one kept-alive
 	// HTTP/1.1 connection, no http.Transport). An *http.Client also fits.
 	Client Doer
@@ -92,8 +109,9 @@ type PusherOptions struct {
 
 // Pusher gathers metrics into the Buffer and sends them to the collector in
 // order, at least once: records are acknowledged in the buffer only after a
-// 2xx answer, retried with backoff on 5xx, 429 and network errors, and dropped
-// (logged and counted) on any other 4xx.
+// 2xx answer, retried with backoff on 5xx, 429 and network errors, and on a
+// 400 that refuses samples as stamped in the collector's future (for up to
+// FutureHold), and dropped (logged and counted by reason) on any other 4xx.
 type Pusher struct {
 	opts   PusherOptions
 	wake   chan struct{}
@@ -102,7 +120,7 @@ type Pusher struct {
 
 	sentRecords    prometheus.Counter
 	sentBytes      prometheus.Counter
-	droppedRecords prometheus.Counter
+	droppedRecords *prometheus.CounterVec
 	failures       *prometheus.CounterVec
 	gatherErrors   prometheus.Counter
 	registrations  prometheus.Counter
@@ -131,6 +149,9 @@ func NewPusher(opts PusherOptions) (*Pusher, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
+	if opts.FutureHold <= 0 {
+		opts.FutureHold = DefaultFutureHold
+	}
 	if opts.Client == nil {
 		opts.Client = &ConnClient{}
 	}
@@ -149,9 +170,10 @@ func NewPusher(opts PusherOptions) (*Pusher, error) {
 		sentBytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "roomwatch_push_sent_bytes_total", Help: "Compressed bytes of acknowledged pushes.",
 		}),
-		droppedRecords: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "roomwatch_push_rejected_records_total", Help: "Records dropped because the collector refused them (4xx).",
-		}),
+		droppedRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomwatch_push_rejected_records_total",
+			Help: "Records dropped because the collector refused them (4xx), by the collector's reason (http_<code> when it gave none).",
+		}, []string{"reason"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roomwatch_push_failures_total", Help: "Failed push attempts that will be retried, by cause.",
 		}, []string{"cause"}),
@@ -251,6 +273,12 @@ func (p *Pusher) Collect(ctx context.Context) error {
 // sendLoop sends batches from the buffer cursor in order.
 func (p *Pusher) sendLoop(ctx context.Context) {
 	backoff := p.opts.MinBackoff
+	// heldSince is when the collector first refused the batch starting at
+	// heldFirst as stamped in its future.
+	var (
+		heldFirst uint64
+		heldSince time.Time
+	)
 	for ctx.Err() == nil {
 		recs, err := p.opts.Buffer.Read(p.opts.Buffer.Acked(), p.opts.BatchRecords, p.opts.BatchBytes)
 		if err != nil {
@@ -275,16 +303,38 @@ func (p *Pusher) sendLoop(ctx context.Context) {
 		}
 		body := snappy.Encode(nil, raw)
 		last := recs[len(recs)-1].Seq
-		code, err := p.send(ctx, body)
+		ans, err := p.send(ctx, body)
+		code := ans.code
+		future := err == nil && code == http.StatusBadRequest && ans.rejected[reasonFuture] > 0
+		if future && heldFirst != recs[0].Seq {
+			heldFirst, heldSince = recs[0].Seq, p.opts.Clock.Now()
+		}
 		switch {
 		case err == nil && code/100 == 2:
 			p.sentRecords.Add(float64(len(recs)))
 			p.sentBytes.Add(float64(len(body)))
 			backoff = p.opts.MinBackoff
+		case future && p.opts.Clock.Since(heldSince) < p.opts.FutureHold:
+			// The samples are good but this agent's clock is ahead of the
+			// collector's: keep them, and retry until the clocks agree or
+			// FutureHold has passed. What the collector did take is a harmless
+			// duplicate on the retry.
+			p.failures.WithLabelValues(reasonFuture).Inc()
+			p.opts.Logger.Error("push: the collector refuses samples as stamped in its future: this agent's clock is ahead; keeping them and retrying",
+				"agent_clock", p.opts.Clock.Now().UTC().Format(time.RFC3339), "collector_clock", ans.date,
+				"refused", ans.header, "held_for", p.opts.Clock.Since(heldSince).Round(time.Second).String(),
+				"drop_after", p.opts.FutureHold.String(), "answer", ans.msg, "in", backoff)
+			if !p.sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, p.opts.MaxBackoff)
+			continue
 		case err == nil && code/100 == 4 && code != http.StatusTooManyRequests:
-			p.droppedRecords.Add(float64(len(recs)))
-			p.opts.Logger.Error("push: collector refused records; dropping them", "code", code,
-				"first", recs[0].Seq, "last", last)
+			reason := ans.reason()
+			p.droppedRecords.WithLabelValues(reason).Add(float64(len(recs)))
+			p.opts.Logger.Error("push: collector refused records; dropping them", "code", code, "reason", reason,
+				"refused", ans.header, "first", recs[0].Seq, "last", last, "answer", ans.msg)
+			backoff = p.opts.MinBackoff
 		default:
 			cause := "network"
 			if err == nil {
@@ -317,12 +367,50 @@ func (p *Pusher) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func (p *Pusher) send(ctx context.Context, body []byte) (int, error) {
+// answer is the collector's reply to one push.
+type answer struct {
+	code     int
+	msg      string         // the body's start, for the log
+	header   string         // RejectedHeader as sent
+	rejected map[string]int // RejectedHeader parsed: reason -> samples
+	date     string         // the collector's Date header: its clock
+}
+
+// reason names why a 4xx was given: the collector's main rejection reason
+// (the one with most samples), else http_<code>.
+func (a answer) reason() string {
+	best, n := "", 0
+	for r, c := range a.rejected {
+		if c > n || (c == n && r < best) {
+			best, n = r, c
+		}
+	}
+	if best == "" {
+		return "http_" + strconv.Itoa(a.code)
+	}
+	return best
+}
+
+// parseRejected parses "reason=count,reason=count"; malformed pairs are skipped.
+func parseRejected(h string) map[string]int {
+	out := map[string]int{}
+	for pair := range strings.SplitSeq(h, ",") {
+		name, count, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		n, err := strconv.Atoi(count)
+		if !ok || err != nil || name == "" || n < 0 {
+			continue
+		}
+		out[name] += n
+	}
+	return out
+}
+
+func (p *Pusher) send(ctx context.Context, body []byte) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.opts.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return answer{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("Content-Encoding", "snappy")
@@ -333,14 +421,17 @@ func (p *Pusher) send(ctx context.Context, body []byte) (int, error) {
 	}
 	resp, err := p.opts.Client.Do(req)
 	if err != nil {
-		return 0, err
+		return answer{}, err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	a := answer{code: resp.StatusCode, msg: strings.TrimSpace(string(msg)), header: resp.Header.Get(RejectedHeader),
+		date: resp.Header.Get("Date")}
+	a.rejected = parseRejected(a.header)
 	if resp.StatusCode/100 != 2 {
-		p.opts.Logger.Debug("push: answer", "code", resp.StatusCode, "body", string(msg))
+		p.opts.Logger.Debug("push: answer", "code", resp.StatusCode, "body", a.msg)
 	}
-	return resp.StatusCode, nil
+	return a, nil
 }
 
 // register posts the agent's description until the collector accepts it or

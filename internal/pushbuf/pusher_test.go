@@ -402,7 +402,7 @@ func TestPusherAnswers(t *testing.T) {
 	if got := strings.Join(bodies, "|"); got != want {
 		t.Errorf("bodies sent %q, want %q", got, want)
 	}
-	if got := testutil.ToFloat64(p.droppedRecords); got != 2 {
+	if got := testutil.ToFloat64(p.droppedRecords.WithLabelValues("http_400")); got != 2 {
 		t.Errorf("dropped %v records, want 2", got)
 	}
 	if got := testutil.ToFloat64(p.failures.WithLabelValues("503")) + testutil.ToFloat64(p.failures.WithLabelValues("429")); got != 2 {

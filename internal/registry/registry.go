@@ -33,6 +33,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/roomwatch/roomwatch/internal/web"
 )
 
 // LastSeenMetric is the series name rules use to detect a missing agent.
@@ -315,6 +317,10 @@ func (r *Registry) RegisterHandler() http.Handler {
 		if req.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			http.Error(w, "registration takes POST", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := web.RequireJSON(req); err != nil {
+			http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
 			return
 		}
 		var info Info

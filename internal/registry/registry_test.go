@@ -47,9 +47,18 @@ func TestRegisterListPersist(t *testing.T) {
 		{"bad hostname", `{"hostname":"a b"}`, 400, "not a host name"},
 		{"not json", `hostname=web1`, 400, "bad registration JSON"},
 		{"too big", `{"hostname":"x","os":"` + strings.Repeat("a", MaxRegisterBytes) + `"}`, 400, "bad registration JSON"},
+		{"text/plain (a cross-site form)", `{"hostname":"evil"}`, 415, "Content-Type: application/json"},
+		{"form", `{"hostname":"evil"}`, 415, "Content-Type: application/json"},
 	}
 	for _, tc := range tests {
-		resp, err := http.Post(srv.URL+"/api/v1/agents/register", "application/json", strings.NewReader(tc.body))
+		ct := "application/json"
+		switch tc.name {
+		case "text/plain (a cross-site form)":
+			ct = "text/plain;charset=UTF-8"
+		case "form":
+			ct = "application/x-www-form-urlencoded"
+		}
+		resp, err := http.Post(srv.URL+"/api/v1/agents/register", ct, strings.NewReader(tc.body))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/golang/snappy"
@@ -28,6 +29,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/roomwatch/roomwatch/internal/store"
 )
 
 // DefaultMaxDecodedBytes bounds a decompressed request body (32 MiB).
@@ -46,7 +49,21 @@ const (
 	ReasonOutOfBounds   = "out_of_bounds"  // older than the head block accepts
 	ReasonTooOld        = "too_old"        // outside the out-of-order window
 	ReasonInvalidLabels = "invalid_labels" // no metric name, bad or repeated label names
+	// ReasonTooFarInFuture: stamped more than the collector's storage.max_ahead
+	// (10m) past its clock; the sender's clock is probably wrong.
+	ReasonTooFarInFuture = store.ReasonTooFarInFuture
 )
+
+// RejectedHeader is set on a 400 answer to a write some of whose samples were
+// refused: comma-separated reason=count pairs (e.g.
+// "too_far_in_future=3,too_old=1"), so that a sender can decide per reason
+// whether to keep the batch (pushbuf keeps too_far_in_future for a while)
+// without reading the message text. The samples not named were stored.
+const RejectedHeader = "X-Roomwatch-Rejected"
+
+// replayReasons are rejections of samples the store already holds (an
+// at-least-once sender replaying): skipped, and the write still answered 204.
+var replayReasons = map[string]bool{ReasonOutOfOrder: true, ReasonDuplicate: true}
 
 // HandlerOptions configures NewHandler. The zero value is usable.
 type HandlerOptions struct {
@@ -105,7 +122,7 @@ func NewHandler(app storage.Appendable, opts HandlerOptions) *Handler {
 			Help: "Compressed remote-write body bytes received.",
 		}),
 	}
-	for _, r := range []string{ReasonOutOfOrder, ReasonDuplicate, ReasonOutOfBounds, ReasonTooOld, ReasonInvalidLabels} {
+	for _, r := range []string{ReasonOutOfOrder, ReasonDuplicate, ReasonOutOfBounds, ReasonTooOld, ReasonInvalidLabels, ReasonTooFarInFuture} {
 		h.rejected.WithLabelValues(r)
 	}
 	if opts.Registerer != nil {
@@ -114,18 +131,16 @@ func NewHandler(app storage.Appendable, opts HandlerOptions) *Handler {
 	return h
 }
 
-// requestError is an error answered with its status code and message.
+// requestError is an error answered with its status code and message, and
+// the RejectedHeader when rejected is set.
 type requestError struct {
-	code int
-	err  error
+	code     int
+	err      error
+	rejected string
 }
 
 func (e *requestError) Error() string { return e.err.Error() }
 func (e *requestError) Unwrap() error { return e.err }
-
-func badRequest(format string, args ...any) error {
-	return &requestError{code: http.StatusBadRequest, err: fmt.Errorf(format, args...)}
-}
 
 // ServeHTTP implements http.Handler: POST a v1 WriteRequest, 204 on success,
 // 400 with the reason for a body that cannot be accepted.
@@ -140,6 +155,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if code == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", http.MethodPost)
+		}
+		if re, ok := errors.AsType[*requestError](err); ok && re.rejected != "" {
+			w.Header().Set(RejectedHeader, re.rejected)
 		}
 		http.Error(w, err.Error(), code)
 		return
@@ -227,6 +245,8 @@ func Decode(body []byte, maxDecoded int) (*prompb.WriteRequest, error) {
 // error is not a per-sample one.
 func sampleReason(err error) string {
 	switch {
+	case errors.Is(err, store.ErrTooFarInFuture): // before ErrOutOfBounds, which it wraps
+		return ReasonTooFarInFuture
 	case errors.Is(err, storage.ErrOutOfOrderSample):
 		return ReasonOutOfOrder
 	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
@@ -240,9 +260,11 @@ func sampleReason(err error) string {
 }
 
 // write appends req in one transaction. Per-sample rejections (see the
-// Reason constants) are counted and skipped; invalid series are skipped and,
-// after the rest is committed, answered with 400 so that the sender drops the
-// batch instead of retrying it.
+// Reason constants) are counted and skipped, and the rest is committed.
+// Replays (out_of_order, duplicate) are answered 204; any other rejection
+// (invalid labels, too old, too far in the future) is answered 400 naming the
+// reasons, in the message and in RejectedHeader, as Prometheus's receiver
+// answers out-of-bounds samples, so that the sender knows what was not stored.
 func (h *Handler) write(r *http.Request, req *prompb.WriteRequest) error {
 	app := h.app.Appender(r.Context())
 	committed := false
@@ -254,20 +276,22 @@ func (h *Handler) write(r *http.Request, req *prompb.WriteRequest) error {
 	var (
 		b        = labels.NewScratchBuilder(0)
 		rejected = map[string]int{}
-		invalid  int
-		firstBad string
+		firstErr = map[string]string{}
 		received int
 	)
+	reject := func(reason string, n int, why string) {
+		rejected[reason] += n
+		if _, ok := firstErr[reason]; !ok {
+			firstErr[reason] = why
+		}
+	}
 	for i := range req.Timeseries {
 		ts := &req.Timeseries[i]
 		n := len(ts.Samples) + len(ts.Histograms)
 		received += n
 		ls := ts.ToLabels(&b, nil)
 		if reason := invalidLabels(ls); reason != "" {
-			invalid += n
-			if firstBad == "" {
-				firstBad = fmt.Sprintf("%s: %s", ls.String(), reason)
-			}
+			reject(ReasonInvalidLabels, n, fmt.Sprintf("%s: %s", ls.String(), reason))
 			continue
 		}
 		var ref storage.SeriesRef
@@ -278,7 +302,7 @@ func (h *Handler) write(r *http.Request, req *prompb.WriteRequest) error {
 				if reason == "" {
 					return fmt.Errorf("append %s: %w", ls.String(), aerr)
 				}
-				rejected[reason]++
+				reject(reason, 1, fmt.Sprintf("%s: %v", ls.String(), aerr))
 				continue
 			}
 			ref = nref
@@ -296,7 +320,7 @@ func (h *Handler) write(r *http.Request, req *prompb.WriteRequest) error {
 				if reason == "" {
 					return fmt.Errorf("append histogram %s: %w", ls.String(), aerr)
 				}
-				rejected[reason]++
+				reject(reason, 1, fmt.Sprintf("%s: %v", ls.String(), aerr))
 				continue
 			}
 			ref = nref
@@ -307,14 +331,29 @@ func (h *Handler) write(r *http.Request, req *prompb.WriteRequest) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	h.received.Add(float64(received))
+	var (
+		reasons []string
+		header  []string
+		parts   []string
+		total   int
+	)
 	for reason, n := range rejected {
 		h.rejected.WithLabelValues(reason).Add(float64(n))
+		if !replayReasons[reason] {
+			reasons = append(reasons, reason)
+			total += n
+		}
 	}
-	if invalid > 0 {
-		h.rejected.WithLabelValues(ReasonInvalidLabels).Add(float64(invalid))
-		return badRequest("%d samples with invalid labels dropped (the rest were stored), first: %s", invalid, firstBad)
+	if len(reasons) == 0 {
+		return nil
 	}
-	return nil
+	slices.Sort(reasons)
+	for _, reason := range reasons {
+		header = append(header, fmt.Sprintf("%s=%d", reason, rejected[reason]))
+		parts = append(parts, fmt.Sprintf("%s: %d, first: %s", reason, rejected[reason], firstErr[reason]))
+	}
+	return &requestError{code: http.StatusBadRequest, rejected: strings.Join(header, ","),
+		err: fmt.Errorf("%d of %d samples not stored (the rest were stored): %s", total, received, strings.Join(parts, "; "))}
 }
 
 // invalidLabels explains why ls cannot be stored, or returns "".

@@ -177,7 +177,7 @@ func TestHandlerRejectsBadRequests(t *testing.T) {
 		{"invalid labels", http.MethodPost, encode(t, &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
 			series("ok_metric", nil, point{1000, 1}),
 			{Labels: []prompb.Label{{Name: "job", Value: "x"}}, Samples: []prompb.Sample{{Timestamp: 1000, Value: 1}}},
-		}}), nil, 400, "1 samples with invalid labels dropped (the rest were stored), first: {job=\"x\"}: no metric name"},
+		}}), nil, 400, "1 of 2 samples not stored (the rest were stored): invalid_labels: 1, first: {job=\"x\"}: no metric name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

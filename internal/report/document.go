@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -118,6 +119,18 @@ func sheetName(s string, used map[string]bool) string {
 	return s
 }
 
+// textCell keeps a text cell text when the workbook is saved as CSV or its
+// cells are copied elsewhere: a value that a spreadsheet would read as a
+// formula (starting with =, +, -, @, tab or carriage return, e.g. a device
+// name or an alert label sent in from outside) gets a leading apostrophe,
+// OWASP's advice against CSV/formula injection. A lone "-" (no value) is kept.
+func textCell(s string) string {
+	if len(s) > 1 && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // WriteExcel writes the document as an .xlsx workbook: 概况 (the heading and
 // key figures) then one sheet per section with a header row, frozen panes,
 // column widths and A4 page setup.
@@ -148,7 +161,9 @@ func (d *Document) WriteExcel(w io.Writer) error {
 		case Pct:
 			errs = append(errs, f.SetCellFloat(sh, cell, float64(v), 6, 64), f.SetCellStyle(sh, cell, cell, pct))
 		case Dur, Unknown, nil:
-			errs = append(errs, f.SetCellStr(sh, cell, cellText(v)))
+			errs = append(errs, f.SetCellStr(sh, cell, textCell(cellText(v))))
+		case string:
+			errs = append(errs, f.SetCellStr(sh, cell, textCell(v)))
 		default:
 			errs = append(errs, f.SetCellValue(sh, cell, v))
 		}

@@ -127,6 +127,9 @@ func WriteExcel(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
 		return err
 	}
 	set := func(cell string, v any) {
+		if str, ok := v.(string); ok {
+			v = textCell(str) // remarks and device names are typed in by people
+		}
 		_ = f.SetCellValue(sh, cell, v)
 	}
 	set("A1", fmt.Sprintf("%s %s", d.Bureau, in.Title))

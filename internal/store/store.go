@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/promql"
@@ -49,7 +50,12 @@ type Options struct {
 	// OutOfOrderWindow accepts samples this much older than a series' newest,
 	// which agents replaying their disk buffer after an outage need; 0 rejects them.
 	OutOfOrderWindow time.Duration
-	Logger           *slog.Logger
+	// MaxAhead is the FutureGuard's bound; a head further ahead of Clock at
+	// open is recovered (see recoverFutureHead). DefaultMaxAhead when zero.
+	MaxAhead time.Duration
+	// Clock is the collector's clock; the real clock when nil.
+	Clock  clockwork.Clock
+	Logger *slog.Logger
 	// Registerer receives the TSDB's and the engine's own metrics (may be nil).
 	Registerer prometheus.Registerer
 }
@@ -83,6 +89,12 @@ func Open(opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.MaxAhead <= 0 {
+		opts.MaxAhead = DefaultMaxAhead
+	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -100,6 +112,10 @@ func Open(opts Options) (*Store, error) {
 	db, err := tsdb.Open(opts.Dir, opts.Logger.With("component", "tsdb"), opts.Registerer, to, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: open tsdb in %s: %w", opts.Dir, err)
+	}
+	if _, err := recoverFutureHead(db, opts.Clock.Now(), opts.MaxAhead, opts.OutOfOrderWindow, opts.Logger); err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	engine := promql.NewEngine(promql.EngineOpts{
 		Logger:               opts.Logger.With("component", "promql"),

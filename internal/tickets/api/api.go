@@ -23,6 +23,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/alert"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/tickets"
+	"github.com/roomwatch/roomwatch/internal/web"
 )
 
 // Service is what the API needs from the ticket service.
@@ -129,6 +130,10 @@ func (h *handler) intake(decode func([]byte, time.Time) ([]alert.Alert, error)) 
 			code := http.StatusUnauthorized
 			w.Header().Set("WWW-Authenticate", `Bearer realm="roomwatch"`)
 			auth.WriteError(w, code, err.Error())
+			return
+		}
+		if err := web.RequireJSON(r); err != nil {
+			auth.WriteError(w, http.StatusUnsupportedMediaType, err.Error())
 			return
 		}
 		b, ok := h.body(w, r)

@@ -81,6 +81,9 @@ func (s *server) do(t *testing.T, method, path, token, body string) (int, map[st
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +188,17 @@ func TestAPIFlow(t *testing.T) {
 	}
 }
 
+// manyLabels is a v2 alert body with n labels beside alertname.
+func manyLabels(n int) string {
+	var b strings.Builder
+	b.WriteString(`[{"labels":{"alertname":"A"`)
+	for i := range n {
+		fmt.Fprintf(&b, `,"l%d":"v"`, i)
+	}
+	b.WriteString(`}}]`)
+	return b.String()
+}
+
 func TestIntakeBadInput(t *testing.T) {
 	t.Parallel()
 	s := start(t, false, true)
@@ -202,6 +216,10 @@ func TestIntakeBadInput(t *testing.T) {
 		{"v2 no labels", "/api/v2/alerts", `[{"startsAt":"2025-01-01T00:00:00Z"}]`, "labels"},
 		{"v2 ends before starts", "/api/v2/alerts", `[{"labels":{"alertname":"A"},"startsAt":"2025-01-02T00:00:00Z","endsAt":"2025-01-01T00:00:00Z"}]`, "endsAt"},
 		{"v2 bad time", "/api/v2/alerts", `[{"labels":{"alertname":"A"},"startsAt":"yesterday"}]`, "invalid JSON"},
+		{"v2 100,000 labels", "/api/v2/alerts", manyLabels(100_000), "100001 labels, at most 64"},
+		{"v2 long label", "/api/v2/alerts", `[{"labels":{"alertname":"` + strings.Repeat("A", 5000) + `"}}]`, "label alertname has 5000 bytes"},
+		{"webhook long annotation", "/api/v1/alertmanager/webhook",
+			strings.Replace(webhook("firing", "a", t0), `"annotations":{`, `"annotations":{"big":"`+strings.Repeat("x", 9000)+`",`, 1), "annotation big has 9000 bytes"},
 	}
 	for _, tc := range tests {
 		code, m := s.do(t, "POST", tc.path, "", tc.body)
@@ -229,6 +247,23 @@ func TestIntakeClosedWithoutToken(t *testing.T) {
 	}
 	if code, _ := s.do(t, "POST", "/api/v2/alerts", intakeTok, `[]`); code != 200 {
 		t.Fatalf("intake token: %d, want 200", code)
+	}
+	for _, ct := range []string{"text/plain;charset=UTF-8", "application/x-www-form-urlencoded", ""} {
+		for _, path := range []string{"/api/v2/alerts", "/api/v1/alertmanager/webhook"} {
+			req, _ := http.NewRequest("POST", s.URL+path, strings.NewReader(`[{"labels":{"alertname":"A","device":"d"}}]`))
+			req.Header.Set("Authorization", "Bearer "+intakeTok)
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnsupportedMediaType {
+				t.Errorf("%s with Content-Type %q: %d, want 415", path, ct, resp.StatusCode)
+			}
+		}
 	}
 }
 

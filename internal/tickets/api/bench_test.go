@@ -54,6 +54,7 @@ func benchIngest(b *testing.B, repeat int) {
 					st := time.Now()
 					req, _ := http.NewRequest("POST", s+"/api/v1/alertmanager/webhook", strings.NewReader(body))
 					req.Header.Set("Authorization", "Bearer "+intakeTok)
+					req.Header.Set("Content-Type", "application/json")
 					resp, err := client.Do(req)
 					if err != nil {
 						b.Error(err)

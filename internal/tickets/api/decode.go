@@ -70,6 +70,9 @@ func DecodeWebhook(body []byte, now time.Time) ([]alert.Alert, error) {
 		if err := checkLabels(i, a.Labels); err != nil {
 			return nil, err
 		}
+		if err := alert.CheckSize(a.Labels, a.Annotations, a.GeneratorURL); err != nil {
+			return nil, fmt.Errorf("alert %d: %w", i, err)
+		}
 		x := alert.Alert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL, Source: alert.SourceWebhook}
 		switch a.Status {
 		case string(model.AlertFiring):
@@ -107,6 +110,9 @@ func DecodeV2(body []byte, now time.Time) ([]alert.Alert, error) {
 		}
 		if err := checkLabels(i, a.Labels); err != nil {
 			return nil, err
+		}
+		if err := alert.CheckSize(a.Labels, a.Annotations, a.GeneratorURL.String()); err != nil {
+			return nil, fmt.Errorf("alert %d: %w", i, err)
 		}
 		x := alert.Alert{Labels: a.Labels, Annotations: a.Annotations, GeneratorURL: a.GeneratorURL.String(), Source: alert.SourceAPIv2,
 			StartsAt: time.Time(a.StartsAt), EndsAt: time.Time(a.EndsAt)}

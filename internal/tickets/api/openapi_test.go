@@ -267,6 +267,9 @@ func TestOpenAPISchemasAcceptRealAnswers(t *testing.T) {
 		if st.token != "" {
 			req.Header.Set("Authorization", "Bearer "+st.token)
 		}
+		if st.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
