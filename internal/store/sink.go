@@ -90,7 +90,9 @@ func (s *Sink) Write(ctx context.Context, results []probe.Result) error {
 	)
 	drop := func(reason string, err error) {
 		dropped++
-		s.metrics.Dropped.WithLabelValues("probe", reason).Inc()
+		if !IsTooFarInFuture(err) { // the FutureGuard counted it already
+			s.metrics.Dropped.WithLabelValues("probe", reason).Inc()
+		}
 		if firstErr == nil {
 			firstErr = err
 		}
