@@ -59,6 +59,7 @@ type Server struct {
 	scrapers  []*scraper
 	mux       *http.ServeMux
 	ready     atomic.Bool
+	warns     atomic.Pointer[[]string] // standing warnings shown on /-/ready (holidays.go)
 	addr      chan string
 	// parts run beside the scrapes until Run's context ends (wire.go);
 	// closers run after they stopped, before the TSDB closes.
@@ -199,6 +200,9 @@ func (s *Server) routes() *http.ServeMux {
 			return
 		}
 		fmt.Fprintln(w, "roomwatch-collector is ready.")
+		for _, msg := range s.warnings() {
+			fmt.Fprintln(w, "warning:", msg)
+		}
 	})
 	return mux
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/ruler"
+	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/tickets/api"
 	"github.com/roomwatch/roomwatch/internal/tickets/sqlite"
@@ -87,6 +88,9 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	if err == nil {
 		err = wireConsole(ctx, s) // wire_console.go
 	}
+	if err == nil && s.stores.Tickets != nil {
+		err = wireHolidayWatch(s, s.stores.Tickets.sla) // holidays.go
+	}
 	if err != nil {
 		s.runClosers()
 		_ = s.closeStores()
@@ -144,6 +148,7 @@ func (l *lateSink) Send(ctx context.Context, as []alert.Alert) error {
 
 // ticketPipeline is the ticket service with its store.
 type ticketPipeline struct {
+	sla   *sla.Loaded // the SLA profiles and holiday calendar in force
 	svc   *tickets.Service
 	db    *sqlite.Store
 	audit *auth.AuditFile
@@ -179,7 +184,7 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 	if err != nil {
 		return nil, fmt.Errorf("tickets: open %s: %w", path, err)
 	}
-	tp := &ticketPipeline{db: db, log: o.Logger}
+	tp := &ticketPipeline{db: db, log: o.Logger, sla: loaded}
 	reach, err := reachabilityAlerts(cfg)
 	if err != nil {
 		_ = tp.close()

@@ -62,6 +62,13 @@ func runServe(ctx context.Context, env Env, args []string) int {
 			return 2
 		}
 		fmt.Fprintf(env.Stdout, "配置正确 / configuration OK: %s, %d rule files\n", nameOr(*cfgPath), n)
+		if cfg.Tickets.On() {
+			if l, err := cfg.SLA.Load(); err == nil {
+				if ys := collector.HolidayYearsToWarn(l, env.clock().Now()); len(ys) > 0 {
+					fmt.Fprintln(env.Stdout, "警告 / warning:", collector.HolidayWarning(ys, cfg.SLA.Holidays))
+				}
+			}
+		}
 		return 0
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
