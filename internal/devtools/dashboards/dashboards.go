@@ -5,7 +5,7 @@
 // The JSON files are golden files of this package: to change a dashboard, edit
 // wall.go or host.go and run
 //
-//	go test ./internal/dashboards -run Golden -update
+//	go test ./internal/devtools/dashboards -run Golden -update
 //
 // The field order of the structs below is the key order of the JSON, so the
 // output is stable and diffs stay small.
