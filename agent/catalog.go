@@ -8,7 +8,7 @@ import (
 // CatalogFamilies gathers every source once against the /proc, /sys and /etc
 // tree under root (the agent's test fixture, agent/testdata/root) with a
 // watch list of one process, and returns the metric families: what the agent
-// exposes, for internal/catalog. The values are the fixture's; only the
+// exposes, for internal/devtools/catalog. The values are the fixture's; only the
 // names, types, help and label names matter. No remote write section is
 // configured, so the push series (push.go) are not among them.
 func CatalogFamilies(root string) ([]*dto.MetricFamily, error) {

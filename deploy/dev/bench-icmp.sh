@@ -16,7 +16,7 @@ for b in fping /usr/bin/time; do
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/pingbench" ./internal/probe/icmp/cmd/pingbench
+go build -o "$tmp/pingbench" ./internal/devtools/bench/ping
 
 # targets FILE N: N loopback addresses from 127.0.0.1, skipping .0 and .255,
 # the same sequence pingbench -n uses.

@@ -15,7 +15,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_ready() { for _ in $(seq 300); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "$1 not ready" >&2; exit 1; }
 
-go build -o "$tmp/rwbench" ./internal/remotewrite/cmd/rwbench
+go build -o "$tmp/rwbench" ./internal/devtools/bench/remotewrite
 rw_port=$(free_port); prom_port=$(free_port)
 "$tmp/rwbench" serve -dir "$tmp/rw-tsdb" -addr "127.0.0.1:$rw_port" 2>"$tmp/rw.log" & pids+=($!)
 printf 'global: {}\n' >"$tmp/prometheus.yml"

@@ -15,7 +15,7 @@ work=$(mktemp -d)
 prom_pid=
 cleanup() { [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-go build -o "$work/benchinspect" ./internal/inspect/benchinspect
+go build -o "$work/benchinspect" ./internal/devtools/bench/inspect
 if [ ! -f "$data/bench.json" ]; then
   rm -rf "$data"
   "$work/benchinspect" -generate -dir "$data"

@@ -13,7 +13,7 @@ work=$(mktemp -d)
 prom_pid=
 cleanup() { [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-go build -o "$work/benchquery" ./internal/store/benchquery
+go build -o "$work/benchquery" ./internal/devtools/bench/query
 if [ ! -f "$data/bench.json" ]; then
   rm -rf "$data"
   "$work/benchquery" -generate -dir "$data"

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 data=${BENCH_REPORT_DIR:-/tmp/roomwatch-bench-report}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/benchreport" ./internal/report/benchreport
+go build -o "$work/benchreport" ./internal/devtools/bench/report
 go build -o "$work/roomwatch-collector" ./collector/cmd/roomwatch-collector
 if [ ! -f "$data/collector.yml" ]; then
   rm -rf "$data"

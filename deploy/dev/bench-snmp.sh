@@ -27,7 +27,7 @@ while True:
         s.close()
     else: print(p); break'; }
 
-go build -o "$work/snmpbench" ./internal/snmp/snmpbench
+go build -o "$work/snmpbench" ./internal/devtools/bench/snmp
 
 # --- 1. snmp_exporter vs roomwatch on the Cisco 3750 recording -------------
 rec=$(dpkg -L snmpsim | grep 'cisco_16_switch.snmprec.gz$' | head -1)

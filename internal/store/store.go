@@ -1,8 +1,3 @@
-// Package store is the collector's embedded time-series store: a Prometheus TSDB
-// in the data directory with the PromQL engine over it. It exposes the standard
-// storage interfaces (storage.Appendable for ingest, storage.Queryable for
-// queries and rules) and a small Querier for inspections and reports, which has
-// a second implementation over an external Prometheus HTTP API (scale mode).
 package store
 
 import (

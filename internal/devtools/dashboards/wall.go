@@ -4,7 +4,7 @@ package dashboards
 // by level, power, climate, network and video, all filtered by the site
 // variable (every selector carries site=~"$site").
 //
-// The queries marked "benchquery" are those of internal/store/benchquery (the
+// The queries marked "benchquery" are those of internal/devtools/bench/query (the
 // query benchmark) with the site matcher added; keep them in step.
 func Wall() Dashboard {
 	b := &board{}

@@ -19,7 +19,7 @@ var sourceTitles = map[string]string{
 func (c *Catalog) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("# 指标目录 Metric catalogue\n\n")
-	b.WriteString("Generated from the code by `go test ./internal/catalog -run Markdown -update`; do not edit by hand.\n")
+	b.WriteString("Generated from the code by `go test ./internal/devtools/catalog -run Markdown -update`; do not edit by hand.\n")
 	b.WriteString("Every metric roomwatch produces, from: the agent's sources gathered once against its /proc fixture\n")
 	b.WriteString("(`agent/testdata/root`), the Go source of the probes and the collector (sample, descriptor and option\n")
 	b.WriteString("literals), the SNMP profiles and the alerting rules. Rules, inspection templates and `dashboards/*.json`\n")

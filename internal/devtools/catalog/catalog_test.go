@@ -12,7 +12,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite docs/metrics.md from the catalogue")
 
-const root = "../.."
+const root = "../../.."
 
 var (
 	buildOnce sync.Once
@@ -215,7 +215,7 @@ func TestUnknownRegexpNameFails(t *testing.T) {
 }
 
 // TestMarkdown compares docs/metrics.md with the catalogue
-// (go test ./internal/catalog -run Markdown -update rewrites it).
+// (go test ./internal/devtools/catalog -run Markdown -update rewrites it).
 func TestMarkdown(t *testing.T) {
 	t.Parallel()
 	c := catalogue(t)
@@ -234,6 +234,6 @@ func TestMarkdown(t *testing.T) {
 		t.Fatalf("%v (run with -update)", err)
 	}
 	if string(want) != b.String() {
-		t.Errorf("%s is out of date with the catalogue: run go test ./internal/catalog -run Markdown -update", path)
+		t.Errorf("%s is out of date with the catalogue: run go test ./internal/devtools/catalog -run Markdown -update", path)
 	}
 }
