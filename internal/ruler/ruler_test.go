@@ -86,7 +86,7 @@ func TestRuleLabels(t *testing.T) {
 			n++
 			ls := r.Labels()
 			// fault_level and fault_category may be left to rules/fault-levels.yml
-			// (by class, or by link="fibre" for ports); internal/catalog checks
+			// (by class, or by link="fibre" for ports); internal/devtools/catalog checks
 			// that every alert is classified there by a named rule.
 			if l := ls.Get("fault_level"); l != "" && !level.MatchString(l) {
 				t.Errorf("%s: fault_level %q", r.Name(), l)

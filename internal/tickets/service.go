@@ -75,7 +75,7 @@ type Options struct {
 }
 
 // defaultReachability are the alertnames treated as device-down faults: the
-// rules of family "reachability" in rules/alerts (internal/catalog's tests
+// rules of family "reachability" in rules/alerts (internal/devtools/catalog's tests
 // hold the two equal; alertrules.ReachabilityAlerts derives the list from
 // the rule files).
 var defaultReachability = []string{"ACUnreachable", "AgentMissing", "AgentScrapeFailed", "CameraOffline",
