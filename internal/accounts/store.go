@@ -180,6 +180,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "synchronous(FULL)")
 	v.Add("_pragma", "foreign_keys(1)")
+	// Write transactions lock at BEGIN: a concurrent writer (the user
+	// command in another process) is waited for, not an instant SQLITE_BUSY.
+	v.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+o.Path+"?"+v.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)

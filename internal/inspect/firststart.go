@@ -19,9 +19,6 @@ const firstStartSchema = `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY,
 // record or period instead, so no due time its records cover is taken for
 // "before install".
 func (s *Store) FirstStart(ctx context.Context, now time.Time) (time.Time, error) {
-	if _, err := s.db.ExecContext(ctx, firstStartSchema); err != nil {
-		return time.Time{}, fmt.Errorf("inspect: first start: %w", err)
-	}
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'first_start'`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -64,11 +64,20 @@ func OpenStore(path string) (*Store, error) {
 	v.Add("_pragma", "busy_timeout(10000)")
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "synchronous(FULL)")
+	// Write transactions take the write lock when they begin, so a
+	// concurrent writer (the scheduler, another process) makes them wait
+	// out busy_timeout instead of failing at once with SQLITE_BUSY when a
+	// read snapshot cannot be upgraded.
+	v.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
 	}
 	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
+	}
+	if _, err := db.Exec(firstStartSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
 	}
