@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/collector/client"
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/tickets/api"
 )
@@ -63,7 +64,7 @@ func (o *ticketsOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.URL, "url", u, "collector base URL (env "+envTicketsURL+") / 采集中心地址")
 	fs.StringVar(&o.Token, "token", os.Getenv(envTicketsToken), "API bearer token (env "+envTicketsToken+") / 令牌")
 	fs.BoolVar(&o.JSON, "json", false, "print the API's raw JSON / 输出原始 JSON")
-	fs.StringVar(&o.TZ, "tz", "Asia/Shanghai", "time zone for displayed times / 显示时区")
+	fs.StringVar(&o.TZ, "tz", calendar.DefaultZone, "time zone for displayed times / 显示时区")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "request timeout / 请求超时")
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
+	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/console/i18n"
 )
 
@@ -88,7 +89,7 @@ func New(o Options) (*Console, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Location == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
+		loc, err := time.LoadLocation(calendar.DefaultZone)
 		if err != nil {
 			loc = time.FixedZone("CST", 8*3600) // no tzdata; China has no DST
 		}
