@@ -1,10 +1,15 @@
 package snmp
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/snmp/snmptest"
 )
 
 // TestPerRowCounterFallback polls a recording whose eth0 has the 64-bit
@@ -146,5 +151,93 @@ func TestEvaluatePerRowFallback(t *testing.T) {
 		if w, ok := want[k]; !ok || s.Value != w {
 			t.Errorf("%s = %v, want %v (known %v)", k, s.Value, w, ok)
 		}
+	}
+}
+
+// TestRefusedOIDs serves the mixed-counter recording from the in-process
+// agent refusing one column or scalar (with and without an error index, on
+// SNMPv2c and v1): the refused OID is reported, everything else is kept and
+// the poll does not fail.
+func TestRefusedOIDs(t *testing.T) {
+	const (
+		ifInErrors   = "1.3.6.1.2.1.2.2.1.14"
+		ifHCInOctets = "1.3.6.1.2.1.31.1.1.1.6"
+		sysName      = "1.3.6.1.2.1.1.5.0"
+	)
+	views := map[string][]gosnmp.SnmpPDU{"public": readRec(t, "if-mixed-counters")}
+	for _, tc := range []struct {
+		desc    string
+		version string
+		refuse  snmptest.Refusal
+		// gone is a metric with no samples left; want are values that must survive.
+		gone    string
+		want    map[string]float64 // metric/ifName → value
+		sysName string
+	}{
+		{
+			desc: "column with index", refuse: snmptest.Refusal{Prefix: ifInErrors, Status: gosnmp.NoAccess},
+			gone: "roomwatch_if_receive_errors_total",
+			want: map[string]float64{"roomwatch_if_receive_discards_total/eth1": 4, "roomwatch_if_transmit_errors_total/eth0": 9, "roomwatch_if_receive_bytes_total/eth0": 5e10},
+		},
+		{
+			desc: "column without index", refuse: snmptest.Refusal{Prefix: ifInErrors, Status: gosnmp.GenErr, NoIndex: true},
+			gone: "roomwatch_if_receive_errors_total",
+			want: map[string]float64{"roomwatch_if_receive_discards_total/eth1": 4, "roomwatch_if_oper_status/eth1": 2, "roomwatch_if_receive_bytes_total/eth1": 2000},
+		},
+		{
+			desc: "64-bit column refused: every row falls back", refuse: snmptest.Refusal{Prefix: ifHCInOctets, Status: gosnmp.NoAccess},
+			want: map[string]float64{"roomwatch_if_receive_bytes_total/eth0": 1000, "roomwatch_if_receive_bytes_total/eth1": 2000, "roomwatch_if_transmit_bytes_total/eth0": 6e10},
+		},
+		{
+			desc: "scalar", refuse: snmptest.Refusal{Prefix: sysName, Status: gosnmp.NoAccess},
+			want: map[string]float64{"roomwatch_if_receive_errors_total/eth0": 5, "roomwatch_if_receive_bytes_total/eth0": 5e10},
+		},
+		{
+			desc: "scalar without index", refuse: snmptest.Refusal{Prefix: sysName, Status: gosnmp.GenErr, NoIndex: true},
+			want: map[string]float64{"roomwatch_if_receive_errors_total/eth1": 6, "roomwatch_if_transmit_bytes_total/eth1": 2200},
+		},
+		{
+			desc: "SNMPv1 column", version: "1", refuse: snmptest.Refusal{Prefix: ifInErrors, Status: gosnmp.GenErr},
+			gone: "roomwatch_if_receive_errors_total",
+			want: map[string]float64{"roomwatch_if_receive_discards_total/eth0": 3, "roomwatch_if_receive_bytes_total/eth0": 1000, "roomwatch_if_receive_bytes_total/eth1": 2000},
+		},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			r, err := snmptest.NewResponder("127.0.0.1:0", views)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Refusals = []snmptest.Refusal{tc.refuse}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { _ = r.Serve(ctx); close(done) }()
+			t.Cleanup(func() { cancel(); <-done })
+
+			res := pollAt(t, r.Addr().String(), &inventory.SNMP{Version: tc.version}, "")
+			if res.Err != nil {
+				t.Fatalf("poll failed: %v", res.Err)
+			}
+			errs := samples(res, "roomwatch_snmp_column_error_info")
+			if len(errs) != 1 || errs[0].Labels["oid"] != tc.refuse.Prefix || errs[0].Labels["status"] != tc.refuse.Status.String() {
+				t.Errorf("column errors %+v, want one for %s %v", errs, tc.refuse.Prefix, tc.refuse.Status)
+			}
+			if tc.gone != "" {
+				if n := len(samples(res, tc.gone)); n != 0 {
+					t.Errorf("%d samples of %s from a refused column", n, tc.gone)
+				}
+			}
+			for k, want := range tc.want {
+				name, ifName, _ := strings.Cut(k, "/")
+				check(t, res, want, name, "ifName="+ifName)
+			}
+			info := samples(res, "roomwatch_device_reported_info")
+			wantName := "edge-sw"
+			if tc.refuse.Prefix == sysName {
+				wantName = ""
+			}
+			if len(info) != 1 || info[0].Labels["sys_name"] != wantName {
+				t.Errorf("device info %+v, want sys_name %q", info, wantName)
+			}
+		})
 	}
 }
