@@ -78,8 +78,7 @@ func TestFaultRecordings(t *testing.T) {
 		if len(info) != 1 || info[0].Labels["sys_name"] != "核心交换机" {
 			t.Errorf("device info %+v", info)
 		}
-		// ifOutOctets fallback is walked only when ifHCOutOctets is absent
-		// everywhere; this recording has neither, so there is no series.
+		// This recording has neither ifHCOutOctets nor ifOutOctets: no series.
 		if n := len(samples(res, "roomwatch_if_transmit_bytes_total")); n != 0 {
 			t.Errorf("%d transmit counters from nothing", n)
 		}

@@ -23,6 +23,27 @@ type session struct {
 	maxVarbinds int
 	// getBatch is how many OIDs go into one GET.
 	getBatch int
+	// colErrs are the columns (and scalars) the agent refused with an error
+	// status; the poll keeps everything else.
+	colErrs []ColumnError
+}
+
+// ColumnError is a table column or scalar OID the agent answered with an
+// error status (noAccess, genErr, …) instead of values. The poll drops that
+// OID, keeps what it read before and everything else, and reports it in
+// roomwatch_snmp_column_error_info.
+type ColumnError struct {
+	OID    string
+	Status gosnmp.SNMPError
+}
+
+func (e *ColumnError) Error() string {
+	return fmt.Sprintf("oid %s: agent answered %v", e.OID, e.Status)
+}
+
+// refuse records that the agent refused oid.
+func (s *session) refuse(oid string, status gosnmp.SNMPError) {
+	s.colErrs = append(s.colErrs, ColumnError{OID: oid, Status: status})
 }
 
 func (s *session) budget() error {
@@ -64,12 +85,23 @@ func (s *session) get(ctx context.Context, oids []string, into map[string]gosnmp
 				return fmt.Errorf("get: noSuchName with error index %d out of range", resp.ErrorIndex)
 			}
 			// Drop the missing OID and ask again for the others.
-			rest := make([]string, 0, len(oids)-1)
-			rest = append(rest, oids[:i]...)
-			oids = append(rest, oids[i+1:]...)
+			oids = dropAt(oids, i)
 			continue
 		default:
-			return fmt.Errorf("get: agent answered %v (index %d)", resp.Error, resp.ErrorIndex)
+			// One OID refused (noAccess, genErr…): drop it, report it, and
+			// ask again for the others. Without a usable error index, ask
+			// one OID at a time to find it.
+			i := int(resp.ErrorIndex) - 1
+			if i < 0 || i >= len(req) {
+				if n > 1 {
+					batch = 1
+					continue
+				}
+				i = 0
+			}
+			s.refuse(req[i], resp.Error)
+			oids = dropAt(oids, i)
+			continue
 		}
 		for _, vb := range resp.Variables {
 			into[normOID(vb.Name)] = vb
@@ -79,19 +111,36 @@ func (s *session) get(ctx context.Context, oids []string, into map[string]gosnmp
 	return nil
 }
 
+// dropAt returns oids without its i-th element (a new slice).
+func dropAt(oids []string, i int) []string {
+	rest := make([]string, 0, len(oids)-1)
+	rest = append(rest, oids[:i]...)
+	return append(rest, oids[i+1:]...)
+}
+
+// cursor is a column being walked and the last OID read from it.
+type cursor struct {
+	col, at string
+}
+
 // walkColumns walks the given table columns side by side: one GETBULK (or
 // GETNEXT on SNMPv1) carries the current position of every column not yet
 // finished, so a table of c columns and r rows takes about r/maxRep requests
-// instead of c·r/maxRep.
+// instead of c·r/maxRep. A column the agent refuses with an error status is
+// dropped and recorded (session.colErrs); the others go on.
 func (s *session) walkColumns(ctx context.Context, cols []string, d *Data) error {
-	type cursor struct {
-		col, at string
-	}
 	active := make([]cursor, 0, len(cols))
 	for _, c := range cols {
 		active = append(active, cursor{col: c, at: c})
 	}
+	return s.walk(ctx, active, d)
+}
+
+func (s *session) walk(ctx context.Context, active []cursor, d *Data) error {
 	maxRep := s.maxRep
+	// oneRow asks one repetition next time: after an error status, so the
+	// rows before the refused object are kept.
+	oneRow := false
 	for len(active) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -110,6 +159,9 @@ func (s *session) walkColumns(ctx context.Context, cols []string, d *Data) error
 			resp, err = s.g.GetNext(oids)
 		} else {
 			rep = max(1, min(maxRep, s.maxVarbinds/len(oids)))
+			if oneRow {
+				rep = 1
+			}
 			resp, err = s.g.GetBulk(oids, 0, uint32(rep))
 		}
 		if err != nil {
@@ -132,8 +184,33 @@ func (s *session) walkColumns(ctx context.Context, cols []string, d *Data) error
 			active = append(active[:i], active[i+1:]...)
 			continue
 		default:
-			return fmt.Errorf("walk: agent answered %v (index %d)", resp.Error, resp.ErrorIndex)
+			// A column the agent will not walk (noAccess, genErr…). First
+			// ask one row, so the rows before the refused object are kept.
+			// The error index names a request varbind, or (some agents) a
+			// response varbind, which repeats the columns in request order.
+			if rep > 1 {
+				oneRow = true
+				continue
+			}
+			i := int(resp.ErrorIndex) - 1
+			if i >= 0 {
+				i %= len(active)
+			} else if len(active) > 1 {
+				// No index: walk each column alone to find the refused one.
+				for _, c := range active {
+					if err := s.walk(ctx, []cursor{c}, d); err != nil {
+						return err
+					}
+				}
+				return nil
+			} else {
+				i = 0
+			}
+			s.refuse(active[i].col, resp.Error)
+			active = append(active[:i], active[i+1:]...)
+			continue
 		}
+		oneRow = false
 		n := len(active)
 		done := make([]bool, n)
 		vars := resp.Variables

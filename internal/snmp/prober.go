@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,9 +94,13 @@ type plan struct {
 	profiles []*Profile
 	scalars  []string // GET, excluding the system group already fetched
 	columns  []string // walked in the first pass
-	// fallbacks maps a primary column to its fallback column, walked only
-	// when the primary returned no row.
+	// fallbacks maps a primary column to its fallback column: walked when
+	// the primary returned no row, else fetched (GET) for the rows the
+	// primary lacks.
 	fallbacks map[string]string
+	// tableCols maps a primary column with a fallback to every column of
+	// its table(s), whose rows are the rows the fallback may fill in.
+	tableCols map[string][]string
 }
 
 func (p *Prober) compile(ps []*Profile) *plan {
@@ -107,7 +112,7 @@ func (p *Prober) compile(ps []*Profile) *plan {
 	if v, ok := p.plans.Load(key); ok {
 		return v.(*plan)
 	}
-	pl := &plan{profiles: ps, fallbacks: map[string]string{}}
+	pl := &plan{profiles: ps, fallbacks: map[string]string{}, tableCols: map[string][]string{}}
 	scalars := map[string]bool{}
 	columns := map[string]bool{}
 	sys := map[string]bool{oidSysDescr: true, oidSysObjectID: true, oidSysUpTime: true, oidSysName: true}
@@ -146,6 +151,17 @@ func (p *Prober) compile(ps []*Profile) *plan {
 				}
 				if m.Fallback != "" {
 					pl.fallbacks[m.OID] = m.Fallback
+				}
+			}
+			for _, m := range t.Metrics {
+				if m.Fallback == "" {
+					continue
+				}
+				for _, l := range t.Labels {
+					pl.tableCols[m.OID] = append(pl.tableCols[m.OID], l.OID)
+				}
+				for _, mm := range t.Metrics {
+					pl.tableCols[m.OID] = append(pl.tableCols[m.OID], mm.OID)
 				}
 			}
 		}
@@ -340,17 +356,8 @@ func (p *Prober) poll(ctx context.Context, s *session, target inventory.Target, 
 		return err
 	}
 	if s.g.Version != gosnmp.Version1 {
-		var second []string
-		for col, fb := range pl.fallbacks {
-			if len(d.Columns[col]) == 0 && len(d.Columns[fb]) == 0 {
-				second = append(second, fb)
-			}
-		}
-		if len(second) > 0 {
-			sort.Slice(second, func(i, j int) bool { return compareOID(second[i], second[j]) < 0 })
-			if err := s.walkColumns(ctx, second, d); err != nil {
-				return err
-			}
+		if err := p.fillFallbacks(ctx, s, pl, d); err != nil {
+			return err
 		}
 	}
 
@@ -377,8 +384,95 @@ func (p *Prober) poll(ctx context.Context, s *session, target inventory.Target, 
 			"sys_descr": truncate(sysDescr, 128), "sys_object_id": sysOID, "profiles": strings.Join(names, ",")})
 	res.Add("roomwatch_snmp_value_errors", probe.Gauge, float64(len(errs)),
 		"Values in the last poll that the device's profile could not use (wrong type, text for a number).", nil)
+	for _, ce := range s.colErrs {
+		res.Add("roomwatch_snmp_column_error_info", probe.Info, 1,
+			"A column (or scalar) the agent refused in the last poll with an error status (noAccess, genErr…): value 1; its values are missing, the rest of the device's data is reported.",
+			map[string]string{"oid": ce.OID, "status": ce.Status.String()})
+	}
+	if len(s.colErrs) > 0 {
+		p.log.Warn("SNMP columns refused", "device", target.Name, "count", len(s.colErrs), "first", &s.colErrs[0])
+	}
 	if len(errs) > 0 {
 		p.log.Warn("unusable SNMP values", "device", target.Name, "count", len(errs), "first", errs[0])
 	}
 	return nil
+}
+
+// fillFallbacks reads the 32-bit (or other) fallback columns on SNMPv2c/v3:
+// a fallback whose primary column returned no row is walked; otherwise the
+// rows of the table that the primary lacks (an interface without ifHC*
+// counters among ones that have them) are fetched with GET, so each row
+// falls back on its own. Rows that already have the primary are not read.
+func (p *Prober) fillFallbacks(ctx context.Context, s *session, pl *plan, d *Data) error {
+	prims := make([]string, 0, len(pl.fallbacks))
+	for col := range pl.fallbacks {
+		prims = append(prims, col)
+	}
+	sort.Slice(prims, func(i, j int) bool { return compareOID(prims[i], prims[j]) < 0 })
+	var walk, get []string
+	for _, col := range prims {
+		fb := pl.fallbacks[col]
+		if len(d.Columns[fb]) > 0 {
+			continue
+		}
+		if len(d.Columns[col]) == 0 {
+			walk = append(walk, fb)
+			continue
+		}
+		for _, idx := range missingRows(d, col, fb, pl.tableCols[col]) {
+			get = append(get, fb+"."+idx)
+		}
+	}
+	if len(walk) > 0 {
+		sort.Slice(walk, func(i, j int) bool { return compareOID(walk[i], walk[j]) < 0 })
+		walk = slices.Compact(walk)
+		if err := s.walkColumns(ctx, walk, d); err != nil {
+			return err
+		}
+	}
+	if len(get) == 0 {
+		return nil
+	}
+	got := map[string]gosnmp.SnmpPDU{}
+	if err := s.get(ctx, get, got); err != nil {
+		return err
+	}
+	fbs := make([]string, 0, len(pl.fallbacks))
+	for _, fb := range pl.fallbacks {
+		fbs = append(fbs, fb)
+	}
+	for oid, pdu := range got {
+		if absent(pdu) {
+			continue
+		}
+		for _, fb := range fbs {
+			if idx, ok := strings.CutPrefix(oid, fb+"."); ok {
+				d.addColumn(fb, idx, pdu)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// missingRows returns, in OID order, the rows some column of cols holds that
+// the primary column col lacks (fb, the fallback itself, does not count).
+func missingRows(d *Data, col, fb string, cols []string) []string {
+	set := map[string]bool{}
+	for _, c := range cols {
+		if c == fb {
+			continue
+		}
+		for idx := range d.Columns[c] {
+			if _, ok := d.Columns[col][idx]; !ok {
+				set[idx] = true
+			}
+		}
+	}
+	rows := make([]string, 0, len(set))
+	for idx := range set {
+		rows = append(rows, idx)
+	}
+	slices.SortFunc(rows, compareOID)
+	return rows
 }

@@ -55,8 +55,9 @@ type Match struct {
 type Metric struct {
 	OID string `yaml:"oid"`
 	// Fallback is read when OID has no value (e.g. ifInOctets for ifHCInOctets
-	// on SNMPv1 or on agents without ifXTable). In tables, the fallback column
-	// is only walked when the primary column returned no row at all.
+	// on SNMPv1 or on agents without ifXTable). In tables it applies per row:
+	// the fallback column is walked when the primary returned no row at all,
+	// else read (GET) only for the rows that lack the primary.
 	Fallback string `yaml:"fallback"`
 	// FallbackScale replaces Scale when the fallback was read (ifSpeed in
 	// bit/s standing in for ifHighSpeed in Mbit/s); 0 means Scale.

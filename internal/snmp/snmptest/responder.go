@@ -150,10 +150,36 @@ func CompareOID(a, b string) int {
 // Responder is an in-process SNMP v1/v2c agent answering GET, GETNEXT and
 // GETBULK from sorted varbinds per community. It counts the requests it gets.
 type Responder struct {
+	// Refusals, set before Serve, make the agent answer with an error status
+	// instead of values under some OIDs (a column or scalar it will not give).
+	Refusals []Refusal
+
 	conn  net.PacketConn
 	views map[string][]gosnmp.SnmpPDU
 	any   []gosnmp.SnmpPDU
 	reqs  atomic.Int64
+}
+
+// Refusal answers every request whose result would be an OID under Prefix
+// (the OID itself for GET, the next one for GETNEXT and GETBULK) with Status,
+// and an error index naming the request varbind unless NoIndex is set (some
+// agents leave it 0).
+type Refusal struct {
+	Prefix  string
+	Status  gosnmp.SNMPError
+	NoIndex bool
+}
+
+// refused returns the refusal covering oid, if any.
+func (r *Responder) refused(oid string) (Refusal, bool) {
+	oid = strings.TrimPrefix(oid, ".")
+	for _, f := range r.Refusals {
+		p := strings.TrimPrefix(f.Prefix, ".")
+		if oid == p || strings.HasPrefix(oid, p+".") {
+			return f, true
+		}
+	}
+	return Refusal{}, false
 }
 
 // NewResponder listens on addr (e.g. "127.0.0.1:0") and serves views: each
@@ -225,6 +251,14 @@ func (r *Responder) answer(req *gosnmp.SnmpPacket) *gosnmp.SnmpPacket {
 		resp.Variables = req.Variables
 		return resp
 	}
+	refuse := func(f Refusal, i int) *gosnmp.SnmpPacket {
+		resp.Error = f.Status
+		if !f.NoIndex {
+			resp.ErrorIndex = uint8(i + 1)
+		}
+		resp.Variables = req.Variables
+		return resp
+	}
 	find := func(oid string) int { // first index with Name >= oid
 		return sort.Search(len(view), func(i int) bool { return CompareOID(view[i].Name, oid) >= 0 })
 	}
@@ -238,9 +272,30 @@ func (r *Responder) answer(req *gosnmp.SnmpPacket) *gosnmp.SnmpPacket {
 		}
 		return view[i], true
 	}
+	// step is next for GETNEXT/GETBULK: a walk inside a refused subtree is
+	// refused; one from outside skips over it, as agents skip objects that
+	// are not accessible.
+	step := func(oid string) (gosnmp.SnmpPDU, bool, *Refusal) {
+		_, inside := r.refused(oid)
+		pdu, ok := next(oid)
+		for ok {
+			f, bad := r.refused(pdu.Name)
+			if !bad {
+				break
+			}
+			if inside {
+				return pdu, ok, &f
+			}
+			pdu, ok = next(pdu.Name)
+		}
+		return pdu, ok, nil
+	}
 	switch req.PDUType {
 	case gosnmp.GetRequest:
 		for i, vb := range req.Variables {
+			if f, ok := r.refused(vb.Name); ok {
+				return refuse(f, i)
+			}
 			j := find(vb.Name)
 			if j < len(view) && CompareOID(view[j].Name, vb.Name) == 0 {
 				resp.Variables = append(resp.Variables, view[j])
@@ -253,7 +308,10 @@ func (r *Responder) answer(req *gosnmp.SnmpPacket) *gosnmp.SnmpPacket {
 		}
 	case gosnmp.GetNextRequest:
 		for i, vb := range req.Variables {
-			pdu, ok := next(vb.Name)
+			pdu, ok, f := step(vb.Name)
+			if f != nil {
+				return refuse(*f, i)
+			}
 			if !ok && v1 {
 				return fail(i)
 			}
@@ -261,8 +319,11 @@ func (r *Responder) answer(req *gosnmp.SnmpPacket) *gosnmp.SnmpPacket {
 		}
 	case gosnmp.GetBulkRequest:
 		nonRep := min(int(req.NonRepeaters), len(req.Variables))
-		for _, vb := range req.Variables[:nonRep] {
-			pdu, _ := next(vb.Name)
+		for i, vb := range req.Variables[:nonRep] {
+			pdu, _, f := step(vb.Name)
+			if f != nil {
+				return refuse(*f, i)
+			}
 			resp.Variables = append(resp.Variables, pdu)
 		}
 		cur := make([]string, 0, len(req.Variables)-nonRep)
@@ -272,7 +333,10 @@ func (r *Responder) answer(req *gosnmp.SnmpPacket) *gosnmp.SnmpPacket {
 		const maxVarbinds = 1000
 		for rep := 0; rep < int(req.MaxRepetitions) && len(cur) > 0 && len(resp.Variables)+len(cur) <= maxVarbinds; rep++ {
 			for k, oid := range cur {
-				pdu, _ := next(oid)
+				pdu, _, f := step(oid)
+				if f != nil {
+					return refuse(*f, nonRep+k)
+				}
 				resp.Variables = append(resp.Variables, pdu)
 				cur[k] = pdu.Name
 			}
