@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/probe"
@@ -89,5 +91,50 @@ roomwatch_probe_failures_total{class="camera",device="cams-gate/10.20.2.2",probe
 	latest := s.Latest()
 	if len(latest) != 4 || latest[1].Target.Name != "cams-gate/10.20.2.2" || !errors.Is(latest[1].Err, latest[1].Err) || latest[1].Err == nil {
 		t.Errorf("Latest: %+v", latest)
+	}
+}
+
+// TestWriteTextMatchesRegistry: WriteText writes text directly; it must be
+// byte for byte what the Store gives through a registry's Gather and
+// expfmt (the /metrics path), also for values and labels that need escaping
+// or special spelling.
+func TestWriteTextMatchesRegistry(t *testing.T) {
+	t.Parallel()
+	rs := results()
+	odd := probe.Result{Target: rs[0].Target, Probe: "snmp", Start: rs[0].Start, Duration: time.Second}
+	odd.Add("roomwatch_odd_value", probe.Gauge, math.Inf(+1), "Help with a \\ backslash\nand a newline.", map[string]string{"q": `say "hi" \ there` + "\nnext"})
+	odd.Add("roomwatch_odd_value", probe.Gauge, math.NaN(), "", map[string]string{"q": "nan"})
+	odd.Add("roomwatch_odd_value", probe.Gauge, math.Inf(-1), "", map[string]string{"q": "neg"})
+	odd.Add("roomwatch_odd_value", probe.Gauge, 1e-9, "", map[string]string{"q": "tiny"})
+	odd.Add("roomwatch_odd_total", probe.Counter, 12345678901234, "Big.", nil)
+	odd.Add("roomwatch_odd_value", probe.Counter, 1, "", map[string]string{"q": "other type: dropped"})
+	rs = append(rs, odd)
+
+	var direct bytes.Buffer
+	if err := WriteText(&direct, rs); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore()
+	if err := s.Write(context.Background(), rs); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(s)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaRegistry bytes.Buffer
+	enc := expfmt.NewEncoder(&viaRegistry, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if direct.String() != viaRegistry.String() {
+		t.Errorf("WriteText:\n%s\nregistry + expfmt:\n%s", direct.String(), viaRegistry.String())
+	}
+	if !strings.Contains(direct.String(), `q="say \"hi\" \\ there\nnext"`) {
+		t.Errorf("escaped label missing:\n%s", direct.String())
 	}
 }
