@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/calendar"
 	"github.com/roomwatch/roomwatch/internal/config"
@@ -17,6 +19,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
+	"github.com/roomwatch/roomwatch/internal/web"
 )
 
 // Config is the collector's one YAML file. Each feature owns a section whose type
@@ -61,13 +64,52 @@ type Web struct {
 	// allowed to read the query API cross-site, as Prometheus's
 	// --web.cors.origin; empty allows none (docs/security.md).
 	CORSOrigin string `yaml:"cors_origin"`
+	// MaxConnections bounds the connections open at once, as Prometheus's
+	// --web.max-connections; 512 by default, 0 for no limit.
+	MaxConnections int `yaml:"max_connections"`
+	// ReadHeaderTimeout bounds the request line and headers (10s), ReadTimeout
+	// a whole request with its body (2m: an 8 MiB photo at ~600 kbit/s), and
+	// IdleTimeout a kept-alive connection waiting for its next request (2m).
+	// 0 turns a timeout off. There is no write timeout (server-sent events).
+	ReadHeaderTimeout config.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       config.Duration `yaml:"read_timeout"`
+	IdleTimeout       config.Duration `yaml:"idle_timeout"`
+
+	line int // of max_connections, for validation messages
+}
+
+// UnmarshalYAML records the line of max_connections for validation messages.
+func (w *Web) UnmarshalYAML(node *yaml.Node) error {
+	type plain Web
+	if err := node.Decode((*plain)(w)); err != nil {
+		return err
+	}
+	w.line = config.ValueNode(node, "max_connections").Line
+	return nil
+}
+
+// ServerOptions returns the listener limits for internal/web.
+func (w *Web) ServerOptions() web.ServerOptions {
+	return web.ServerOptions{
+		MaxConnections: w.MaxConnections, ReadHeaderTimeout: w.ReadHeaderTimeout.Std(),
+		ReadTimeout: w.ReadTimeout.Std(), IdleTimeout: w.IdleTimeout.Std(),
+	}
+}
+
+func defaultWeb() Web {
+	return Web{
+		ListenAddress: ":9120", MaxConnections: web.DefaultMaxConnections,
+		ReadHeaderTimeout: config.Duration(web.DefaultReadHeaderTimeout),
+		ReadTimeout:       config.Duration(web.DefaultReadTimeout),
+		IdleTimeout:       config.Duration(web.DefaultIdleTimeout),
+	}
 }
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
 		Global:  Global{Timezone: calendar.DefaultZone, DataDir: "./data", Site: "local", Bureau: report.DefaultBureau},
-		Web:     Web{ListenAddress: ":9120"},
+		Web:     defaultWeb(),
 		Storage: defaultStorage(),
 		Rules:   defaultRules(),
 		Scrape:  defaultScrape(),

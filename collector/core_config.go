@@ -94,6 +94,17 @@ func (c *Config) validateCore() error {
 	if _, err := promapi.CompileCORSOrigin(c.Web.CORSOrigin); err != nil {
 		return &config.LineError{Msg: fmt.Sprintf("web.cors_origin %q: %v", c.Web.CORSOrigin, err)}
 	}
+	if c.Web.MaxConnections < 0 {
+		return &config.LineError{Line: c.Web.line, Msg: fmt.Sprintf("web.max_connections %d must not be negative (0 for no limit)", c.Web.MaxConnections)}
+	}
+	for _, d := range []struct {
+		key string
+		v   config.Duration
+	}{{"read_header_timeout", c.Web.ReadHeaderTimeout}, {"read_timeout", c.Web.ReadTimeout}, {"idle_timeout", c.Web.IdleTimeout}} {
+		if d.v < 0 {
+			return &config.LineError{Msg: fmt.Sprintf("web.%s must not be negative (0 turns it off)", d.key)}
+		}
+	}
 	if c.Storage.MaxAhead < 0 {
 		return &config.LineError{Msg: "storage.max_ahead must not be negative"}
 	}

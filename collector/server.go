@@ -27,6 +27,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/ruler"
 	"github.com/roomwatch/roomwatch/internal/store"
+	"github.com/roomwatch/roomwatch/internal/web"
 )
 
 // Options configure a Server.
@@ -241,7 +242,9 @@ func (s *Server) Addr(ctx context.Context) (string, error) {
 // Run serves until ctx ends, then shuts down in order: HTTP, scrapes, rules,
 // the Alertmanager queue (one last flush), and the TSDB (flushed and closed).
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.Web.ListenAddress)
+	wopts := s.cfg.Web.ServerOptions()
+	wopts.Logger, wopts.Registerer, wopts.Clock = s.log, s.reg, s.opts.Clock
+	ln, err := web.Listen(s.cfg.Web.ListenAddress, wopts)
 	if err != nil {
 		s.runClosers()
 		s.closeStores()
@@ -249,7 +252,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.addr <- ln.Addr().String()
 	s.stores.lock.setListen(ln.Addr().String())
-	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	// Connection limit, read timeouts and a rate-limited error log: slow
+	// clients cannot exhaust descriptors or flood the log (internal/web).
+	srv := web.NewServer(s.mux, wopts)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
