@@ -564,3 +564,26 @@ func TestOpenAuditFileMode(t *testing.T) {
 		t.Errorf("missing dir: %v", err)
 	}
 }
+
+// BenchmarkAuthenticateBcrypt: a bcrypt token after its first use (cached)
+// against a wrong token (bcrypt every time).
+func BenchmarkAuthenticateBcrypt(b *testing.B) {
+	h, err := auth.HashToken(engineerTok)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := auth.New(auth.Config{Tokens: []auth.Token{{Name: "zhang", Hash: h, Role: auth.RoleEngineer}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct{ name, tok string }{{"cached", engineerTok}, {"wrong", "wrong-token-0123456"}} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+bc.tok)
+		a.Authenticate(r) // the first use pays bcrypt
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				a.Authenticate(r)
+			}
+		})
+	}
+}
