@@ -42,6 +42,9 @@ func newAuth(c *Config, log *slog.Logger) (*auth.Authenticator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
+	for _, d := range ac.Deprecations() {
+		log.Warn("config: " + d)
+	}
 	if len(ac.Tokens) == 0 {
 		log.Warn("auth: no API tokens configured (auth.tokens); the ticket, inspection and report APIs answer 401 to everyone")
 	}

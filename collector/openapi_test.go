@@ -304,10 +304,10 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 
 // Tokens of the running collector.
 const (
-	oaViewer   = "oa-viewer"
-	oaEngineer = "oa-engineer"
-	oaManager  = "oa-manager"
-	oaAdmin    = "oa-admin"
+	oaViewer   = "oa-viewer-0123456789"
+	oaEngineer = "oa-engineer-0123456789"
+	oaManager  = "oa-manager-0123456789"
+	oaAdmin    = "oa-admin-0123456789"
 )
 
 // startOpenAPICollector runs `serve` with tickets, inspections (the shipped

@@ -88,10 +88,10 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 	cfg.SLA.Dir = filepath.Join(root, "rules", "sla")
 	cfg.SLA.Holidays = filepath.Join(root, "rules", "calendars", "cn-holidays.yml")
 	cfg.Tickets.Auth.Tokens = []auth.Token{
-		{Name: "viewer", Token: "insp-viewer", Role: auth.RoleViewer},
-		{Name: "zhang", Token: "insp-engineer", Role: auth.RoleEngineer},
-		{Name: "li", Token: "insp-manager", Role: auth.RoleManager},
-		{Name: "wang", Token: "insp-customer", Role: auth.RoleCustomer},
+		{Name: "viewer", Token: "insp-viewer-token", Role: auth.RoleViewer},
+		{Name: "zhang", Token: "insp-engineer-token", Role: auth.RoleEngineer},
+		{Name: "li", Token: "insp-manager-token", Role: auth.RoleManager},
+		{Name: "wang", Token: "insp-customer-token", Role: auth.RoleCustomer},
 	}
 	cfg.Inspections.Templates = tdir
 	cfg.Inventory = inventory.Inventory{
@@ -142,7 +142,7 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 		t.Fatalf("next inspection at %v, want %v", n, want)
 	}
 	// Nothing runs before 08:30.
-	code, body := call(t, "GET", base+"/api/v1/inspections", "insp-viewer", "", nil)
+	code, body := call(t, "GET", base+"/api/v1/inspections", "insp-viewer-token", "", nil)
 	if code != http.StatusOK || !strings.Contains(body, `"inspections":null`) && !strings.Contains(body, `"inspections":[]`) {
 		t.Fatalf("before 08:30: HTTP %d %s, want an empty list", code, body)
 	}
@@ -155,7 +155,7 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 	if code, _ := call(t, "GET", base+"/api/v1/inspections", "", "", nil); code != http.StatusUnauthorized {
 		t.Errorf("list without a token: HTTP %d, want 401", code)
 	}
-	code, body = call(t, "GET", base+"/api/v1/inspections", "insp-viewer", "", nil)
+	code, body = call(t, "GET", base+"/api/v1/inspections", "insp-viewer-token", "", nil)
 	var list struct{ Inspections []inspect.Summary }
 	if err := json.Unmarshal([]byte(body), &list); code != http.StatusOK || err != nil {
 		t.Fatalf("list: HTTP %d %v %s", code, err, body)
@@ -169,7 +169,7 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 		t.Errorf("summary %+v", s)
 	}
 
-	code, body = call(t, "GET", base+"/api/v1/inspections/1", "insp-viewer", "", nil)
+	code, body = call(t, "GET", base+"/api/v1/inspections/1", "insp-viewer-token", "", nil)
 	var in inspect.Inspection
 	if err := json.Unmarshal([]byte(body), &in); code != http.StatusOK || err != nil {
 		t.Fatalf("get: HTTP %d %v %s", code, err, body)
@@ -188,7 +188,7 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 	if in.Tickets.Alerts != 1 || in.Tickets.Opened != 1 {
 		t.Errorf("tickets %+v, want the abnormal row to open one", in.Tickets)
 	}
-	code, body = call(t, "GET", base+"/api/v1/tickets?device=cam1", "insp-viewer", "", nil)
+	code, body = call(t, "GET", base+"/api/v1/tickets?device=cam1", "insp-viewer-token", "", nil)
 	if code != http.StatusOK || !strings.Contains(body, "InspectionRackHot") {
 		t.Errorf("tickets of cam1: HTTP %d %s, want the inspection's ticket", code, body)
 	}
@@ -197,7 +197,7 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 		{"/api/v1/inspections/1.html", "text/html; charset=utf-8", "每日巡检检查表"},
 		{"/api/v1/inspections/1.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "PK\x03\x04"},
 	} {
-		resp := do(t, "GET", base+f.path, "insp-viewer", "", nil)
+		resp := do(t, "GET", base+f.path, "insp-viewer-token", "", nil)
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != f.ctype || !bytes.Contains(b, []byte(f.magic)) {
@@ -211,32 +211,32 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 	// Roles: a viewer or the customer cannot run; the engineer runs, completes
 	// and signs; only the customer's representative countersigns (not the
 	// contractor's engineer or manager), and cannot sign as the engineer.
-	for _, tok := range []string{"insp-viewer", "insp-customer"} {
+	for _, tok := range []string{"insp-viewer-token", "insp-customer-token"} {
 		if code, _ := call(t, "POST", base+"/api/v1/inspections", tok, "application/json", []byte(`{"template":"daily"}`)); code != http.StatusForbidden {
 			t.Errorf("%s run: HTTP %d, want 403", tok, code)
 		}
 	}
-	code, body = call(t, "POST", base+"/api/v1/inspections", "insp-engineer", "application/json", []byte(`{"template":"daily","actor":"someone"}`))
+	code, body = call(t, "POST", base+"/api/v1/inspections", "insp-engineer-token", "application/json", []byte(`{"template":"daily","actor":"someone"}`))
 	if code != http.StatusCreated || !strings.Contains(body, `"actor":"zhang"`) || !strings.Contains(body, `"trigger":"api"`) {
 		t.Errorf("engineer run: HTTP %d %.300s", code, body)
 	}
-	code, body = call(t, "POST", base+"/api/v1/inspections/1/items", "insp-engineer", "application/json",
+	code, body = call(t, "POST", base+"/api/v1/inspections/1/items", "insp-engineer-token", "application/json",
 		[]byte(`{"device":"central","item":"room_walk","verdict":"normal","note":"指示灯正常"}`))
 	if code != http.StatusOK || !strings.Contains(body, `"checked_by":"zhang"`) {
 		t.Errorf("complete: HTTP %d %.300s", code, body)
 	}
-	if code, _ := call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-customer", "application/json", []byte(`{"role":"engineer"}`)); code != http.StatusForbidden {
+	if code, _ := call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-customer-token", "application/json", []byte(`{"role":"engineer"}`)); code != http.StatusForbidden {
 		t.Errorf("customer signing as the engineer: HTTP %d, want 403", code)
 	}
-	if code, body := call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-engineer", "application/json", []byte(`{"role":"engineer"}`)); code != http.StatusOK {
+	if code, body := call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-engineer-token", "application/json", []byte(`{"role":"engineer"}`)); code != http.StatusOK {
 		t.Errorf("engineer sign: HTTP %d %s", code, body)
 	}
-	for _, tok := range []string{"insp-viewer", "insp-engineer", "insp-manager"} {
+	for _, tok := range []string{"insp-viewer-token", "insp-engineer-token", "insp-manager-token"} {
 		if code, _ := call(t, "POST", base+"/api/v1/inspections/1/signatures", tok, "application/json", []byte(`{"role":"customer"}`)); code != http.StatusForbidden {
 			t.Errorf("%s countersigning: HTTP %d, want 403", tok, code)
 		}
 	}
-	code, body = call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-customer", "application/json", []byte(`{"role":"customer","title":"科长"}`))
+	code, body = call(t, "POST", base+"/api/v1/inspections/1/signatures", "insp-customer-token", "application/json", []byte(`{"role":"customer","title":"科长"}`))
 	if code != http.StatusOK || !strings.Contains(body, `"status":"countersigned"`) || !strings.Contains(body, `"user":"wang"`) {
 		t.Errorf("countersign: HTTP %d %.300s", code, body)
 	}

@@ -36,7 +36,7 @@ func TestServeMonthlyReport(t *testing.T) {
 	cfg.SLA.Dir = filepath.Join(root, "rules", "sla")
 	cfg.SLA.Holidays = filepath.Join(root, "rules", "calendars", "cn-holidays.yml")
 	cfg.Inspections.Templates = filepath.Join(root, "rules", "inspections")
-	cfg.Tickets.Auth.Tokens = []auth.Token{{Name: "viewer", Token: "rep-viewer", Role: auth.RoleViewer}}
+	cfg.Tickets.Auth.Tokens = []auth.Token{{Name: "viewer", Token: "rep-viewer-token-0", Role: auth.RoleViewer}}
 	cfg.Inventory = *reporttest.ParseInventory(t)
 	// No probes: the fixture's addresses are not on loopback.
 	cfg.Probes.Checks = map[inventory.Class][]string{}
@@ -51,14 +51,14 @@ func TestServeMonthlyReport(t *testing.T) {
 	if code, _ := call(t, "GET", base+"?month=2026-09", "", "", nil); code != http.StatusUnauthorized {
 		t.Errorf("without a token: HTTP %d, want 401", code)
 	}
-	if code, body := call(t, "GET", base+"?month=2026-13", "rep-viewer", "", nil); code != http.StatusBadRequest || !strings.Contains(body, "YYYY-MM") {
+	if code, body := call(t, "GET", base+"?month=2026-13", "rep-viewer-token-0", "", nil); code != http.StatusBadRequest || !strings.Contains(body, "YYYY-MM") {
 		t.Errorf("bad month: HTTP %d %s, want 400", code, body)
 	}
-	code, body := call(t, "GET", base+"?month=2026-09", "rep-viewer", "", nil)
+	code, body := call(t, "GET", base+"?month=2026-09", "rep-viewer-token-0", "", nil)
 	if code != http.StatusOK || !strings.Contains(body, "某县公安局 每月故障总结报告") || !strings.Contains(body, "99.31%") {
 		t.Fatalf("html: HTTP %d\n%.400s", code, body)
 	}
-	resp := do(t, "GET", base+"?month=2026-09&format=xlsx", "rep-viewer", "", nil)
+	resp := do(t, "GET", base+"?month=2026-09&format=xlsx", "rep-viewer-token-0", "", nil)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("xlsx: HTTP %d", resp.StatusCode)

@@ -225,25 +225,25 @@ func TestInspectRunRemote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := auth.New(auth.Config{Tokens: []auth.Token{{Name: "zhang", Token: "e-tok", Role: auth.RoleEngineer}, {Name: "v", Token: "v-tok", Role: auth.RoleViewer}}})
+	a, err := auth.New(auth.Config{Tokens: []auth.Token{{Name: "zhang", Token: "e-tok-0123456789ab", Role: auth.RoleEngineer}, {Name: "v", Token: "v-tok-0123456789ab", Role: auth.RoleViewer}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(inspectapi.New(inspectapi.Options{Store: st, Runner: r, Templates: []*inspect.Template{tm}, Auth: a}))
 	defer srv.Close()
-	code, out, errs := runCLI(context.Background(), "inspect", "run", "daily", "--url", srv.URL, "--token", "e-tok")
+	code, out, errs := runCLI(context.Background(), "inspect", "run", "daily", "--url", srv.URL, "--token", "e-tok-0123456789ab")
 	if code != 0 || !strings.Contains(out, `"id": 1`) || !strings.Contains(out, `"pending": 1`) {
 		t.Fatalf("remote run: exit %d %s %s", code, out, errs)
 	}
 	if in, err := st.Get(context.Background(), 1); err != nil || in.Actor != "zhang" || in.Trigger != "api" {
 		t.Errorf("stored run %+v %v", in, err)
 	}
-	if code, _, errs := runCLI(context.Background(), "inspect", "run", "daily", "--url", srv.URL, "--token", "e-tok", "--no-tickets"); code != 2 || !strings.Contains(errs, "--no-tickets works only in this process") {
+	if code, _, errs := runCLI(context.Background(), "inspect", "run", "daily", "--url", srv.URL, "--token", "e-tok-0123456789ab", "--no-tickets"); code != 2 || !strings.Contains(errs, "--no-tickets works only in this process") {
 		t.Errorf("--url --no-tickets: exit %d %q, want 2", code, errs)
 	}
 	for _, c := range []struct {
 		token, want string
-	}{{"", "hint: pass --token"}, {"v-tok", "403"}, {"bad", "401"}} {
+	}{{"", "hint: pass --token"}, {"v-tok-0123456789ab", "403"}, {"bad", "401"}} {
 		code, _, errs := runCLI(context.Background(), "inspect", "run", "daily", "--url", srv.URL, "--token", c.token)
 		if code != 1 || !strings.Contains(errs, c.want) {
 			t.Errorf("token %q: exit %d %q, want 1 with %q", c.token, code, errs, c.want)
@@ -329,7 +329,7 @@ scrape: []
 probes: {checks: {server: [], camera: []}}
 `, addr)...)
 	b = []byte(strings.Replace(string(b), "tickets: {rules: ",
-		"tickets: {auth: {tokens: [{name: zhang, token: e-tok, role: engineer}, {name: viewer, token: v-tok, role: viewer}]}, rules: ", 1))
+		"tickets: {auth: {tokens: [{name: zhang, token: e-tok-0123456789ab, role: engineer}, {name: viewer, token: v-tok-0123456789ab, role: viewer}]}, rules: ", 1))
 	if err := os.WriteFile(cfg, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -354,12 +354,12 @@ probes: {checks: {server: [], camera: []}}
 		}
 	}
 	var l inspections
-	apiGet(t, base, "/api/v1/inspections", "v-tok", &l)
+	apiGet(t, base, "/api/v1/inspections", "v-tok-0123456789ab", &l)
 	if len(l.Inspections) != 0 {
 		t.Fatalf("a run without a token recorded %+v", l.Inspections)
 	}
 	// --no-tickets cannot be honoured by the collector: said, not ignored.
-	t.Setenv("ROOMWATCH_TOKEN", "e-tok")
+	t.Setenv("ROOMWATCH_TOKEN", "e-tok-0123456789ab")
 	if code, _, errs := runCLI(ctx, "inspect", "run", "daily", "--config", cfg, "--no-tickets"); code != 2 || !strings.Contains(errs, "--no-tickets cannot be honoured") {
 		t.Errorf("--no-tickets: exit %d %q, want 2", code, errs)
 	}
@@ -384,7 +384,7 @@ probes: {checks: {server: [], camera: []}}
 		t.Errorf("summary %+v, want the hot camera abnormal with a ticket opened and the walk pending", r)
 	}
 	// The collector's API lists the record, run by the token's user.
-	apiGet(t, base, "/api/v1/inspections", "v-tok", &l)
+	apiGet(t, base, "/api/v1/inspections", "v-tok-0123456789ab", &l)
 	found := false
 	for _, s := range l.Inspections {
 		found = found || s.ID == r.ID
@@ -393,7 +393,7 @@ probes: {checks: {server: [], camera: []}}
 		t.Errorf("inspection %d not in the collector's list %+v", r.ID, l.Inspections)
 	}
 	var in inspect.Inspection
-	apiGet(t, base, fmt.Sprintf("/api/v1/inspections/%d", r.ID), "v-tok", &in)
+	apiGet(t, base, fmt.Sprintf("/api/v1/inspections/%d", r.ID), "v-tok-0123456789ab", &in)
 	if in.Actor != "zhang" || in.Trigger != "api" || in.Totals.Abnormal != 1 {
 		t.Errorf("stored run: actor %q trigger %q totals %+v, want zhang, api, 1 abnormal", in.Actor, in.Trigger, in.Totals)
 	}

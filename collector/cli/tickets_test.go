@@ -23,9 +23,19 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const (
-	cliViewerTok   = "viewer-secret"
-	cliEngineerTok = "engineer-secret"
+	cliViewerTok   = "viewer-secret-token"
+	cliEngineerTok = "engineer-secret-token"
 )
+
+// mustHash is auth.HashToken for a test (bcrypt, so about 50–100 ms).
+func mustHash(t testing.TB, tok string) string {
+	t.Helper()
+	h, err := auth.HashToken(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
 
 // ticketServer runs the real ticket API (SQLite store in a temp dir, fake
 // clock) on httptest and returns it with its URL.
@@ -34,7 +44,7 @@ func ticketServer(t *testing.T) (*ticketstest.Env, string) {
 	env := ticketstest.New(t, nil)
 	a, err := auth.New(auth.Config{Tokens: []auth.Token{
 		{Name: "viewer", Token: cliViewerTok, Role: auth.RoleViewer},
-		{Name: "zhang", Hash: auth.HashToken(cliEngineerTok), Role: auth.RoleEngineer},
+		{Name: "zhang", Hash: mustHash(t, cliEngineerTok), Role: auth.RoleEngineer},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -268,8 +278,8 @@ func TestTicketsConfigSections(t *testing.T) {
   auto_close: [IV, III]
   auth:
     tokens:
-      - {name: zhang, hash: ` + auth.HashToken("x") + `, role: engineer}
-      - {name: boss, token: m-secret, role: manager}
+      - {name: zhang, hash: ` + mustHash(t, "zhang-config-token-01") + `, role: engineer}
+      - {name: boss, token: m-secret-token-00, role: manager}
     intake:
       open_on_loopback: true
   routes:
@@ -286,12 +296,12 @@ notify:
 		{"good", good, ""},
 		{"empty file keeps defaults", "", ""},
 		{"bad level", "tickets:\n  auto_close: [V]\n", `invalid fault level "V"`},
-		{"bad role", "tickets:\n  auth:\n    tokens:\n      - {name: a, token: s, role: boss}\n", `unknown role "boss"`},
+		{"bad role", "tickets:\n  auth:\n    tokens:\n      - {name: a, token: s0123456789abcdef, role: boss}\n", `unknown role "boss"`},
 		{"unknown key", "tickets:\n  reopen: 1h\n", ".yml:2: field reopen not found"},
 		{"bad duration", "tickets:\n  reopen_window: soon\n", `.yml:2: invalid duration "soon"`},
 		{"negative window", "tickets:\n  reopen_window: -1h\n", `.yml:2: invalid duration "-1h"`},
 		{"level twice", "tickets:\n  auto_close: [IV, 4]\n", "tickets.auto_close: level IV listed twice"},
-		{"token without role", "tickets:\n  auth:\n    tokens:\n      - {name: a, token: s}\n", `tickets.auth.tokens: token "a" needs a role`},
+		{"token without role", "tickets:\n  auth:\n    tokens:\n      - {name: a, token: s0123456789abcdef}\n", `tickets.auth.tokens: token "a" needs a role`},
 		{"bad hash", "tickets:\n  auth:\n    tokens:\n      - {name: a, hash: abc, role: viewer}\n", "sha256:<64 hex digits>"},
 		{"route to unknown channel", "tickets:\n  routes:\n    engineer: [wecom]\n", `channel "wecom" is not in notify.channels`},
 		{"sla time zone", "sla:\n  time_zone: Mars/Olympus\n", "sla.time_zone"},
@@ -309,7 +319,7 @@ notify:
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err %v, want %q", err, tc.wantErr)
 				}
-				if strings.Contains(err.Error(), "m-secret") {
+				if strings.Contains(err.Error(), "m-secret-token-00") {
 					t.Errorf("error shows a token: %v", err)
 				}
 				return

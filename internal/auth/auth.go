@@ -1,15 +1,15 @@
 // Package auth checks API bearer tokens and their roles (viewer, customer, engineer,
 // manager, admin), guards the alert intake endpoints (their own tokens, or
 // open on loopback), and writes the JSON-lines audit file. Tokens come from
-// the config, in clear or hashed ("sha256:<hex>"); they are compared in
-// constant time and never logged.
+// the config, in clear (at least 16 characters) or hashed with bcrypt
+// ("sha256:<hex>" is still read, deprecated); clear and sha256 tokens are
+// compared in constant time, bcrypt ones verified once and then cached by
+// their sha256, and none is ever logged.
 package auth
 
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,7 +87,7 @@ func (r *Role) UnmarshalYAML(n *yaml.Node) error {
 func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
 // Token is one API token from the config. Exactly one of Token (clear) and
-// Hash ("sha256:<64 hex>") is set.
+// Hash (bcrypt "$2b$…" or "bcrypt:$2b$…"; deprecated "sha256:<64 hex>") is set.
 type Token struct {
 	Name  string           `yaml:"name"`
 	Token inventory.Secret `yaml:"token"`
@@ -123,8 +123,15 @@ type Config struct {
 	Intake Intake  `yaml:"intake"`
 }
 
-// Validate checks every token.
+// Validate checks every token: names, exactly one of token and hash, clear
+// tokens of at least MinTokenLen characters, hashes that parse, roles, and
+// no secret used by two tokens (API or intake).
 func (c *Config) Validate() error {
+	type seenSecret struct {
+		where, name string
+		line        int
+	}
+	secrets := map[[sha256.Size]byte]seenSecret{} // sha256 of the secret -> first token
 	check := func(where string, ts []Token, needRole bool) error {
 		names := map[string]int{} // name -> line
 		for _, t := range ts {
@@ -142,10 +149,34 @@ func (c *Config) Validate() error {
 			if (t.Token == "") == (t.Hash == "") {
 				return &config.LineError{Line: t.line, Msg: fmt.Sprintf("%s: token %q needs exactly one of token and hash", where, t.Name)}
 			}
+			var sum []byte // sha256 of the secret, when known
 			if t.Hash != "" {
-				if _, err := parseHash(t.Hash); err != nil {
+				h, err := parseHash(t.Hash)
+				if err != nil {
 					return &config.LineError{Line: t.line, Msg: fmt.Sprintf("%s: token %q: %v", where, t.Name, err)}
 				}
+				sum = h.sum
+				if h.kind == kindBcrypt { // the same hash twice is the same secret
+					s := sha256.Sum256(append([]byte("bcrypt\x00"), h.hash...))
+					sum = s[:]
+				}
+			} else {
+				if n := len([]rune(t.Token.Reveal())); n < MinTokenLen {
+					return &config.LineError{Line: t.line, Msg: fmt.Sprintf("%s: token %q is %d characters; use at least %d (e.g. openssl rand -hex 16)", where, t.Name, n, MinTokenLen)}
+				}
+				s := sha256.Sum256([]byte(t.Token.Reveal()))
+				sum = s[:]
+			}
+			if sum != nil {
+				key := [sha256.Size]byte(sum)
+				if first, dup := secrets[key]; dup {
+					msg := fmt.Sprintf("%s: token %q has the same secret as %s token %q", where, t.Name, first.where, first.name)
+					if first.line > 0 {
+						msg += fmt.Sprintf(" (line %d)", first.line)
+					}
+					return &config.LineError{Line: t.line, Msg: msg + "; give each its own"}
+				}
+				secrets[key] = seenSecret{where: where, name: t.Name, line: t.line}
 			}
 			if needRole && t.Role == RoleNone {
 				return &config.LineError{Line: t.line, Msg: fmt.Sprintf("%s: token %q needs a role (viewer, customer, engineer, manager, admin)", where, t.Name)}
@@ -159,22 +190,25 @@ func (c *Config) Validate() error {
 	return check("auth.intake.tokens", c.Intake.Tokens, false)
 }
 
-func parseHash(h string) ([]byte, error) {
-	hexs, ok := strings.CutPrefix(h, "sha256:")
-	if !ok {
-		return nil, errors.New(`hash must look like "sha256:<64 hex digits>"`)
+// Deprecations returns one warning per token still hashed with the
+// deprecated "sha256:" form, for the caller to log once at start.
+func (c *Config) Deprecations() []string {
+	var out []string
+	add := func(where string, ts []Token) {
+		for _, t := range ts {
+			if !strings.HasPrefix(t.Hash, "sha256:") {
+				continue
+			}
+			at := ""
+			if t.line > 0 {
+				at = fmt.Sprintf(" (line %d)", t.line)
+			}
+			out = append(out, fmt.Sprintf("%s: token %q%s uses a sha256: hash, which is deprecated and will not be read in the next release; replace it with a bcrypt hash (htpasswd -nbBC 10 '' TOKEN | tr -d ':\\n')", where, t.Name, at))
+		}
 	}
-	b, err := hex.DecodeString(hexs)
-	if err != nil || len(b) != sha256.Size {
-		return nil, errors.New(`hash must look like "sha256:<64 hex digits>"`)
-	}
-	return b, nil
-}
-
-// HashToken returns the "sha256:<hex>" form of a token, for the config.
-func HashToken(token string) string {
-	s := sha256.Sum256([]byte(token))
-	return "sha256:" + hex.EncodeToString(s[:])
+	add("auth.tokens", c.Tokens)
+	add("auth.intake.tokens", c.Intake.Tokens)
+	return out
 }
 
 // Principal is who made a request.
@@ -183,35 +217,10 @@ type Principal struct {
 	Role Role
 }
 
-type entry struct {
-	name string
-	sum  []byte
-	role Role
-}
-
 // Authenticator checks requests against the configured tokens.
 type Authenticator struct {
-	api, intake []entry
+	api, intake *tokenSet
 	loopback    bool
-}
-
-func entries(ts []Token) ([]entry, error) {
-	out := make([]entry, 0, len(ts))
-	for _, t := range ts {
-		e := entry{name: t.Name, role: t.Role}
-		if t.Hash != "" {
-			b, err := parseHash(t.Hash)
-			if err != nil {
-				return nil, fmt.Errorf("token %q: %w", t.Name, err)
-			}
-			e.sum = b
-		} else {
-			s := sha256.Sum256([]byte(t.Token.Reveal()))
-			e.sum = s[:]
-		}
-		out = append(out, e)
-	}
-	return out, nil
 }
 
 // New builds an Authenticator.
@@ -219,11 +228,11 @@ func New(c Config) (*Authenticator, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	api, err := entries(c.Tokens)
+	api, err := newTokenSet(c.Tokens)
 	if err != nil {
 		return nil, err
 	}
-	in, err := entries(c.Intake.Tokens)
+	in, err := newTokenSet(c.Intake.Tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -236,27 +245,19 @@ var (
 	ErrBadToken = errors.New("invalid token")
 )
 
+// presented returns the token of a request: "Authorization: Bearer <token>"
+// (the scheme in any case, RFC 7235), else a basic-auth password.
 func presented(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	if tok, ok := strings.CutPrefix(h, "Bearer "); ok && tok != "" {
-		return strings.TrimSpace(tok), true
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if scheme, rest, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		if tok := strings.TrimSpace(rest); tok != "" {
+			return tok, true
+		}
 	}
 	if _, pw, ok := r.BasicAuth(); ok && pw != "" {
 		return pw, true
 	}
 	return "", false
-}
-
-func match(es []entry, tok string) (entry, bool) {
-	s := sha256.Sum256([]byte(tok))
-	var found entry
-	ok := false
-	for _, e := range es {
-		if subtle.ConstantTimeCompare(e.sum, s[:]) == 1 {
-			found, ok = e, true
-		}
-	}
-	return found, ok
 }
 
 // Authenticate returns the principal of an API request.
@@ -265,7 +266,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if !ok {
 		return Principal{}, ErrNoToken
 	}
-	e, ok := match(a.api, tok)
+	e, ok := a.api.match(tok)
 	if !ok {
 		return Principal{}, ErrBadToken
 	}
@@ -287,10 +288,10 @@ func IsLoopback(r *http.Request) bool {
 // on loopback. It returns the sender's name.
 func (a *Authenticator) AuthenticateIntake(r *http.Request) (string, error) {
 	if tok, ok := presented(r); ok {
-		if e, ok := match(a.intake, tok); ok {
+		if e, ok := a.intake.match(tok); ok {
 			return e.name, nil
 		}
-		if e, ok := match(a.api, tok); ok && e.role >= RoleEngineer {
+		if e, ok := a.api.match(tok); ok && e.role >= RoleEngineer {
 			return e.name, nil
 		}
 		return "", ErrBadToken

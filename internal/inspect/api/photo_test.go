@@ -81,8 +81,8 @@ func TestPhotoUploadAndAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, err := auth.New(auth.Config{Tokens: []auth.Token{
-		{Name: "viewer", Token: "v-tok", Role: auth.RoleViewer},
-		{Name: "zhang", Token: "e-tok", Role: auth.RoleEngineer},
+		{Name: "viewer", Token: "v-tok-0123456789ab", Role: auth.RoleViewer},
+		{Name: "zhang", Token: "e-tok-0123456789ab", Role: auth.RoleEngineer},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func TestPhotoUploadAndAuth(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, _ := send("POST", "/api/v1/inspections", "e-tok", "application/json", []byte(`{"template":"yearly"}`)); code != 201 {
+	if code, _ := send("POST", "/api/v1/inspections", "e-tok-0123456789ab", "application/json", []byte(`{"template":"yearly"}`)); code != 201 {
 		t.Fatalf("run: %d", code)
 	}
 
@@ -139,7 +139,7 @@ func TestPhotoUploadAndAuth(t *testing.T) {
 	}
 	for _, c := range bad {
 		ct, body := multipartBody(t, c.parts)
-		code, resp := send("POST", "/api/v1/inspections/1/items", "e-tok", ct, body)
+		code, resp := send("POST", "/api/v1/inspections/1/items", "e-tok-0123456789ab", ct, body)
 		if code != http.StatusBadRequest || !strings.Contains(resp, c.want) {
 			t.Errorf("%s: HTTP %d %s, want 400 naming %q", c.name, code, resp, c.want)
 		}
@@ -148,17 +148,17 @@ func TestPhotoUploadAndAuth(t *testing.T) {
 		t.Errorf("refused uploads left %d files in the photo directory", len(ents))
 	}
 	// A JSON completion may not name a photo that was never uploaded.
-	code, resp := send("POST", "/api/v1/inspections/1/items", "e-tok", "application/json",
+	code, resp := send("POST", "/api/v1/inspections/1/items", "e-tok-0123456789ab", "application/json",
 		[]byte(`{"device":"central","item":"lightning_test","verdict":"normal","photo":"`+sha+`.png"}`))
 	if code != http.StatusBadRequest || !strings.Contains(resp, "was not uploaded") {
 		t.Errorf("JSON naming an unknown photo: %d %s", code, resp)
 	}
 
 	ct, body := multipartBody(t, fields(part{"photo", "现场.png", string(img)}))
-	if code, _ := send("POST", "/api/v1/inspections/1/items", "v-tok", ct, body); code != http.StatusForbidden {
+	if code, _ := send("POST", "/api/v1/inspections/1/items", "v-tok-0123456789ab", ct, body); code != http.StatusForbidden {
 		t.Errorf("viewer completing: HTTP %d, want 403", code)
 	}
-	code, resp = send("POST", "/api/v1/inspections/1/items", "e-tok", ct, body)
+	code, resp = send("POST", "/api/v1/inspections/1/items", "e-tok-0123456789ab", ct, body)
 	if code != http.StatusOK {
 		t.Fatalf("upload: HTTP %d %s", code, resp)
 	}
@@ -180,7 +180,7 @@ func TestPhotoUploadAndAuth(t *testing.T) {
 	}
 	for _, name := range []string{sha, sha + ".png"} {
 		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/inspections/1/photos/"+name, nil)
-		req.Header.Set("Authorization", "Bearer v-tok")
+		req.Header.Set("Authorization", "Bearer v-tok-0123456789ab")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -194,10 +194,10 @@ func TestPhotoUploadAndAuth(t *testing.T) {
 	if code, _ := send("GET", "/api/v1/inspections/1/photos/"+sha, "", "", nil); code != http.StatusUnauthorized {
 		t.Errorf("photo without a token: HTTP %d, want 401", code)
 	}
-	if code, _ := send("GET", "/api/v1/inspections/1/photos/"+strings.Repeat("0", 64), "v-tok", "", nil); code != http.StatusNotFound {
+	if code, _ := send("GET", "/api/v1/inspections/1/photos/"+strings.Repeat("0", 64), "v-tok-0123456789ab", "", nil); code != http.StatusNotFound {
 		t.Errorf("photo not on this inspection: HTTP %d, want 404", code)
 	}
-	if code, _ := send("GET", "/api/v1/inspections/1/photos/..%2f..%2fi.db", "v-tok", "", nil); code != http.StatusNotFound {
+	if code, _ := send("GET", "/api/v1/inspections/1/photos/..%2f..%2fi.db", "v-tok-0123456789ab", "", nil); code != http.StatusNotFound {
 		t.Errorf("path traversal: HTTP %d, want 404", code)
 	}
 

@@ -25,11 +25,21 @@ import (
 )
 
 const (
-	viewerTok   = "viewer-secret"
-	engineerTok = "engineer-secret"
-	managerTok  = "manager-secret"
-	intakeTok   = "intake-secret"
+	viewerTok   = "viewer-secret-token"
+	engineerTok = "engineer-secret-token"
+	managerTok  = "manager-secret-token"
+	intakeTok   = "intake-secret-token"
 )
+
+// mustHash is auth.HashToken for a test (bcrypt, so about 50–100 ms).
+func mustHash(t testing.TB, tok string) string {
+	t.Helper()
+	h, err := auth.HashToken(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
 
 type server struct {
 	*ticketstest.Env
@@ -52,7 +62,7 @@ func startTB(t testing.TB, realClock, openLoopback bool) *server {
 	})
 	a, err := auth.New(auth.Config{
 		Tokens: []auth.Token{{Name: "viewer", Token: viewerTok, Role: auth.RoleViewer},
-			{Name: "zhang", Hash: auth.HashToken(engineerTok), Role: auth.RoleEngineer},
+			{Name: "zhang", Hash: mustHash(t, engineerTok), Role: auth.RoleEngineer},
 			{Name: "boss", Token: managerTok, Role: auth.RoleManager}},
 		Intake: auth.Intake{Tokens: []auth.Token{{Name: "am", Token: intakeTok}}, OpenOnLoopback: openLoopback},
 	})
