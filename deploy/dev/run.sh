@@ -10,9 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p data
 pwfile=data/initial-admin-password
-if ! bin/roomwatch-collector user list --data-dir data 2>/dev/null | grep -q '^admin\b'; then
+# (No early-exiting reader in these pipelines: with pipefail a writer killed by SIGPIPE
+# would fail the script.)
+if ! bin/roomwatch-collector user list --data-dir data 2>/dev/null | grep '^admin\b' >/dev/null; then
   # 16 random letters and digits, plus one of each class the password policy asks for.
-  pw="$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 16)Aa1"
+  pw="$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | cut -c1-16)Aa1"
   printf '%s\n' "$pw" | bin/roomwatch-collector user add admin --role admin --display-name 管理员 \
     --password-stdin --data-dir data >/dev/null
   (umask 077 && printf '%s\n' "$pw" >"$pwfile")
