@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -60,7 +59,7 @@ func wireHolidayWatch(s *Server, l *sla.Loaded) error {
 				missing.WithLabelValues(strconv.Itoa(y)).Set(1)
 			}
 		}
-		s.setWarnings(slices.Clip(warns))
+		s.setWarnings("holidays", warns)
 	}
 	check()
 	s.Go(func(ctx context.Context) error {
@@ -76,11 +75,7 @@ func wireHolidayWatch(s *Server, l *sla.Loaded) error {
 	return nil
 }
 
-func (s *Server) setWarnings(w []string) { s.warns.Store(&w) }
+// setWarnings replaces the standing warnings of one source (holidays, tsdb…).
+func (s *Server) setWarnings(source string, w []string) { s.warns.set(source, w) }
 
-func (s *Server) warnings() []string {
-	if p := s.warns.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (s *Server) warnings() []string { return s.warns.all() }

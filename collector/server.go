@@ -60,7 +60,7 @@ type Server struct {
 	scrapers  []*scraper
 	mux       *http.ServeMux
 	ready     atomic.Bool
-	warns     atomic.Pointer[[]string] // standing warnings shown on /-/ready (holidays.go)
+	warns     standingWarnings // shown on /-/ready, by source (warnings.go)
 	addr      chan string
 	// parts run beside the scrapes until Run's context ends (wire.go);
 	// closers run after they stopped, before the TSDB closes.
