@@ -107,6 +107,9 @@ func (s *Server) openServeStores(ctx context.Context) error {
 	if _, err := st.useExternal(&s.cfg, func(string) {}); err != nil {
 		return err
 	}
+	if err := checkServeDatabases(ctx, st.Dir, s.cfg.Tickets.On()); err != nil { // integrity.go
+		return err
+	}
 	var err error
 	if s.cfg.Tickets.On() {
 		if st.Tickets, err = openTickets(ctx, &s.cfg, st.Dir, ticketsOptions{Clock: s.opts.Clock, Logger: s.log}); err != nil {
