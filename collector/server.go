@@ -112,6 +112,7 @@ func New(opts Options) (*Server, error) {
 	}
 	stores := &Stores{Dir: dir, TSDB: st, lock: lock, closers: []func() error{st.Close}}
 	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, stores: stores, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
+	s.checkTSDBBlocks() // tsdbblocks.go
 	if s.out, err = newOutbound(s); err != nil {
 		s.closeStores()
 		return nil, err
