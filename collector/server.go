@@ -108,7 +108,7 @@ func New(opts Options) (*Server, error) {
 	})
 	if err != nil {
 		_ = lock.Release()
-		return nil, err
+		return nil, explainTSDBOpen(cfg.Storage.Path, err) // tsdbblocks.go
 	}
 	stores := &Stores{Dir: dir, TSDB: st, lock: lock, closers: []func() error{st.Close}}
 	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, stores: stores, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/oklog/ulid/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,8 +78,11 @@ func blockMetaProblem(bdir string, id ulid.ULID) (reason string, gone bool) {
 	if m.ULID != id {
 		return fmt.Sprintf("meta.json names block %s", m.ULID), false
 	}
-	return "meta.json parses; the TSDB did not load the block", false
+	return metaSound, false
 }
+
+// metaSound is blockMetaProblem's reason when meta.json is fine.
+const metaSound = "meta.json parses; the TSDB did not load the block"
 
 // checkTSDBBlocks reports, once at start, the block directories the TSDB
 // skipped: a warning in the log and on /-/ready, and the gauge
@@ -102,4 +107,55 @@ func (s *Server) checkTSDBBlocks() {
 		warns = append(warns, msg)
 	}
 	s.setWarnings("tsdb", warns)
+}
+
+// BrokenBlocksError is a TSDB that would not open because blocks whose
+// meta.json parses fail to open (damaged index or chunks): Prometheus's TSDB
+// refuses the whole open then, rather than skipping them.
+type BrokenBlocksError struct {
+	Dir    string
+	Blocks []unreadableBlock
+	Err    error // the TSDB's own error
+}
+
+func (e *BrokenBlocksError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "时序库无法打开 TSDB %s does not open: %v\n", e.Dir, e.Err)
+	for _, blk := range e.Blocks {
+		fmt.Fprintf(&b, "  damaged block %s: %s\n", blk.Dir, blk.Reason)
+	}
+	fmt.Fprintf(&b, "move each damaged block directory out of %s (e.g. mv BLOCK /var/tmp/), or restore it from backup, then start again; its samples are lost until then", e.Dir)
+	return b.String()
+}
+
+func (e *BrokenBlocksError) Unwrap() error { return e.Err }
+
+// explainTSDBOpen turns a failed store.Open into a *BrokenBlocksError naming
+// the blocks that do not open, when some do not; else it returns err as is.
+func explainTSDBOpen(dir string, err error) error {
+	entries, rerr := os.ReadDir(dir)
+	if rerr != nil {
+		return err
+	}
+	var broken []unreadableBlock
+	for _, e := range entries {
+		id, perr := ulid.ParseStrict(e.Name())
+		if !e.IsDir() || perr != nil {
+			continue
+		}
+		bdir := filepath.Join(dir, e.Name())
+		if reason, _ := blockMetaProblem(bdir, id); reason != metaSound {
+			continue // skipped by the TSDB, not the cause; reported once serve runs
+		}
+		blk, oerr := tsdb.OpenBlock(slog.New(slog.DiscardHandler), bdir, nil, nil)
+		if oerr != nil {
+			broken = append(broken, unreadableBlock{Dir: bdir, Reason: oerr.Error()})
+			continue
+		}
+		_ = blk.Close()
+	}
+	if len(broken) == 0 {
+		return err
+	}
+	return &BrokenBlocksError{Dir: dir, Blocks: broken, Err: err}
 }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -134,4 +135,39 @@ func TestServeNoBlockWarningWhenSound(t *testing.T) {
 	if !strings.Contains(metrics, "\nroomwatch_tsdb_blocks_unreadable 0\n") {
 		t.Errorf("/metrics lacks roomwatch_tsdb_blocks_unreadable 0")
 	}
+}
+
+// TestServeNamesBlockThatFailsTheTSDB: a block whose meta.json parses but
+// whose index is garbage makes Prometheus's TSDB refuse to open at all; serve
+// then names the block and says to move it aside.
+func TestServeNamesBlockThatFailsTheTSDB(t *testing.T) {
+	t.Parallel()
+	cfg := bareConfig(t)
+	tsdbDir := NewDataDir(&cfg).TSDB()
+	if err := os.MkdirAll(tsdbDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	bad := writeTestBlock(t, tsdbDir, time.Now().Add(-6*time.Hour).Truncate(2*time.Hour))
+	if err := os.WriteFile(filepath.Join(bad, "index"), []byte(strings.Repeat("garbage!", 512)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServe(context.Background(), Options{Config: cfg, Logger: discard()})
+	if err == nil {
+		srv.runClosers()
+		_ = srv.closeStores()
+		t.Fatal("NewServe opened a TSDB with a damaged block")
+	}
+	var be *BrokenBlocksError
+	if !errors.As(err, &be) {
+		t.Fatalf("err = %v, want a *BrokenBlocksError", err)
+	}
+	if len(be.Blocks) != 1 || be.Blocks[0].Dir != bad {
+		t.Errorf("blocks %+v, want only %s", be.Blocks, bad)
+	}
+	for _, want := range []string{bad, "move", "restore"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message lacks %q:\n%s", want, err)
+		}
+	}
+	t.Logf("refusal: %v", err)
 }
