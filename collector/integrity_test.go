@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	ticketsqlite "github.com/roomwatch/roomwatch/internal/tickets/sqlite"
 )
 
@@ -139,5 +143,39 @@ func TestCheckSQLiteHealthy(t *testing.T) {
 	}
 	if err := checkSQLite(context.Background(), p); err != nil {
 		t.Fatalf("sound file: %v", err)
+	}
+}
+
+// TestBinaryRefusesDamagedDatabase: the real binary, on a data directory
+// whose inspections.db has a garbage page, exits 1 naming the file.
+func TestBinaryRefusesDamagedDatabase(t *testing.T) {
+	t.Parallel()
+	bin := buildCollector(t)
+	cwd := t.TempDir()
+	path := filepath.Join(cwd, "data", inspectionsName)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	s, err := inspect.OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	smashPage(t, path)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t)))
+	cmd.Dir = cwd
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1\n%s", err, out)
+	}
+	for _, want := range []string{filepath.Join("data", inspectionsName), "quick_check", "restore"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
