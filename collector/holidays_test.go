@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 func shippedSLA(t *testing.T) Config {
@@ -63,6 +65,7 @@ func TestServeWarnsOfMissingHolidayYear(t *testing.T) {
 		{time.Date(2026, 6, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600)), false},
 	} {
 		_, base := startServeWith(t, Options{Config: shippedSLA(t), Clock: clockwork.NewFakeClockAt(tc.now), Logger: discard()})
+		testutil.WaitHTTP(t, base+"/-/ready", 30*time.Second) // listening comes before ready
 		code, body := get(t, base+"/-/ready")
 		if code != http.StatusOK {
 			t.Fatalf("/-/ready: %d %s", code, body)
