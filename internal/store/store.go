@@ -27,6 +27,10 @@ const DefaultRetention = 40 * 24 * time.Hour
 // current value of its series. Five minutes, as in Prometheus.
 const DefaultLookback = 5 * time.Minute
 
+// DefaultMaxSamples bounds the samples one query may hold in memory at once:
+// 50 million, as Prometheus's --query.max-samples.
+const DefaultMaxSamples = 50_000_000
+
 // Options configure Open. Zero values take the defaults.
 type Options struct {
 	// Dir is the TSDB directory (created if missing). Required.
@@ -40,7 +44,7 @@ type Options struct {
 	MaxBlockDuration time.Duration
 	// QueryTimeout bounds one PromQL query; 2 minutes when zero.
 	QueryTimeout time.Duration
-	// MaxSamples bounds the samples one query may load; 50 million when zero.
+	// MaxSamples bounds the samples one query may load; DefaultMaxSamples when zero.
 	MaxSamples int
 	// MaxSeries bounds the series the head holds: a sample of a new series
 	// beyond it is refused with ErrSeriesLimit, while the series the head
@@ -83,7 +87,7 @@ func Open(opts Options) (*Store, error) {
 		opts.QueryTimeout = 2 * time.Minute
 	}
 	if opts.MaxSamples <= 0 {
-		opts.MaxSamples = 50_000_000
+		opts.MaxSamples = DefaultMaxSamples
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
