@@ -32,6 +32,7 @@ type Config struct {
 	// Inspections: templates directory and query source (issue 7).
 	Inspections inspect.Config `yaml:"inspections"`
 	Storage     Storage        `yaml:"storage"`
+	Query       Query          `yaml:"query"`
 	Rules       Rules          `yaml:"rules"`
 	Scrape      []ScrapeTarget `yaml:"scrape"`
 	// RemoteWrite and InfluxDB get a copy of every ingested sample (outbound).
@@ -111,6 +112,7 @@ func DefaultConfig() Config {
 		Global:  Global{Timezone: calendar.DefaultZone, DataDir: "./data", Site: "local", Bureau: report.DefaultBureau},
 		Web:     defaultWeb(),
 		Storage: defaultStorage(),
+		Query:   defaultQuery(),
 		Rules:   defaultRules(),
 		Scrape:  defaultScrape(),
 		Tickets: tickets.DefaultConfig(),

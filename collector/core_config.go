@@ -6,9 +6,12 @@ import (
 	"os"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/promapi"
+	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/store"
 )
 
@@ -29,6 +32,70 @@ type Storage struct {
 	// MaxAhead refuses samples stamped further than this past the collector's
 	// clock, from every source (docs/security.md); 10m by default.
 	MaxAhead config.Duration `yaml:"max_ahead"`
+	// MaxSeries bounds the series the TSDB head holds: samples of new series
+	// beyond it are refused (reason series_limit) while the series it holds
+	// keep being appended; 2,000,000 by default, 0 for no limit.
+	MaxSeries int `yaml:"max_series"`
+	// MaxSeriesPerWrite refuses whole a remote-write request with more series
+	// (413, reason too_many_series); 50,000 by default, 0 for no limit.
+	MaxSeriesPerWrite int `yaml:"max_series_per_write"`
+
+	lines map[string]int // of the limits, for validation messages
+}
+
+// UnmarshalYAML records the lines of the limits for validation messages.
+func (s *Storage) UnmarshalYAML(node *yaml.Node) error {
+	type plain Storage
+	if err := node.Decode((*plain)(s)); err != nil {
+		return err
+	}
+	s.lines = keyLines(node, "max_series", "max_series_per_write")
+	return nil
+}
+
+// Query bounds the queries of the HTTP API (/api/v1/query and query_range).
+type Query struct {
+	// MaxSamples bounds the samples one query may hold in memory at once, as
+	// Prometheus's --query.max-samples (the rule evaluator's queries too);
+	// 50,000,000 by default. A larger query fails with 422.
+	MaxSamples int `yaml:"max_samples"`
+	// MaxSeries bounds the series of one answer: a larger one is answered
+	// 422 "query returns too many series"; 100,000 by default, 0 for no limit.
+	MaxSeries int `yaml:"max_series"`
+
+	lines map[string]int
+}
+
+// UnmarshalYAML records the lines of the limits for validation messages.
+func (q *Query) UnmarshalYAML(node *yaml.Node) error {
+	type plain Query
+	if err := node.Decode((*plain)(q)); err != nil {
+		return err
+	}
+	q.lines = keyLines(node, "max_samples", "max_series")
+	return nil
+}
+
+// keyLines returns the line of each key's value in a mapping node.
+func keyLines(node *yaml.Node, keys ...string) map[string]int {
+	m := make(map[string]int, len(keys))
+	for _, k := range keys {
+		m[k] = config.ValueNode(node, k).Line
+	}
+	return m
+}
+
+func defaultQuery() Query {
+	return Query{MaxSamples: store.DefaultMaxSamples, MaxSeries: promapi.DefaultMaxSeries}
+}
+
+// limitOrNone turns a setting where 0 means no limit into an option where
+// 0 means the default and a negative value no limit.
+func limitOrNone(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // Rules configures in-process rule evaluation.
@@ -62,7 +129,8 @@ type ScrapeTarget struct {
 const DefaultOutOfOrderWindow = 25 * time.Hour
 
 func defaultStorage() Storage {
-	return Storage{Retention: config.Duration(store.DefaultRetention), OutOfOrderWindow: config.Duration(DefaultOutOfOrderWindow)}
+	return Storage{Retention: config.Duration(store.DefaultRetention), OutOfOrderWindow: config.Duration(DefaultOutOfOrderWindow),
+		MaxSeries: store.DefaultMaxSeries, MaxSeriesPerWrite: remotewrite.DefaultMaxSeriesPerWrite}
 }
 
 func defaultRules() Rules {
@@ -110,6 +178,22 @@ func (c *Config) validateCore() error {
 	}
 	if c.Storage.MaxAhead == 0 {
 		c.Storage.MaxAhead = config.Duration(store.DefaultMaxAhead)
+	}
+	for _, l := range []struct {
+		key string
+		v   int
+		ln  int
+	}{
+		{"storage.max_series", c.Storage.MaxSeries, c.Storage.lines["max_series"]},
+		{"storage.max_series_per_write", c.Storage.MaxSeriesPerWrite, c.Storage.lines["max_series_per_write"]},
+		{"query.max_series", c.Query.MaxSeries, c.Query.lines["max_series"]},
+	} {
+		if l.v < 0 {
+			return &config.LineError{Line: l.ln, Msg: fmt.Sprintf("%s %d must not be negative (0 for no limit)", l.key, l.v)}
+		}
+	}
+	if c.Query.MaxSamples <= 0 {
+		return &config.LineError{Line: c.Query.lines["max_samples"], Msg: fmt.Sprintf("query.max_samples %d must be positive", c.Query.MaxSamples)}
 	}
 	if c.Storage.MaxBytes < 0 {
 		return &config.LineError{Msg: "storage.max_bytes must not be negative"}

@@ -92,7 +92,7 @@ func (s *scraper) scrapeOnce(ctx context.Context) error {
 						t = m.GetTimestampMs()
 					}
 					if _, aerr := app.Append(0, ls, t, smp.v); aerr != nil {
-						if !store.IsTooFarInFuture(aerr) { // the FutureGuard counted those
+						if !store.CountedByGuard(aerr) { // the FutureGuard counted those
 							dropped++
 						}
 						continue

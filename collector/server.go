@@ -104,6 +104,7 @@ func New(opts Options) (*Server, error) {
 	st, err := store.Open(store.Options{
 		Dir: cfg.Storage.Path, Retention: cfg.Storage.Retention.Std(), MaxBytes: cfg.Storage.MaxBytes,
 		OutOfOrderWindow: cfg.Storage.OutOfOrderWindow.Std(), MaxAhead: cfg.Storage.MaxAhead.Std(), Clock: opts.Clock,
+		MaxSeries: cfg.Storage.MaxSeries, MaxSamples: cfg.Query.MaxSamples,
 		Logger: log, Registerer: reg,
 	})
 	if err != nil {
@@ -190,6 +191,7 @@ func (s *Server) routes() *http.ServeMux {
 	api := promapi.New(promapi.Options{
 		Engine: s.store.Engine(), Queryable: s.store, Exemplars: s.store, Metadata: s.store.Metadata(),
 		Rules: rr, Logger: s.log, Registerer: s.reg, Gatherer: s.reg, CORSOrigin: cors,
+		MaxSeries: limitOrNone(s.cfg.Query.MaxSeries),
 	})
 	mux.Handle("/api/v1/", api)
 	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))

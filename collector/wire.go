@@ -302,6 +302,7 @@ func wireIngest(s *Server) error {
 	reg := s.stores.Agents
 	s.Handle("/api/v1/write", remotewrite.NewHandler(s.Appendable(), remotewrite.HandlerOptions{
 		Registerer: s.reg, Logger: s.log, Clock: s.opts.Clock, OnPush: reg.Seen,
+		MaxSeriesPerWrite: limitOrNone(s.cfg.Storage.MaxSeriesPerWrite),
 	}))
 	for _, sc := range s.scrapers {
 		if sc.t.Job == "roomwatch-agent" {

@@ -50,6 +50,11 @@ type Options struct {
 	Lookback time.Duration
 	// QueryTimeout bounds a query (2m when zero).
 	QueryTimeout time.Duration
+	// MaxSeries bounds the series of one /api/v1/query or query_range answer:
+	// a larger one is answered 422 "query returns too many series".
+	// DefaultMaxSeries when zero, no limit when negative. (The samples a
+	// query may load are bounded by the engine's MaxSamples.)
+	MaxSeries int
 	// CORSOrigin is the anchored regular expression of the browser origins
 	// (scheme://host[:port]) allowed to read answers cross-site, Prometheus's
 	// --web.cors.origin; nil allows none (same-origin pages and non-browser
@@ -90,6 +95,13 @@ func New(opts Options) *Handler {
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = 2 * time.Minute
 	}
+	if opts.MaxSeries == 0 {
+		opts.MaxSeries = DefaultMaxSeries
+	}
+	engine := opts.Engine
+	if opts.MaxSeries > 0 && engine != nil {
+		engine = &seriesLimitEngine{QueryEngine: engine, max: opts.MaxSeries}
+	}
 	if opts.Gatherer == nil {
 		opts.Gatherer = prometheus.NewRegistry()
 	}
@@ -107,7 +119,7 @@ func New(opts Options) *Handler {
 	cwd, _ := os.Getwd()
 	start := time.Now()
 	api := v1.NewAPI(
-		opts.Engine, opts.Queryable, nil, exemplars(opts.Exemplars),
+		engine, opts.Queryable, nil, exemplars(opts.Exemplars),
 		func(context.Context) v1.ScrapePoolsRetriever { return noTargets{} },
 		func(context.Context) v1.TargetRetriever { return noTargets{} },
 		func(context.Context) v1.AlertmanagerRetriever { return noTargets{} },

@@ -36,6 +36,12 @@ import (
 // DefaultMaxDecodedBytes bounds a decompressed request body (32 MiB).
 const DefaultMaxDecodedBytes = 32 << 20
 
+// DefaultMaxSeriesPerWrite bounds the series of one request
+// (storage.max_series_per_write). A Prometheus sender's batches hold at most
+// a few thousand (queue_config.max_samples_per_send 2000), a roomwatch
+// agent's one scrape.
+const DefaultMaxSeriesPerWrite = 50_000
+
 // AgentHeader carries the pushing agent's identity (its hostname). The
 // receiver reports every accepted push with it to HandlerOptions.OnPush, which
 // is how the registry learns an agent's last-seen time.
@@ -52,6 +58,12 @@ const (
 	// ReasonTooFarInFuture: stamped more than the collector's storage.max_ahead
 	// (10m) past its clock; the sender's clock is probably wrong.
 	ReasonTooFarInFuture = store.ReasonTooFarInFuture
+	// ReasonSeriesLimit: a new series the store refused because its head
+	// holds storage.max_series series; series it holds are still stored.
+	ReasonSeriesLimit = store.ReasonSeriesLimit
+	// ReasonTooManySeries: the request held more than
+	// storage.max_series_per_write series and was refused whole.
+	ReasonTooManySeries = "too_many_series"
 )
 
 // RejectedHeader is set on a 400 answer to a write some of whose samples were
@@ -69,6 +81,9 @@ var replayReasons = map[string]bool{ReasonOutOfOrder: true, ReasonDuplicate: tru
 type HandlerOptions struct {
 	// MaxDecodedBytes bounds the decompressed body; 0 means DefaultMaxDecodedBytes.
 	MaxDecodedBytes int
+	// MaxSeriesPerWrite refuses, whole and before anything is appended, a
+	// request with more series; 0 means DefaultMaxSeriesPerWrite, negative no limit.
+	MaxSeriesPerWrite int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the receiver's self-metrics; nil registers nothing.
@@ -96,6 +111,9 @@ func NewHandler(app storage.Appendable, opts HandlerOptions) *Handler {
 	if opts.MaxDecodedBytes <= 0 {
 		opts.MaxDecodedBytes = DefaultMaxDecodedBytes
 	}
+	if opts.MaxSeriesPerWrite == 0 {
+		opts.MaxSeriesPerWrite = DefaultMaxSeriesPerWrite
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -122,7 +140,7 @@ func NewHandler(app storage.Appendable, opts HandlerOptions) *Handler {
 			Help: "Compressed remote-write body bytes received.",
 		}),
 	}
-	for _, r := range []string{ReasonOutOfOrder, ReasonDuplicate, ReasonOutOfBounds, ReasonTooOld, ReasonInvalidLabels, ReasonTooFarInFuture} {
+	for _, r := range []string{ReasonOutOfOrder, ReasonDuplicate, ReasonOutOfBounds, ReasonTooOld, ReasonInvalidLabels, ReasonTooFarInFuture, ReasonSeriesLimit, ReasonTooManySeries} {
 		h.rejected.WithLabelValues(r)
 	}
 	if opts.Registerer != nil {
@@ -185,6 +203,9 @@ func (h *Handler) serve(r *http.Request) (int, error) {
 	if err != nil {
 		return http.StatusBadRequest, err
 	}
+	if err := h.checkSeries(req); err != nil {
+		return http.StatusRequestEntityTooLarge, err
+	}
 	if err := h.write(r, req); err != nil {
 		if re, ok := errors.AsType[*requestError](err); ok {
 			return re.code, err
@@ -241,12 +262,31 @@ func Decode(body []byte, maxDecoded int) (*prompb.WriteRequest, error) {
 	return &req, nil
 }
 
+// checkSeries refuses a request with more series than MaxSeriesPerWrite,
+// whole: its samples are counted as too_many_series and nothing is appended.
+func (h *Handler) checkSeries(req *prompb.WriteRequest) error {
+	limit := h.opts.MaxSeriesPerWrite
+	if limit < 0 || len(req.Timeseries) <= limit {
+		return nil
+	}
+	n := 0
+	for i := range req.Timeseries {
+		n += len(req.Timeseries[i].Samples) + len(req.Timeseries[i].Histograms)
+	}
+	h.rejected.WithLabelValues(ReasonTooManySeries).Add(float64(n))
+	return &requestError{code: http.StatusRequestEntityTooLarge, rejected: fmt.Sprintf("%s=%d", ReasonTooManySeries, n),
+		err: fmt.Errorf("request holds %d series, more than storage.max_series_per_write %d: none of its %d samples were stored; send smaller batches",
+			len(req.Timeseries), limit, n)}
+}
+
 // sampleReason maps an append error to a rejection reason; "" means the
 // error is not a per-sample one.
 func sampleReason(err error) string {
 	switch {
 	case errors.Is(err, store.ErrTooFarInFuture): // before ErrOutOfBounds, which it wraps
 		return ReasonTooFarInFuture
+	case errors.Is(err, store.ErrSeriesLimit):
+		return ReasonSeriesLimit
 	case errors.Is(err, storage.ErrOutOfOrderSample):
 		return ReasonOutOfOrder
 	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):

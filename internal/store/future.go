@@ -72,12 +72,14 @@ func (g *FutureGuard) MaxAhead() time.Duration { return g.maxAhead }
 // Source returns the Appendable for one ingest path; its refusals are counted
 // as roomwatch_ingest_samples_dropped_total{source=name, reason="too_far_in_future"}.
 func (g *FutureGuard) Source(name string) storage.Appendable {
-	return &guardedSource{g: g, dropped: g.metrics.Dropped.WithLabelValues(name, ReasonTooFarInFuture)}
+	return &guardedSource{g: g, dropped: g.metrics.Dropped.WithLabelValues(name, ReasonTooFarInFuture),
+		limited: g.metrics.Dropped.WithLabelValues(name, ReasonSeriesLimit)}
 }
 
 type guardedSource struct {
 	g       *FutureGuard
 	dropped prometheus.Counter
+	limited prometheus.Counter // samples of new series the store's series limit refused
 }
 
 // Appender implements storage.Appendable. The bound is fixed when the
@@ -89,6 +91,7 @@ func (s *guardedSource) Appender(ctx context.Context) storage.Appender {
 		now:      now,
 		maxT:     now.Add(s.g.maxAhead).UnixMilli(),
 		dropped:  s.dropped,
+		limited:  s.limited,
 	}
 }
 
@@ -97,6 +100,16 @@ type futureAppender struct {
 	now     time.Time
 	maxT    int64
 	dropped prometheus.Counter
+	limited prometheus.Counter
+}
+
+// count counts a sample the store refused for the series limit, so that
+// every source's refusals show in roomwatch_ingest_samples_dropped_total.
+func (a *futureAppender) count(ref storage.SeriesRef, err error) (storage.SeriesRef, error) {
+	if err != nil && IsSeriesLimit(err) {
+		a.limited.Inc()
+	}
+	return ref, err
 }
 
 // check returns ErrTooFarInFuture (wrapped with the sample's time) when t is past the bound.
@@ -112,28 +125,28 @@ func (a *futureAppender) Append(ref storage.SeriesRef, l labels.Labels, t int64,
 	if err := a.check(t); err != nil {
 		return 0, err
 	}
-	return a.Appender.Append(ref, l, t, v)
+	return a.count(a.Appender.Append(ref, l, t, v))
 }
 
 func (a *futureAppender) AppendHistogram(ref storage.SeriesRef, l labels.Labels, t int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
 	if err := a.check(t); err != nil {
 		return 0, err
 	}
-	return a.Appender.AppendHistogram(ref, l, t, h, fh)
+	return a.count(a.Appender.AppendHistogram(ref, l, t, h, fh))
 }
 
 func (a *futureAppender) AppendHistogramSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
 	if err := a.check(max(t, st)); err != nil {
 		return 0, err
 	}
-	return a.Appender.AppendHistogramSTZeroSample(ref, l, t, st, h, fh)
+	return a.count(a.Appender.AppendHistogramSTZeroSample(ref, l, t, st, h, fh))
 }
 
 func (a *futureAppender) AppendSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64) (storage.SeriesRef, error) {
 	if err := a.check(max(t, st)); err != nil {
 		return 0, err
 	}
-	return a.Appender.AppendSTZeroSample(ref, l, t, st)
+	return a.count(a.Appender.AppendSTZeroSample(ref, l, t, st))
 }
 
 func (a *futureAppender) AppendExemplar(ref storage.SeriesRef, l labels.Labels, e exemplar.Exemplar) (storage.SeriesRef, error) {
@@ -163,3 +176,8 @@ func (e *FutureError) Unwrap() error { return ErrTooFarInFuture }
 
 // IsTooFarInFuture reports whether err refused a sample for its timestamp.
 func IsTooFarInFuture(err error) bool { return errors.Is(err, ErrTooFarInFuture) }
+
+// CountedByGuard reports whether a FutureGuard's appender counted the refusal
+// err already (too far in the future, or the series limit), so that callers
+// do not count it twice.
+func CountedByGuard(err error) bool { return IsTooFarInFuture(err) || IsSeriesLimit(err) }

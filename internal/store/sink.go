@@ -93,7 +93,7 @@ func (s *Sink) Write(ctx context.Context, results []probe.Result) error {
 	)
 	drop := func(reason string, err error) {
 		dropped++
-		if !IsTooFarInFuture(err) { // the FutureGuard counted it already
+		if !CountedByGuard(err) { // the FutureGuard counted it already
 			s.metrics.Dropped.WithLabelValues("probe", reason).Inc()
 		}
 		if firstErr == nil {

@@ -27,6 +27,10 @@ const DefaultRetention = 40 * 24 * time.Hour
 // current value of its series. Five minutes, as in Prometheus.
 const DefaultLookback = 5 * time.Minute
 
+// DefaultMaxSamples bounds the samples one query may hold in memory at once:
+// 50 million, as Prometheus's --query.max-samples.
+const DefaultMaxSamples = 50_000_000
+
 // Options configure Open. Zero values take the defaults.
 type Options struct {
 	// Dir is the TSDB directory (created if missing). Required.
@@ -40,8 +44,12 @@ type Options struct {
 	MaxBlockDuration time.Duration
 	// QueryTimeout bounds one PromQL query; 2 minutes when zero.
 	QueryTimeout time.Duration
-	// MaxSamples bounds the samples one query may load; 50 million when zero.
+	// MaxSamples bounds the samples one query may load; DefaultMaxSamples when zero.
 	MaxSamples int
+	// MaxSeries bounds the series the head holds: a sample of a new series
+	// beyond it is refused with ErrSeriesLimit, while the series the head
+	// holds keep being appended. 0 means no limit.
+	MaxSeries int
 	// OutOfOrderWindow accepts samples this much older than a series' newest,
 	// which agents replaying their disk buffer after an outage need; 0 rejects them.
 	OutOfOrderWindow time.Duration
@@ -79,7 +87,7 @@ func Open(opts Options) (*Store, error) {
 		opts.QueryTimeout = 2 * time.Minute
 	}
 	if opts.MaxSamples <= 0 {
-		opts.MaxSamples = 50_000_000
+		opts.MaxSamples = DefaultMaxSamples
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -104,10 +112,13 @@ func Open(opts Options) (*Store, error) {
 	to.MaxBytes = opts.MaxBytes
 	to.OutOfOrderTimeWindow = opts.OutOfOrderWindow.Milliseconds()
 	to.WALCompression = compression.Snappy
+	limiter := &seriesLimiter{max: opts.MaxSeries}
+	to.SeriesLifecycleCallback = limiter
 	db, err := tsdb.Open(opts.Dir, opts.Logger.With("component", "tsdb"), opts.Registerer, to, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: open tsdb in %s: %w", opts.Dir, err)
 	}
+	limiter.head.Store(db.Head()) // after the WAL replay, which the limit must not refuse
 	if _, err := recoverFutureHead(db, opts.Clock.Now(), opts.MaxAhead, opts.OutOfOrderWindow, opts.Logger); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -154,6 +165,9 @@ func (s *Store) Metadata() *MetadataStore { return s.meta }
 
 // Querier returns the PromQL Querier over this store.
 func (s *Store) PromQL() Querier { return NewLocalQuerier(s.engine, s) }
+
+// MaxSeries returns the head's series limit (0: none).
+func (s *Store) MaxSeries() int { return s.opts.MaxSeries }
 
 // Retention returns the configured retention.
 func (s *Store) Retention() time.Duration { return s.opts.Retention }
