@@ -36,7 +36,9 @@ type Options struct {
 	Logger   *slog.Logger    // default slog.Default()
 	Clock    clockwork.Clock // default the real clock; stamps Result.Start/Duration
 	Timeout  time.Duration   // per request, unless the device's snmp.timeout says otherwise; default 2s
-	Retries  int             // unless the device's snmp.retries says otherwise; default 1
+	// Retries per request unless the device's snmp.retries says otherwise:
+	// 0 (unset) means DefaultRetries, a negative value none.
+	Retries int
 	// MaxRepetitions is the GETBULK max-repetitions unless the device sets
 	// snmp.max_repetitions; default 25.
 	MaxRepetitions uint32
@@ -48,6 +50,12 @@ type Options struct {
 
 // Prober polls devices over SNMP. It is safe for concurrent use: every Probe
 // call has its own socket, timeout and retries.
+// DefaultRetries is how often a request is re-sent after a timeout when
+// neither the Prober's options nor the device say (docs/profiles.md). Before
+// this constant the zero value meant none, so the collector polled with no
+// retry although the docs said one.
+const DefaultRetries = 1
+
 type Prober struct {
 	opts  Options
 	log   *slog.Logger
@@ -71,7 +79,10 @@ func NewProber(opts Options) (*Prober, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
 	}
-	if opts.Retries < 0 {
+	switch {
+	case opts.Retries == 0:
+		opts.Retries = DefaultRetries
+	case opts.Retries < 0:
 		opts.Retries = 0
 	}
 	if opts.MaxRepetitions == 0 {
