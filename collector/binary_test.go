@@ -65,6 +65,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// writeConfig writes body as dir/collector.yml and returns its path.
+func writeConfig(t *testing.T, dir, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, "collector.yml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // proc is a started roomwatch-collector with its log file.
 type proc struct {
 	cmd *exec.Cmd

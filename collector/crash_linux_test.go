@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -29,10 +28,7 @@ func TestKill9KeepsAcknowledgedSamples(t *testing.T) {
 	t.Parallel()
 	bin := buildCollector(t)
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "collector.yml")
-	if err := os.WriteFile(cfgPath, []byte("rules: {files: []}\nscrape: []\ntickets: {enabled: false}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeConfig(t, dir, "rules: {files: []}\nscrape: []\ntickets: {enabled: false}\n")
 	data := filepath.Join(dir, "data")
 	start := func() (*proc, string) {
 		addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))

@@ -40,10 +40,7 @@ func TestBinaryRefusesFutureSamples(t *testing.T) {
 	}))
 	defer target.Close()
 	cfg := fmt.Sprintf("rules: {files: []}\ntickets: {enabled: false}\nscrape:\n  - {url: %q, job: futuretest, interval: 1s, timeout: 1s}\n", target.URL+"/metrics")
-	cfgPath := filepath.Join(dir, "collector.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeConfig(t, dir, cfg)
 	start := func() (*proc, string) {
 		addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 		p := startBinary(t, bin, dir, "--config", cfgPath, "--data-dir", data, "--web.listen-address", addr)

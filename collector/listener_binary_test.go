@@ -69,10 +69,7 @@ func TestBinarySlowClients(t *testing.T) {
 	const limit, slow = 20, 200
 	cfg := fmt.Sprintf("rules: {files: []}\ntickets: {enabled: false}\nscrape: []\n"+
 		"web: {max_connections: %d, read_header_timeout: 1s, read_timeout: 2s, idle_timeout: 2s}\n", limit)
-	cfgPath := filepath.Join(dir, "collector.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeConfig(t, dir, cfg)
 	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	p := startBinary(t, bin, dir, "--config", cfgPath, "--data-dir", filepath.Join(dir, "data"), "--web.listen-address", addr)
 	base := "http://" + addr

@@ -25,10 +25,7 @@ func TestBinaryAcceptErrorsRateLimited(t *testing.T) {
 	bin := buildCollector(t)
 	dir := t.TempDir()
 	cfg := "rules: {files: []}\ntickets: {enabled: false}\nscrape: []\nweb: {max_connections: 0, read_header_timeout: 30s}\n"
-	cfgPath := filepath.Join(dir, "collector.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeConfig(t, dir, cfg)
 	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	p := startBinary(t, bin, dir, "--config", cfgPath, "--data-dir", filepath.Join(dir, "data"), "--web.listen-address", addr)
 	base := "http://" + addr

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -143,6 +142,3 @@ func (l *DirLock) Release() error {
 	l.f = nil
 	return err
 }
-
-// Path is the lock file's path.
-func (l *DirLock) Path() string { return filepath.Clean(l.path) }

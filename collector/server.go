@@ -111,7 +111,8 @@ func New(opts Options) (*Server, error) {
 		_ = lock.Release()
 		return nil, explainTSDBOpen(cfg.Storage.Path, err) // tsdbblocks.go
 	}
-	stores := &Stores{Dir: dir, TSDB: st, lock: lock, closers: []func() error{st.Close}}
+	stores := &Stores{Dir: dir, lock: lock, closers: []func() error{st.Close}}
+	stores.useTSDB(st)
 	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, stores: stores, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
 	s.checkTSDBBlocks() // tsdbblocks.go
 	if s.out, err = newOutbound(s); err != nil {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/roomwatch/roomwatch/internal/accounts"
 	"log/slog"
 	"os"
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
@@ -62,10 +62,8 @@ type Stores struct {
 	// Metrics is the query source: inspections.prometheus_url when set, else
 	// the TSDB opened here, else the holder's query API; nil when none.
 	Metrics report.Querier
-	// MetricsFrom says where Metrics reads (for progress messages).
-	MetricsFrom string
-	// metricsTSDB: Metrics is the TSDB opened here, so reports may read its
-	// raw samples too.
+	// metricsTSDB: Metrics is the TSDB opened here (useTSDB), so reports
+	// may read its raw samples too.
 	metricsTSDB bool
 
 	lock    *DirLock
@@ -123,7 +121,7 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 		progress("没有工单库 no ticket database at " + path)
 	}
 	if path := st.Dir.InspectionsDB(); !ro || exists(path) {
-		if st.Inspections, err = openInspections(st.Dir, ro); err != nil {
+		if st.Inspections, err = openInspections(st.Dir); err != nil {
 			return nil, err
 		}
 		st.onClose(st.Inspections.Close)
@@ -153,9 +151,14 @@ func (st *Stores) useExternal(cfg *Config, progress func(string)) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("inspections.prometheus_url: %w", err)
 	}
-	st.Metrics, st.MetricsFrom, st.metricsTSDB = q, u, false
+	st.Metrics, st.metricsTSDB = q, false
 	progress("指标查询 metrics from " + u)
 	return true, nil
+}
+
+// useTSDB makes the TSDB opened here the query source.
+func (st *Stores) useTSDB(db *store.Store) {
+	st.TSDB, st.Metrics, st.metricsTSDB = db, db.PromQL(), true
 }
 
 // openMetrics picks the query source (see Stores.Metrics).
@@ -172,7 +175,7 @@ func (st *Stores) openMetrics(cfg *Config, mode Mode, progress func(string)) err
 		if err != nil {
 			return err
 		}
-		st.Metrics, st.MetricsFrom = q, u
+		st.Metrics = q
 		progress(fmt.Sprintf("数据目录被运行中的采集器占用，改用其查询接口 %s is held by %s; querying %s", st.Dir.Root, st.Holder, u))
 		return nil
 	}
@@ -186,7 +189,7 @@ func (st *Stores) openMetrics(cfg *Config, mode Mode, progress func(string)) err
 		return fmt.Errorf("metrics: %w", err)
 	}
 	st.onClose(db.Close)
-	st.TSDB, st.Metrics, st.MetricsFrom, st.metricsTSDB = db, db.PromQL(), dir, true
+	st.useTSDB(db)
 	progress("指标 metrics from " + dir)
 	return nil
 }
@@ -209,12 +212,9 @@ func (st *Stores) ReportSources(cfg *Config, templates []*inspect.Template) repo
 	return src
 }
 
-func openInspections(d DataDir, readOnly bool) (*inspect.Store, error) {
-	if !readOnly {
-		if err := os.MkdirAll(d.Root, 0o750); err != nil {
-			return nil, fmt.Errorf("inspections: %w", err)
-		}
-	}
+// openInspections opens the inspection records; the directory exists (the
+// lock is in it).
+func openInspections(d DataDir) (*inspect.Store, error) {
 	recs, err := inspect.OpenStore(d.InspectionsDB())
 	if err != nil {
 		return nil, fmt.Errorf("inspections: %w", err)

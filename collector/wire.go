@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -70,7 +70,7 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	s.auth = a
 	err = s.openServeStores(ctx)
 	if err == nil && s.stores.Tickets != nil {
-		sink.set(s.stores.Tickets)
+		sink.tp.Store(s.stores.Tickets)
 		err = s.stores.Tickets.mount(s)
 	}
 	if err == nil {
@@ -102,8 +102,7 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 // openServeStores opens, in the data directory New locked, the stores serve
 // keeps open for its life: tickets (when on), inspections, the agent registry.
 func (s *Server) openServeStores(ctx context.Context) error {
-	st := s.stores
-	st.Metrics, st.MetricsFrom, st.metricsTSDB = s.store.PromQL(), st.Dir.TSDB(), true
+	st := s.stores // New made its TSDB the query source
 	if _, err := st.useExternal(&s.cfg, func(string) {}); err != nil {
 		return err
 	}
@@ -117,7 +116,7 @@ func (s *Server) openServeStores(ctx context.Context) error {
 		}
 		st.onClose(st.Tickets.close)
 	}
-	if st.Inspections, err = openInspections(st.Dir, false); err != nil {
+	if st.Inspections, err = openInspections(st.Dir); err != nil {
 		return err
 	}
 	st.onClose(st.Inspections.Close)
@@ -125,28 +124,19 @@ func (s *Server) openServeStores(ctx context.Context) error {
 	return err
 }
 
-// lateSink forwards alerts to a sink set after construction; until then
-// (only during start-up, before the rules run) it drops nothing because
-// nothing is sent.
+// lateSink forwards the rule engine's alerts to the ticket pipeline, which
+// opens after New (it lives in the data directory New locks); the rules run
+// only from Run, so nothing is sent before it is set.
 type lateSink struct {
-	mu   sync.Mutex
-	sink ruler.AlertSink
-}
-
-func (l *lateSink) set(s ruler.AlertSink) {
-	l.mu.Lock()
-	l.sink = s
-	l.mu.Unlock()
+	tp atomic.Pointer[ticketPipeline]
 }
 
 func (l *lateSink) Send(ctx context.Context, as []alert.Alert) error {
-	l.mu.Lock()
-	s := l.sink
-	l.mu.Unlock()
-	if s == nil {
+	tp := l.tp.Load()
+	if tp == nil {
 		return errors.New("ticket pipeline not open yet")
 	}
-	return s.Send(ctx, as)
+	return tp.Send(ctx, as)
 }
 
 // ticketPipeline is the ticket service with its store.

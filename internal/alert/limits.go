@@ -22,30 +22,31 @@ var ErrTooLarge = errors.New("alert too large")
 
 // CheckSize refuses an alert over the size limits, naming the one exceeded.
 func CheckSize(labels, annotations map[string]string, generatorURL string) error {
-	if n := len(labels); n > MaxLabels {
-		return fmt.Errorf("%w: %d labels, at most %d", ErrTooLarge, n, MaxLabels)
+	if err := checkPairs("label", labels, MaxLabels, MaxLabelValueBytes); err != nil {
+		return err
 	}
-	for k, v := range labels {
-		if len(k) > MaxLabelNameBytes {
-			return fmt.Errorf("%w: label name of %d bytes, at most %d", ErrTooLarge, len(k), MaxLabelNameBytes)
-		}
-		if len(v) > MaxLabelValueBytes {
-			return fmt.Errorf("%w: label %s has %d bytes, at most %d", ErrTooLarge, k, len(v), MaxLabelValueBytes)
-		}
-	}
-	if n := len(annotations); n > MaxAnnotations {
-		return fmt.Errorf("%w: %d annotations, at most %d", ErrTooLarge, n, MaxAnnotations)
-	}
-	for k, v := range annotations {
-		if len(k) > MaxLabelNameBytes {
-			return fmt.Errorf("%w: annotation name of %d bytes, at most %d", ErrTooLarge, len(k), MaxLabelNameBytes)
-		}
-		if len(v) > MaxAnnotationBytes {
-			return fmt.Errorf("%w: annotation %s has %d bytes, at most %d", ErrTooLarge, k, len(v), MaxAnnotationBytes)
-		}
+	if err := checkPairs("annotation", annotations, MaxAnnotations, MaxAnnotationBytes); err != nil {
+		return err
 	}
 	if len(generatorURL) > MaxURLBytes {
 		return fmt.Errorf("%w: generatorURL of %d bytes, at most %d", ErrTooLarge, len(generatorURL), MaxURLBytes)
+	}
+	return nil
+}
+
+// checkPairs holds labels or annotations (noun) to their count, name and
+// value limits.
+func checkPairs(noun string, m map[string]string, maxN, maxValue int) error {
+	if n := len(m); n > maxN {
+		return fmt.Errorf("%w: %d %ss, at most %d", ErrTooLarge, n, noun, maxN)
+	}
+	for k, v := range m {
+		if len(k) > MaxLabelNameBytes {
+			return fmt.Errorf("%w: %s name of %d bytes, at most %d", ErrTooLarge, noun, len(k), MaxLabelNameBytes)
+		}
+		if len(v) > maxValue {
+			return fmt.Errorf("%w: %s %s has %d bytes, at most %d", ErrTooLarge, noun, k, len(v), maxValue)
+		}
 	}
 	return nil
 }

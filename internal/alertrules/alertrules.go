@@ -86,19 +86,7 @@ func (r Rule) Class() string { return r.Labels[LabelClass] }
 // LoadFiles reads the alerting rules of the files (recording rules are
 // skipped), in file order.
 func LoadFiles(files []string) ([]Rule, error) {
-	var out []Rule
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("alertrules: %w", err)
-		}
-		rs, err := parse(f, b)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rs...)
-	}
-	return out, nil
+	return load(files, os.ReadFile)
 }
 
 // LoadFS reads the alerting rules of the files of fsys matching pattern
@@ -109,9 +97,14 @@ func LoadFS(fsys fs.FS, pattern string) ([]Rule, error) {
 		return nil, fmt.Errorf("alertrules: %w", err)
 	}
 	sort.Strings(files)
+	return load(files, func(name string) ([]byte, error) { return fs.ReadFile(fsys, name) })
+}
+
+// load reads and parses each file with read, in order.
+func load(files []string, read func(string) ([]byte, error)) ([]Rule, error) {
 	var out []Rule
 	for _, f := range files {
-		b, err := fs.ReadFile(fsys, f)
+		b, err := read(f)
 		if err != nil {
 			return nil, fmt.Errorf("alertrules: %w", err)
 		}

@@ -196,6 +196,20 @@ func TestSchedule(t *testing.T) {
 	<-done
 }
 
+// startSchedule starts the runner's schedule of templates, waits until it has
+// caught up and sleeps on the clock, stops it and returns what it returned.
+func startSchedule(t *testing.T, r *Runner, clk *clockwork.FakeClock, templates ...*Template) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Schedule(ctx, templates) }()
+	if err := clk.BlockUntilContext(ctx, 1); err != nil { // caught up, waiting for the next due time
+		t.Fatal(err)
+	}
+	cancel()
+	return <-done
+}
+
 // TestScheduleCatchesUp: the collector was down at 08:30 on the 22nd (the
 // template last ran on the 20th); started at 10:00 it runs the 08:30 sheet at
 // once, for 08:30, and a second start does not run it again. A template that
@@ -226,19 +240,8 @@ func TestScheduleCatchesUp(t *testing.T) {
 	if _, err := r.Run(ctx, ran, RunOptions{At: time.Date(2026, 11, 20, 8, 30, 0, 0, sh), Trigger: "schedule"}); err != nil {
 		t.Fatal(err)
 	}
-	start := func() {
-		t.Helper()
-		ctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- r.Schedule(ctx, []*Template{ran, never}) }()
-		if err := clk.BlockUntilContext(ctx, 1); err != nil { // caught up, waiting for tomorrow
-			t.Fatal(err)
-		}
-		cancel()
-		<-done
-	}
-	start()
-	start()
+	startSchedule(t, r, clk, ran, never)
+	startSchedule(t, r, clk, ran, never)
 	list, err := recs.List(ctx, Filter{})
 	if err != nil {
 		t.Fatal(err)
@@ -299,26 +302,17 @@ func TestScheduleNeverCatchesUpBeforeInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	start := func() {
-		t.Helper()
-		ctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- r.Schedule(ctx, []*Template{monthly}) }()
-		if err := clk.BlockUntilContext(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Fatal(err)
-		}
+	if err := startSchedule(t, r, clk, monthly); err != nil && !errors.Is(err, context.Canceled) { // the install: first start on the 15th
+		t.Fatal(err)
 	}
-	start() // the install: first start on the 15th
 	clk.Advance(time.Hour)
 	if _, err := r.Run(ctx, monthly, RunOptions{Trigger: "cli"}); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(24 * time.Hour)
-	start() // restart on the 16th
+	if err := startSchedule(t, r, clk, monthly); err != nil && !errors.Is(err, context.Canceled) { // restart on the 16th
+		t.Fatal(err)
+	}
 	list, err := recs.List(ctx, Filter{})
 	if err != nil {
 		t.Fatal(err)

@@ -69,17 +69,28 @@ func (s *Store) Write(_ context.Context, rs []probe.Result) error {
 // Latest returns the latest result of every target and check, sorted by
 // target then check; Err holds the last error message.
 func (s *Store) Latest() []probe.Result {
+	es := s.entries()
+	out := make([]probe.Result, len(es))
+	for i, e := range es {
+		out[i] = e.r
+	}
+	return out
+}
+
+// entries is a snapshot of the Store, sorted by target then check.
+func (s *Store) entries() []entry {
 	s.mu.RLock()
-	out := make([]probe.Result, 0, len(s.latest))
+	out := make([]entry, 0, len(s.latest))
 	for _, e := range s.latest {
-		out = append(out, e.r)
+		out = append(out, *e)
 	}
 	s.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Target.Name != out[j].Target.Name {
-			return out[i].Target.Name < out[j].Target.Name
+		a, b := out[i].r, out[j].r
+		if a.Target.Name != b.Target.Name {
+			return a.Target.Name < b.Target.Name
 		}
-		return out[i].Probe < out[j].Probe
+		return a.Probe < b.Probe
 	})
 	return out
 }
@@ -89,21 +100,8 @@ func (s *Store) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector.
 func (s *Store) Collect(ch chan<- prometheus.Metric) {
-	s.mu.RLock()
-	entries := make([]entry, 0, len(s.latest))
-	for _, e := range s.latest {
-		entries = append(entries, *e)
-	}
-	s.mu.RUnlock()
-	sort.Slice(entries, func(i, j int) bool {
-		a, b := entries[i].r, entries[j].r
-		if a.Target.Name != b.Target.Name {
-			return a.Target.Name < b.Target.Name
-		}
-		return a.Probe < b.Probe
-	})
 	c := newCollection(ch)
-	for _, e := range entries {
+	for _, e := range s.entries() {
 		series, _ := probe.ResultSeries(e.r, e.failures) // invalid samples: counted and logged by the TSDB sink
 		for _, sr := range series {
 			typ := prometheus.GaugeValue
@@ -184,8 +182,7 @@ func WriteText(w io.Writer, results []probe.Result) error {
 	fams := map[string]*family{}
 	seen := map[string]bool{}
 	var sb strings.Builder
-	for _, r := range s.Latest() {
-		e := s.latest[key{r.Target.Name, r.Probe}]
+	for _, e := range s.entries() {
 		series, _ := probe.ResultSeries(e.r, e.failures)
 		for _, sr := range series {
 			typ := sr.Type
