@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,8 +33,8 @@ func HolidayWarning(years []int, file string) string {
 	for i, y := range years {
 		ys[i] = strconv.Itoa(y)
 	}
-	return fmt.Sprintf("节假日日历缺少 %v 年的放假调休安排，按工作日计算的 SLA 计时将把节假日当作工作日；请在 %s 中补充 / the holiday calendar lacks %v: working-day SLA timers would count holidays as working days; add the year to %s",
-		ys, file, ys, file)
+	return fmt.Sprintf("节假日日历缺少 %s 年的放假调休安排，按工作日计算的 SLA 计时将把节假日当作工作日；请在 %s 中补充 / the holiday calendar lacks %s: working-day SLA timers would count holidays as working days; add the year to %s",
+		strings.Join(ys, "、"), file, strings.Join(ys, ", "), file)
 }
 
 // wireHolidayWatch checks the holiday calendar at start and then daily: a

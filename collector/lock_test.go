@@ -92,3 +92,24 @@ func TestSecondWriterRefused(t *testing.T) {
 		t.Errorf("report did not read through the running collector:\n%s", out)
 	}
 }
+
+// TestReadOnlyToolWritesNothing: a tool that only reads, pointed at a data
+// directory that does not exist, creates neither the directory nor a lock.
+func TestReadOnlyToolWritesNothing(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.Global.DataDir = filepath.Join(t.TempDir(), "absent")
+	st, err := OpenStores(t.Context(), &cfg, StoresOptions{Mode: ReadOnly, Command: "report"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Tickets != nil || st.Inspections != nil || st.TSDB != nil {
+		t.Errorf("stores opened from nothing: %+v", st)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.Global.DataDir); !os.IsNotExist(err) {
+		t.Errorf("data directory created: %v", err)
+	}
+}

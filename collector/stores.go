@@ -102,16 +102,20 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 			_ = st.Close()
 		}
 	}()
-	st.lock, err = st.Dir.Acquire(Holder{Command: o.Command})
+	ro := o.Mode == ReadOnly
+	// A tool that only reads writes nothing where there is nothing to read:
+	// no data directory, no lock file.
+	if !ro || exists(st.Dir.Root) {
+		st.lock, err = st.Dir.Acquire(Holder{Command: o.Command})
+	}
 	var locked *LockedError
 	switch {
-	case errors.As(err, &locked) && o.Mode == ReadOnly:
+	case errors.As(err, &locked) && ro:
 		h := locked.Holder
 		st.Holder, err = &h, nil
 	case err != nil:
 		return nil, err
 	}
-	ro := o.Mode == ReadOnly
 	if path := st.Dir.TicketsDB(); cfg.Tickets.On() && (!ro || exists(path)) {
 		if st.Tickets, err = openTickets(ctx, cfg, st.Dir, ticketsOptions{Clock: o.Clock, Logger: o.Logger, ReadOnly: ro}); err != nil {
 			return nil, err
