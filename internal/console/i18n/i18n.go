@@ -4,12 +4,17 @@
 // {name} and filled from name/value pairs. A test fails when a key is missing
 // in either language (and the console's tests fail when a template uses a key
 // the catalogue lacks).
+//
+// A language's messages may be split by area: messages/zh-CN.json holds the
+// common ones and messages/AREA.zh-CN.json (tickets, inspections…) those of
+// one area. A key defined in two files of one language is an error.
 package i18n
 
 import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 )
@@ -36,13 +41,33 @@ type Catalogue struct {
 func Load() (*Catalogue, error) {
 	c := &Catalogue{msgs: map[string]map[string]string{}}
 	for _, lang := range Langs() {
-		b, err := files.ReadFile("messages/" + lang + ".json")
+		names, err := fs.Glob(files, "messages/*"+lang+".json")
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %w", err)
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: messages/%s.json: %w", lang, err)
+		from := map[string]string{}
+		for _, name := range names {
+			if base := strings.TrimPrefix(name, "messages/"); base != lang+".json" && !strings.HasSuffix(base, "."+lang+".json") {
+				continue // en.json must not match messages/*en.json of another language
+			}
+			b, err := files.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %w", err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
+			for k, v := range part {
+				if prev, dup := from[k]; dup {
+					return nil, fmt.Errorf("i18n: key %q is in both %s and %s", k, prev, name)
+				}
+				m[k], from[k] = v, name
+			}
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("i18n: no messages for %s", lang)
 		}
 		c.msgs[lang] = m
 	}
