@@ -317,8 +317,8 @@ func (t *Template) ApplyDefaults() {
 	}
 }
 
-// Validate implements config.Validator (after ApplyDefaults). It also keeps
-// the parsed schedule.
+// Validate implements config.Validator (after ApplyDefaults); it changes
+// nothing (ParseTemplate keeps the parsed schedule afterwards).
 func (t *Template) Validate() error {
 	if !idRE.MatchString(t.Name) {
 		return &config.LineError{Msg: fmt.Sprintf("template name %q: want lower-case letters, digits and _", t.Name)}
@@ -329,16 +329,8 @@ func (t *Template) Validate() error {
 	if !slices.Contains(Rhythms(), t.Rhythm) {
 		return &config.LineError{Msg: fmt.Sprintf("template %s: rhythm %q: want one of %v", t.Name, t.Rhythm, Rhythms())}
 	}
-	sched := t.Schedule
-	if sched == "" {
-		sched = t.Rhythm.DefaultSchedule()
-	}
-	if sched != "" {
-		c, err := ParseCron(sched)
-		if err != nil {
-			return &config.LineError{Msg: fmt.Sprintf("template %s: schedule: %v", t.Name, err)}
-		}
-		t.cron = c
+	if _, err := t.parseSchedule(); err != nil {
+		return &config.LineError{Msg: fmt.Sprintf("template %s: schedule: %v", t.Name, err)}
 	}
 	if len(t.Items) == 0 {
 		return &config.LineError{Msg: "template " + t.Name + ": no items"}
@@ -406,8 +398,29 @@ func (t *Template) Validate() error {
 	return nil
 }
 
-// Cron returns the parsed schedule (nil for on-demand templates).
-func (t *Template) Cron() *Cron { return t.cron }
+// parseSchedule parses the schedule, or the rhythm's default one; nil for
+// on-demand templates.
+func (t *Template) parseSchedule() (*Cron, error) {
+	sched := t.Schedule
+	if sched == "" {
+		sched = t.Rhythm.DefaultSchedule()
+	}
+	if sched == "" {
+		return nil, nil
+	}
+	return ParseCron(sched)
+}
+
+// Cron returns the parsed schedule (nil for on-demand templates). A template
+// built in code rather than parsed has its schedule parsed on each call; an
+// invalid one gives nil.
+func (t *Template) Cron() *Cron {
+	if t.cron != nil {
+		return t.cron
+	}
+	c, _ := t.parseSchedule()
+	return c
+}
 
 // File returns the file the template was loaded from.
 func (t *Template) File() string { return t.file }
@@ -437,6 +450,7 @@ func ParseTemplate(name string, data []byte) (*Template, error) {
 		return nil, err
 	}
 	t.file = name
+	t.cron, _ = t.parseSchedule() // Validate has parsed it without error
 	return &t, nil
 }
 

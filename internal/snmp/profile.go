@@ -175,26 +175,55 @@ var (
 // normOID strips a leading dot and surrounding space.
 func normOID(s string) string { return strings.TrimPrefix(strings.TrimSpace(s), ".") }
 
-// Validate checks one profile and normalises its OIDs.
+// ApplyDefaults normalises the profile's OIDs (no leading dot). Decode calls
+// it on every Metric and Label first (see internal/config.Defaulter), so
+// Validate only checks.
+func (p *Profile) ApplyDefaults() {
+	for i, o := range p.Match.SysObjectID {
+		p.Match.SysObjectID[i] = normOID(o)
+	}
+	p.Model = normOID(p.Model)
+	for ti := range p.Tables {
+		for fi := range p.Tables[ti].Filter {
+			f := &p.Tables[ti].Filter[fi]
+			f.OID = normOID(f.OID)
+		}
+	}
+}
+
+// ApplyDefaults normalises the label's OID.
+func (l *Label) ApplyDefaults() { l.OID = normOID(l.OID) }
+
+// ApplyDefaults normalises the metric's OIDs and fills its type (gauge) and
+// scale (1).
+func (m *Metric) ApplyDefaults() {
+	for _, o := range []*string{&m.OID, &m.Fallback, &m.DivideBy, &m.TotalWith} {
+		*o = normOID(*o)
+	}
+	if m.Type == "" {
+		m.Type = typeGauge
+	}
+	if m.Scale == 0 {
+		m.Scale = 1
+	}
+}
+
+// Validate checks one profile (after ApplyDefaults); it changes nothing.
 func (p *Profile) Validate() error {
 	if p.Name == "" || !labelNameRE.MatchString(strings.ReplaceAll(p.Name, "-", "_")) {
 		return &config.LineError{Line: 1, Msg: fmt.Sprintf("profile name %q: use letters, digits, - and _", p.Name)}
 	}
-	for i, o := range p.Match.SysObjectID {
-		p.Match.SysObjectID[i] = normOID(o)
-		if !oidRE.MatchString(p.Match.SysObjectID[i]) {
+	for _, o := range p.Match.SysObjectID {
+		if !oidRE.MatchString(o) {
 			return &config.LineError{Msg: fmt.Sprintf("match.sys_object_id %q is not a numeric OID", o)}
 		}
 	}
 	if p.Match.SysDescr != "" {
-		re, err := regexp.Compile(p.Match.SysDescr)
-		if err != nil {
+		if _, err := regexp.Compile(p.Match.SysDescr); err != nil {
 			return &config.LineError{Msg: fmt.Sprintf("match.sys_descr: %v", err)}
 		}
-		p.re = re
 	}
 	if p.Model != "" {
-		p.Model = normOID(p.Model)
 		if !oidRE.MatchString(p.Model) {
 			return &config.LineError{Msg: fmt.Sprintf("model %q is not a numeric OID", p.Model)}
 		}
@@ -228,7 +257,6 @@ func (p *Profile) Validate() error {
 		}
 		for fi := range t.Filter {
 			f := &t.Filter[fi]
-			f.OID = normOID(f.OID)
 			if !oidRE.MatchString(f.OID) {
 				return &config.LineError{Line: t.line, Msg: fmt.Sprintf("table %q: filter oid %q is not a numeric OID", t.Name, f.OID)}
 			}
@@ -263,7 +291,6 @@ func (l *Label) validate() error {
 	if !labelNameRE.MatchString(l.Name) {
 		return &config.LineError{Line: l.line, Msg: fmt.Sprintf("label name %q: letters, digits and _", l.Name)}
 	}
-	l.OID = normOID(l.OID)
 	if !oidRE.MatchString(l.OID) {
 		return &config.LineError{Line: l.line, Msg: fmt.Sprintf("label %q: oid %q is not a numeric OID", l.Name, l.OID)}
 	}
@@ -279,18 +306,15 @@ func (m *Metric) validate(tableLabels map[string]bool) error {
 	if !metricNameRE.MatchString(m.Name) {
 		return at("name must match %s", metricNameRE)
 	}
-	for _, o := range []*string{&m.OID, &m.Fallback, &m.DivideBy, &m.TotalWith} {
-		*o = normOID(*o)
-		if *o != "" && !oidRE.MatchString(*o) {
-			return at("%q is not a numeric OID", *o)
+	for _, o := range []string{m.OID, m.Fallback, m.DivideBy, m.TotalWith} {
+		if o != "" && !oidRE.MatchString(o) {
+			return at("%q is not a numeric OID", o)
 		}
 	}
 	if m.OID == "" {
 		return at("needs an oid")
 	}
 	switch m.Type {
-	case "":
-		m.Type = typeGauge
 	case typeGauge:
 	case typeCounter:
 		if !strings.HasSuffix(m.Name, "_total") {
@@ -315,9 +339,6 @@ func (m *Metric) validate(tableLabels map[string]bool) error {
 	}
 	if math.IsNaN(m.Scale) || math.IsInf(m.Scale, 0) {
 		return at("scale must be a finite number")
-	}
-	if m.Scale == 0 {
-		m.Scale = 1
 	}
 	if m.DivideBy != "" && m.TotalWith != "" {
 		return at("give divide_by or total_with, not both")
@@ -347,6 +368,9 @@ func ParseProfile(name string, data []byte) (*Profile, error) {
 	p := &Profile{file: name}
 	if err := config.Decode(name, data, p); err != nil {
 		return nil, err
+	}
+	if p.Match.SysDescr != "" {
+		p.re = regexp.MustCompile(p.Match.SysDescr) // Validate compiled it once already
 	}
 	return p, nil
 }

@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,5 +130,35 @@ func TestSelect(t *testing.T) {
 	}
 	if _, err := ps.Select("no-such", "", ""); err == nil || !strings.Contains(err.Error(), `profile "no-such" is not defined`) {
 		t.Errorf("unknown explicit profile: err = %v", err)
+	}
+}
+
+// TestProfileDefaultsThenValidate pins the one explicit defaults step:
+// decoding normalises OIDs and fills type and scale, and Validate afterwards
+// changes nothing.
+func TestProfileDefaultsThenValidate(t *testing.T) {
+	p, err := ParseProfile("p.yml", []byte(`
+name: p
+match: {sys_object_id: [".1.3.6.1.4.1.99"], sys_descr: "^Acme"}
+model: .1.3.6.1.4.1.99.1.0
+scalars:
+  - {name: acme_temp_celsius, oid: .1.3.6.1.4.1.99.2.0}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Match.SysObjectID[0]; got != "1.3.6.1.4.1.99" {
+		t.Errorf("sys_object_id = %q, want the leading dot gone", got)
+	}
+	m := p.Scalars[0]
+	if m.OID != "1.3.6.1.4.1.99.2.0" || m.Type != "gauge" || m.Scale != 1 {
+		t.Errorf("scalar after defaults = oid %q type %q scale %v, want normalised gauge of scale 1", m.OID, m.Type, m.Scale)
+	}
+	before := fmt.Sprintf("%+v", *p)
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if after := fmt.Sprintf("%+v", *p); after != before {
+		t.Errorf("Validate changed the profile:\nbefore %s\nafter  %s", before, after)
 	}
 }
