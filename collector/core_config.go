@@ -12,6 +12,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/promapi"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
+	"github.com/roomwatch/roomwatch/internal/report/rollup"
 	"github.com/roomwatch/roomwatch/internal/store"
 )
 
@@ -36,6 +37,10 @@ type Storage struct {
 	// beyond it are refused (reason series_limit) while the series it holds
 	// keep being appended; 2,000,000 by default, 0 for no limit.
 	MaxSeries int `yaml:"max_series"`
+	// RollupRetention keeps the daily availability roll-ups (rollups.db),
+	// which quarterly and yearly reports read once raw samples are gone;
+	// 800d by default, at least 400d.
+	RollupRetention config.Duration `yaml:"rollup_retention"`
 	// MaxSeriesPerWrite refuses whole a remote-write request with more series
 	// (413, reason too_many_series); 50,000 by default, 0 for no limit.
 	MaxSeriesPerWrite int `yaml:"max_series_per_write"`
@@ -155,6 +160,9 @@ func (c *Config) validateCore() error {
 	}
 	if c.Storage.Retention == 0 {
 		c.Storage.Retention = config.Duration(store.DefaultRetention)
+	}
+	if r := c.Storage.RollupRetention.Std(); r != 0 && r < rollup.MinRetention {
+		return &config.LineError{Msg: fmt.Sprintf("storage.rollup_retention %v: keep at least 400d so that yearly and quarterly reports have their days", r)}
 	}
 	if c.Storage.OutOfOrderWindow < 0 {
 		return &config.LineError{Msg: "storage.out_of_order_window must not be negative"}

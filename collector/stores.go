@@ -13,6 +13,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
+	"github.com/roomwatch/roomwatch/internal/report/rollup"
 	"github.com/roomwatch/roomwatch/internal/store"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
@@ -59,6 +60,7 @@ type Stores struct {
 	Inspections *inspect.Store     // inspections.db
 	Agents      *registry.Registry // agents.json
 	Accounts    *accounts.Store    // accounts.db: console accounts and sessions (serve)
+	Rollups     *rollup.Store      // rollups.db: daily availability, kept past the TSDB's retention
 	// Metrics is the query source: inspections.prometheus_url when set, else
 	// the TSDB opened here, else the holder's query API; nil when none.
 	Metrics report.Querier
@@ -134,6 +136,11 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 	}
 	if path := st.Dir.Agents(); !ro || exists(path) {
 		if st.Agents, err = openAgents(st.Dir, o.Clock, o.Logger); err != nil {
+			return nil, err
+		}
+	}
+	if path := st.Dir.Rollups(); !ro || exists(path) {
+		if err := st.openRollups(ctx, ro); err != nil {
 			return nil, err
 		}
 	}
@@ -213,7 +220,28 @@ func (st *Stores) ReportSources(cfg *Config, templates []*inspect.Template) repo
 	if st.Agents != nil {
 		src.Agents = st.Agents
 	}
+	if st.Rollups != nil {
+		src.Rollups = st.Rollups
+	}
 	return src
+}
+
+// openRollups opens the daily roll-ups (read-only: an existing file only).
+func (st *Stores) openRollups(ctx context.Context, ro bool) error {
+	open := rollup.Open
+	if ro {
+		open = rollup.OpenReadOnly
+	}
+	r, err := open(ctx, st.Dir.Rollups())
+	if errors.Is(err, rollup.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("daily roll-ups: %w", err)
+	}
+	st.Rollups = r
+	st.onClose(r.Close)
+	return nil
 }
 
 // openInspections opens the inspection records; the directory exists (the

@@ -120,8 +120,10 @@ func (s *Server) openServeStores(ctx context.Context) error {
 		return err
 	}
 	st.onClose(st.Inspections.Close)
-	st.Agents, err = openAgents(st.Dir, s.opts.Clock, s.log)
-	return err
+	if st.Agents, err = openAgents(st.Dir, s.opts.Clock, s.log); err != nil {
+		return err
+	}
+	return st.openRollups(ctx, false)
 }
 
 // lateSink forwards the rule engine's alerts to the ticket pipeline, which

@@ -1,18 +1,56 @@
 package collector
 
 import (
+	"context"
+	"math"
+	"time"
+
 	"github.com/roomwatch/roomwatch/internal/report"
 	reportapi "github.com/roomwatch/roomwatch/internal/report/api"
+	"github.com/roomwatch/roomwatch/internal/report/rollup"
+	"github.com/roomwatch/roomwatch/internal/store"
 )
 
 // wireReports mounts GET /api/v1/reports/{daily|monthly|quarterly|assets}
-// (role viewer) over serve's own open stores.
+// (role viewer) over serve's own open stores, and runs the daily
+// availability roll-up (rollups.db) when the TSDB is serve's own.
 func wireReports(s *Server) error {
 	loc, _ := s.cfg.Location()
-	s.Handle(reportapi.Prefix, reportapi.New(reportapi.Options{
-		Sources: s.stores.ReportSources(&s.cfg, s.templates),
-		Report:  report.Options{Bureau: s.cfg.Global.Bureau, Location: loc, Clock: s.opts.Clock},
-		Auth:    s.auth, Logger: s.log,
-	}))
+	src := s.stores.ReportSources(&s.cfg, s.templates)
+	ro := report.Options{Bureau: s.cfg.Global.Bureau, Location: loc, Clock: s.opts.Clock}
+	s.Handle(reportapi.Prefix, reportapi.New(reportapi.Options{Sources: src, Report: ro, Auth: s.auth, Logger: s.log}))
+	if s.stores.Rollups == nil || s.stores.TSDB == nil || !s.stores.metricsTSDB {
+		return nil
+	}
+	// The roll-up reads the TSDB only, never earlier roll-ups.
+	raw, err := report.New(report.Sources{Series: s.stores.TSDB}, ro)
+	if err != nil {
+		return err
+	}
+	db := s.stores.TSDB
+	job, err := rollup.NewJob(rollup.JobOptions{
+		Store: s.stores.Rollups, Totals: raw, Location: loc, Clock: s.opts.Clock,
+		Retention: s.cfg.Storage.RollupRetention.Std(), Logger: s.log,
+		Earliest: func() (time.Time, bool) { return oldestSample(db) },
+	})
+	if err != nil {
+		return err
+	}
+	s.Go(func(ctx context.Context) error { job.Run(ctx); return nil })
 	return nil
+}
+
+// oldestSample is the start of the TSDB's oldest block or of its head.
+func oldestSample(db *store.Store) (time.Time, bool) {
+	mint := int64(math.MaxInt64)
+	for _, b := range db.DB().Blocks() {
+		mint = min(mint, b.Meta().MinTime)
+	}
+	if h := db.DB().Head().MinTime(); h < mint {
+		mint = h
+	}
+	if mint == math.MaxInt64 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(mint), true
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -46,7 +47,14 @@ func TestServeMonthlyReport(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	_, base := startServeWith(t, Options{Config: cfg, Clock: clk, Logger: discard()})
+	srv, base := startServeWith(t, Options{Config: cfg, Clock: clk, Logger: discard()})
+	// serve rolls up every complete day of the TSDB at start: September and
+	// 1–2 October. The report reads those days from the roll-ups from then
+	// on, with the same numbers (checked below).
+	waitUntil(t, "the daily roll-ups through 2026-10-02", 30*time.Second, func() bool {
+		last, err := srv.stores.Rollups.Last(context.Background())
+		return err == nil && last == "2026-10-02"
+	})
 	base += "/api/v1/reports/monthly"
 	if code, _ := call(t, "GET", base+"?month=2026-09", "", "", nil); code != http.StatusUnauthorized {
 		t.Errorf("without a token: HTTP %d, want 401", code)

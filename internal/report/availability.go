@@ -36,9 +36,11 @@ type ClassAvail struct {
 // shorter than a day (a period ending now) is one more instant query.
 //
 // With Sources.Series (the TSDB opened in-process) the samples are read
-// directly instead (availabilitySeries), with the same result.
+// directly instead (availabilitySeries), with the same result. With
+// Sources.Rollups, the calendar days already rolled up are read from there
+// (they outlive the TSDB's retention) and only the others from the TSDB.
 func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*DeviceAvail, error) {
-	if r.src.Metrics == nil && r.src.Series == nil {
+	if r.src.Metrics == nil && r.src.Series == nil && r.src.Rollups == nil {
 		return nil, nil
 	}
 	end := p.End
@@ -48,13 +50,7 @@ func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*Devi
 	if !end.After(p.Start) {
 		return map[string]*DeviceAvail{}, nil
 	}
-	var out map[string]*DeviceAvail
-	var err error
-	if r.src.Series != nil {
-		out, err = r.availabilitySeries(ctx, p, end)
-	} else {
-		out, err = r.availabilityPromQL(ctx, p, end)
-	}
+	out, err := r.availabilityDays(ctx, p.Start, end)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +62,98 @@ func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*Devi
 		d.Down = time.Duration((1 - d.Availability) * float64(span)).Round(time.Minute)
 	}
 	return out, nil
+}
+
+// availabilityDays adds up the samples of [from, end) per device: rolled-up
+// days from Sources.Rollups, the rest from the TSDB in contiguous runs.
+func (r *Reporter) availabilityDays(ctx context.Context, from, end time.Time) (map[string]*DeviceAvail, error) {
+	if r.src.Rollups == nil {
+		return r.DayTotals(ctx, from, end)
+	}
+	type span struct{ from, to time.Time }
+	var days []span
+	var names []string
+	for s := from; s.Before(end); {
+		e := s.In(r.o.Location).AddDate(0, 0, 1)
+		e = time.Date(e.Year(), e.Month(), e.Day(), 0, 0, 0, 0, r.o.Location)
+		if e.After(end) {
+			e = end
+		}
+		days = append(days, span{s, e})
+		names = append(names, s.In(r.o.Location).Format(DayLayout))
+		s = e
+	}
+	rolled, err := r.src.Rollups.Days(ctx, names)
+	if err != nil {
+		return nil, fmt.Errorf("availability: %w", err)
+	}
+	out := map[string]*DeviceAvail{}
+	addAll := func(m map[string]*DeviceAvail) {
+		for dev, d := range m {
+			o := out[dev]
+			if o == nil {
+				o = &DeviceAvail{Device: dev, Class: d.Class, Site: d.Site}
+				out[dev] = o
+			}
+			o.Up += d.Up
+			o.Samples += d.Samples
+		}
+	}
+	var run *span // days not rolled up, read from the TSDB together
+	flush := func() error {
+		if run == nil {
+			return nil
+		}
+		if r.src.Metrics != nil || r.src.Series != nil {
+			m, err := r.DayTotals(ctx, run.from, run.to)
+			if err != nil {
+				return err
+			}
+			addAll(m)
+		}
+		run = nil
+		return nil
+	}
+	used := 0
+	for i, d := range days {
+		// Only a whole day is ever rolled up; a partial first or last day
+		// (a period ending now) comes from the TSDB.
+		whole := d.to.Sub(d.from) >= 23*time.Hour && d.from.In(r.o.Location).Hour() == 0
+		if m, ok := rolled[names[i]]; ok && whole {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			addAll(m)
+			used++
+			continue
+		}
+		if run == nil {
+			run = &span{d.from, d.to}
+		} else {
+			run.to = d.to
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if used > 0 {
+		r.progress("可用率 availability: %d of %d days from the daily roll-ups", used, len(days))
+	}
+	return out, nil
+}
+
+// DayTotals adds up the up samples of [from, to) per device from the TSDB
+// (Samples and Up; Availability is left 0): the numbers a day's roll-up
+// keeps. It reads Sources.Series when set, else Sources.Metrics.
+func (r *Reporter) DayTotals(ctx context.Context, from, to time.Time) (map[string]*DeviceAvail, error) {
+	p := Period{Start: from, End: to}
+	switch {
+	case r.src.Series != nil:
+		return r.availabilitySeries(ctx, p, to)
+	case r.src.Metrics != nil:
+		return r.availabilityPromQL(ctx, p, to)
+	}
+	return map[string]*DeviceAvail{}, nil
 }
 
 // availabilityPromQL is availability through a PromQL API (Sources.Metrics):

@@ -62,7 +62,20 @@ type Sources struct {
 	Agents    AgentLister
 	// Templates are the inspection templates; their schedules give the runs due.
 	Templates []*inspect.Template
+	// Rollups, when set, hold the availability of whole past days (kept far
+	// longer than raw samples); days they lack are read from the TSDB.
+	Rollups DayRollups
 }
+
+// DayRollups are the per-device daily availability rows; *rollup.Store
+// implements it. Days returns, for each day of days (DayLayout) that was
+// rolled up, its rows by device.
+type DayRollups interface {
+	Days(ctx context.Context, days []string) (map[string]map[string]*DeviceAvail, error)
+}
+
+// DayLayout is how a calendar day is named (in the report's location).
+const DayLayout = "2006-01-02"
 
 // Options configure a Reporter.
 type Options struct {
