@@ -2,7 +2,9 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/classify"
@@ -131,10 +133,54 @@ func (d *Daily) Document(r *Reporter) *Document {
 		case e.To != "":
 			change = e.To.Chinese()
 		}
-		acts.Rows = append(acts.Rows, []any{r.t(e.At), e.TicketID, e.Level.Label(), r.displayName(e.Device), eventKindZH(e.Kind), change, e.Actor, e.Note})
+		acts.Rows = append(acts.Rows, []any{r.t(e.At), e.TicketID, e.Level.Label(), r.displayName(e.Device), eventKindZH(e.Kind), change, eventBy(e.Event), eventNote(e.Event)})
 	}
 	doc.Sections = []Section{insp, opened, acts}
 	return doc
+}
+
+// eventBy is who did the work of an event: the engineer recorded as doing
+// it (经办人) when a dispatcher or the system entered it, else the actor.
+func eventBy(e tickets.Event) string {
+	if e.By != "" {
+		return e.By
+	}
+	return e.Actor
+}
+
+// eventNote is what the log says of an event: its note, and for a resolve
+// the cause and fix, for a part the part, for a dispatch the assignee.
+func eventNote(e tickets.Event) string {
+	var parts []string
+	add := func(label, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			parts = append(parts, label+v)
+		}
+	}
+	if e.Detail != "" {
+		switch e.Kind {
+		case string(tickets.ActionResolve):
+			var d struct{ Cause, Fix string }
+			if json.Unmarshal([]byte(e.Detail), &d) == nil {
+				add("原因：", d.Cause)
+				add("处理：", d.Fix)
+			}
+		case string(tickets.ActionPart):
+			var p tickets.Part
+			if json.Unmarshal([]byte(e.Detail), &p) == nil {
+				add("备件：", strings.TrimSpace(p.Part+" "+p.Serial))
+				add("位置：", p.Location)
+				add("原因：", p.Cause)
+			}
+		case string(tickets.ActionDispatch):
+			var d struct{ Assignee string }
+			if json.Unmarshal([]byte(e.Detail), &d) == nil {
+				add("派给：", d.Assignee)
+			}
+		}
+	}
+	add("", e.Note)
+	return strings.Join(parts, "；")
 }
 
 func statusZH(s string) string {
