@@ -1,12 +1,15 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"mime/multipart"
 	"net"
 	"net/mail"
 	"net/smtp"
@@ -36,6 +39,13 @@ func (e *email) Type() string { return "email" }
 // names and the subject as RFC 2047 UTF-8 encoded words (the subject folded
 // between words), a base64 text/plain UTF-8 body.
 func BuildMail(from string, to []string, subject, body string, date time.Time) []byte {
+	return BuildMailWith(from, to, subject, body, date, nil)
+}
+
+// BuildMailWith is BuildMail with attachments: with any, the message is
+// multipart/mixed, the text first, then each file base64 encoded with its
+// name in RFC 2231 form (filename*=UTF-8'').
+func BuildMailWith(from string, to []string, subject, body string, date time.Time, atts []Attachment) []byte {
 	var b strings.Builder
 	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	hdr("From", encodeAddress(from))
@@ -47,16 +57,48 @@ func BuildMail(from string, to []string, subject, body string, date time.Time) [
 	hdr("Subject", strings.ReplaceAll(mime.QEncoding.Encode("utf-8", subject), "?= =?", "?=\r\n =?"))
 	hdr("Date", date.Format(time.RFC1123Z))
 	hdr("MIME-Version", "1.0")
-	hdr("Content-Type", `text/plain; charset="utf-8"`)
-	hdr("Content-Transfer-Encoding", "base64")
+	if len(atts) == 0 {
+		hdr("Content-Type", `text/plain; charset="utf-8"`)
+		hdr("Content-Transfer-Encoding", "base64")
+		b.WriteString("\r\n")
+		writeBase64(&b, []byte(body))
+		return []byte(b.String())
+	}
+	var parts bytes.Buffer
+	mw := multipart.NewWriter(&parts)
+	hdr("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
 	b.WriteString("\r\n")
-	enc := base64.StdEncoding.EncodeToString([]byte(body))
+	part := func(h textproto.MIMEHeader, data []byte) {
+		h.Set("Content-Transfer-Encoding", "base64")
+		w, _ := mw.CreatePart(h) // writes to a bytes.Buffer: no error
+		var s strings.Builder
+		writeBase64(&s, data)
+		_, _ = io.WriteString(w, s.String())
+	}
+	part(textproto.MIMEHeader{"Content-Type": {`text/plain; charset="utf-8"`}}, []byte(body))
+	for _, a := range atts {
+		ct := a.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		part(textproto.MIMEHeader{
+			"Content-Type":        {ct},
+			"Content-Disposition": {mime.FormatMediaType("attachment", map[string]string{"filename": a.Name})},
+		}, a.Data)
+	}
+	_ = mw.Close()
+	b.Write(parts.Bytes())
+	return []byte(b.String())
+}
+
+// writeBase64 writes data base64 encoded in lines of 76 characters.
+func writeBase64(b *strings.Builder, data []byte) {
+	enc := base64.StdEncoding.EncodeToString(data)
 	for len(enc) > 76 {
 		b.WriteString(enc[:76] + "\r\n")
 		enc = enc[76:]
 	}
 	b.WriteString(enc + "\r\n")
-	return []byte(b.String())
 }
 
 // encodeAddress returns an address for a header, its display name RFC 2047
@@ -151,7 +193,7 @@ func (e *email) send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("smtp DATA: %w", err)
 	}
-	if _, err := w.Write(BuildMail(e.cfg.From, e.cfg.To, m.Title, m.Body, e.clock.Now())); err != nil {
+	if _, err := w.Write(BuildMailWith(e.cfg.From, e.cfg.To, m.Title, m.Body, e.clock.Now(), m.Attachments)); err != nil {
 		return fmt.Errorf("smtp DATA write: %w", err)
 	}
 	if err := w.Close(); err != nil {

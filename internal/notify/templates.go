@@ -74,6 +74,16 @@ type Message struct {
 	Body string
 	// Data is sent as-is in the generic webhook's JSON.
 	Data *Data
+	// Attachments go with an e-mail (multipart/mixed); the other channels
+	// send only Title and Body.
+	Attachments []Attachment
+}
+
+// Attachment is a file sent with an e-mail.
+type Attachment struct {
+	Name        string // file name, may be Chinese (RFC 2231 encoded on the wire)
+	ContentType string // application/octet-stream when empty
+	Data        []byte
 }
 
 //go:embed templates/*.tmpl
