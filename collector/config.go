@@ -17,6 +17,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
 	"github.com/roomwatch/roomwatch/internal/report"
+	"github.com/roomwatch/roomwatch/internal/report/deliver"
 	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/web"
@@ -44,6 +45,8 @@ type Config struct {
 	Auth   auth.Config   `yaml:"auth"`
 	SLA    sla.Config    `yaml:"sla"`
 	Notify notify.Config `yaml:"notify"`
+	// Reports: where scheduled reports are kept and whom they are sent to.
+	Reports deliver.Config `yaml:"reports"`
 }
 
 // Global holds settings shared by every part.
@@ -117,6 +120,7 @@ func DefaultConfig() Config {
 		Scrape:  defaultScrape(),
 		Tickets: tickets.DefaultConfig(),
 		SLA:     sla.DefaultConfig(),
+		Reports: deliver.Config{Deliver: deliver.DefaultJobs()},
 	}
 }
 
@@ -143,6 +147,13 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateTickets(); err != nil {
+		return err
+	}
+	var channels []string
+	for _, ch := range c.Notify.Channels {
+		channels = append(channels, ch.Name)
+	}
+	if err := c.Reports.Validate(channels); err != nil {
 		return err
 	}
 	return c.validateAuth()

@@ -15,19 +15,21 @@ import (
 //	<root>/agents.json        the agent registry
 //	<root>/accounts.db        console accounts and sessions
 //	<root>/rollups.db         daily availability per device, kept 800 days
+//	<root>/reports/           scheduled reports as delivered (reports.dir overrides)
 //	<root>/rules/             the embedded rules, extracted by serve
 //
 // Stores (stores.go) opens what is in it; nothing else joins these names.
 type DataDir struct {
 	// Root is global.data_dir.
 	Root string
-	// tsdb and tickets are the configured overrides (storage.path, tickets.db).
-	tsdb, tickets string
+	// tsdb, tickets and reports are the configured overrides (storage.path,
+	// tickets.db, reports.dir).
+	tsdb, tickets, reports string
 }
 
 // NewDataDir returns the data directory of cfg, with its path overrides.
 func NewDataDir(cfg *Config) DataDir {
-	return DataDir{Root: cfg.Global.DataDir, tsdb: cfg.Storage.Path, tickets: cfg.Tickets.DB}
+	return DataDir{Root: cfg.Global.DataDir, tsdb: cfg.Storage.Path, tickets: cfg.Tickets.DB, reports: cfg.Reports.Dir}
 }
 
 // File names inside the data directory.
@@ -39,6 +41,7 @@ const (
 	agentsFile      = "agents.json"
 	accountsDBName  = "accounts.db"
 	rollupsDBName   = "rollups.db"
+	reportsDirName  = "reports"
 	rulesDirName    = "rules"
 )
 
@@ -72,6 +75,14 @@ func (d DataDir) Agents() string { return filepath.Join(d.Root, agentsFile) }
 
 // AccountsDB is the console's account database.
 func (d DataDir) AccountsDB() string { return filepath.Join(d.Root, accountsDBName) }
+
+// Reports is where scheduled reports are kept: reports.dir, else <root>/reports.
+func (d DataDir) Reports() string {
+	if d.reports != "" {
+		return d.reports
+	}
+	return filepath.Join(d.Root, reportsDirName)
+}
 
 // Rollups is the database of daily availability roll-ups.
 func (d DataDir) Rollups() string { return filepath.Join(d.Root, rollupsDBName) }

@@ -2,11 +2,14 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
+	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/report"
 	reportapi "github.com/roomwatch/roomwatch/internal/report/api"
+	"github.com/roomwatch/roomwatch/internal/report/deliver"
 	"github.com/roomwatch/roomwatch/internal/report/rollup"
 	"github.com/roomwatch/roomwatch/internal/store"
 )
@@ -19,6 +22,9 @@ func wireReports(s *Server) error {
 	src := s.stores.ReportSources(&s.cfg, s.templates)
 	ro := report.Options{Bureau: s.cfg.Global.Bureau, Location: loc, Clock: s.opts.Clock}
 	s.Handle(reportapi.Prefix, reportapi.New(reportapi.Options{Sources: src, Report: ro, Auth: s.auth, Logger: s.log}))
+	if err := wireDelivery(s, src, ro); err != nil {
+		return err
+	}
 	if s.stores.Rollups == nil || s.stores.TSDB == nil || !s.stores.metricsTSDB {
 		return nil
 	}
@@ -53,4 +59,33 @@ func oldestSample(db *store.Store) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.UnixMilli(mint), true
+}
+
+// wireDelivery runs the scheduled reports (reports.deliver): files under the
+// data directory's reports/, sent through the named notify channels.
+func wireDelivery(s *Server, src report.Sources, ro report.Options) error {
+	jobs := s.cfg.Reports.Deliver
+	if len(jobs) == 0 || s.stores.Inspections == nil {
+		return nil
+	}
+	rep, err := report.New(src, ro)
+	if err != nil {
+		return err
+	}
+	o := deliver.Options{Jobs: jobs, Dir: s.stores.Dir.Reports(), Reports: rep, Location: ro.Location, Clock: s.opts.Clock,
+		FirstStart: s.stores.Inspections.FirstStart, Logger: s.log}
+	for _, j := range jobs {
+		if len(j.Channels) > 0 {
+			if o.Sender, err = notify.New(s.cfg.Notify, notify.Options{Clock: s.opts.Clock, Logger: s.log}); err != nil {
+				return fmt.Errorf("reports: notify: %w", err)
+			}
+			break
+		}
+	}
+	d, err := deliver.New(o)
+	if err != nil {
+		return err
+	}
+	s.Go(func(ctx context.Context) error { d.Run(ctx); return nil })
+	return nil
 }

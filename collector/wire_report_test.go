@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,6 +56,19 @@ func TestServeMonthlyReport(t *testing.T) {
 		last, err := srv.stores.Rollups.Last(context.Background())
 		return err == nil && last == "2026-10-02"
 	})
+	// The scheduled reports (defaults: the daily log at 08:00, the monthly
+	// report on the 1st at 08:30) catch up their latest due run, after the
+	// data directory's first start (the fixture's first inspection, in
+	// September): September's monthly report is kept under reports/.
+	waitUntil(t, "September's monthly report delivered to reports/", 60*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(cfg.Global.DataDir, "reports", "monthly-2026-09.sent.json"))
+		return err == nil
+	})
+	for _, f := range []string{"monthly-2026-09.html", "monthly-2026-09.xlsx", "daily-2026-10-02.html"} {
+		if _, err := os.Stat(filepath.Join(cfg.Global.DataDir, "reports", f)); err != nil {
+			t.Errorf("scheduled report: %v", err)
+		}
+	}
 	base += "/api/v1/reports/monthly"
 	if code, _ := call(t, "GET", base+"?month=2026-09", "", "", nil); code != http.StatusUnauthorized {
 		t.Errorf("without a token: HTTP %d, want 401", code)
