@@ -14,7 +14,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/report"
 )
 
-const reportUsage = `usage: roomwatch-collector report daily --date 2026-11-21 | monthly --month 2026-11 | quarterly --quarter 2026Q4 | assets
+const reportUsage = `usage: roomwatch-collector report daily --date 2026-11-21 | parts --week 2026-W49 | monthly --month 2026-11 | quarterly --quarter 2026Q4 | assets
   [--config F] [--format html|xlsx|both] [--out DIR] [--url http://collector:9120]`
 
 // runReport is `roomwatch-collector report KIND`: it reads the collector's data
@@ -24,6 +24,7 @@ func runReport(ctx context.Context, env Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	cfgPath := fs.String("config", "", "collector config file")
 	date := fs.String("date", "", "day of the daily log, YYYY-MM-DD (default yesterday)")
+	week := fs.String("week", "", "ISO week of the replaced-parts register, YYYY-Www (default last week)")
 	month := fs.String("month", "", "month of the monthly report, YYYY-MM (default last month)")
 	quarter := fs.String("quarter", "", "quarter of the quarterly report, YYYYQn (default last quarter)")
 	format := fs.String("format", "both", "html, xlsx or both")
@@ -58,7 +59,7 @@ func runReport(ctx context.Context, env Env, args []string) int {
 		return code
 	}
 	loc, _ := cfg.Location()
-	value := map[report.Kind]string{report.KindDaily: *date, report.KindMonthly: *month, report.KindQuarterly: *quarter}[k]
+	value := map[report.Kind]string{report.KindDaily: *date, report.KindParts: *week, report.KindMonthly: *month, report.KindQuarterly: *quarter}[k]
 	clk := env.clock()
 	p, err := report.PeriodOf(k, value, clk.Now(), loc)
 	if err != nil {

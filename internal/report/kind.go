@@ -16,10 +16,11 @@ const (
 	KindMonthly   Kind = "monthly"   // 每月故障总结报告
 	KindQuarterly Kind = "quarterly" // 季度运维报告
 	KindAssets    Kind = "assets"    // 资产清单
+	KindParts     Kind = "parts"     // 每周备件更换登记表
 )
 
 // Kinds lists the reports in the order they are offered.
-func Kinds() []Kind { return []Kind{KindDaily, KindMonthly, KindQuarterly, KindAssets} }
+func Kinds() []Kind { return []Kind{KindDaily, KindParts, KindMonthly, KindQuarterly, KindAssets} }
 
 // ErrUnknownKind is returned for a report name that is not one of Kinds.
 var ErrUnknownKind = errors.New("unknown report")
@@ -31,13 +32,14 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("%w %q (want daily, monthly, quarterly or assets)", ErrUnknownKind, s)
+	return "", fmt.Errorf("%w %q (want daily, parts, monthly, quarterly or assets)", ErrUnknownKind, s)
 }
 
 // PeriodOf returns the period of a report of kind k: value is the date
-// (YYYY-MM-DD), month (YYYY-MM) or quarter (YYYYQn); when empty, the last
-// complete one before now (yesterday, last month, last quarter). The asset
-// inventory is as of now. Errors wrap ErrBadPeriod.
+// (YYYY-MM-DD), ISO week (YYYY-Www), month (YYYY-MM) or quarter (YYYYQn);
+// when empty, the last complete one before now (yesterday, last week, last
+// month, last quarter). The asset inventory is as of now. Errors wrap
+// ErrBadPeriod.
 func PeriodOf(k Kind, value string, now time.Time, loc *time.Location) (Period, error) {
 	now = now.In(loc)
 	switch k {
@@ -46,6 +48,12 @@ func PeriodOf(k Kind, value string, now time.Time, loc *time.Location) (Period, 
 			value = now.AddDate(0, 0, -1).Format("2006-01-02")
 		}
 		return Day(value, loc)
+	case KindParts:
+		if value == "" {
+			y, w := now.AddDate(0, 0, -7).ISOWeek()
+			value = fmt.Sprintf("%d-W%02d", y, w)
+		}
+		return Week(value, loc)
 	case KindMonthly:
 		if value == "" {
 			first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
@@ -88,6 +96,12 @@ func (r *Reporter) Build(ctx context.Context, k Kind, p Period) (*Document, erro
 			return nil, err
 		}
 		return q.Document(r), nil
+	case KindParts:
+		pr, err := r.Parts(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return pr.Document(r), nil
 	case KindAssets:
 		a, err := r.Assets(ctx)
 		if err != nil {

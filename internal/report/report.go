@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 // (View fills TimerViews); *tickets.Service implements it.
 type TicketLister interface {
 	List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error)
+	Get(ctx context.Context, id int64) (*tickets.Ticket, error)
 	View(t *tickets.Ticket, at time.Time)
 }
 
@@ -195,6 +197,28 @@ func Quarter(s string, loc *time.Location) (Period, error) {
 	}
 	start := t.AddDate(0, 3*int(q[0]-'1'), 0)
 	return Period{Start: start, End: start.AddDate(0, 3, 0), Label: y + "Q" + q}, nil
+}
+
+// Week returns the period of an ISO 8601 week ("2026-W49", Monday to
+// Sunday) in loc.
+func Week(s string, loc *time.Location) (Period, error) {
+	bad := fmt.Errorf("%w: week %q: want YYYY-Www, e.g. 2026-W49", ErrBadPeriod, s)
+	y, w, ok := strings.Cut(strings.ToUpper(s), "-W")
+	if !ok || len(y) != 4 || len(w) != 2 {
+		return Period{}, bad
+	}
+	year, err1 := strconv.Atoi(y)
+	week, err2 := strconv.Atoi(w)
+	if err1 != nil || err2 != nil || week < 1 || week > 53 {
+		return Period{}, bad
+	}
+	// 4 January is always in week 1; its week's Monday starts week 1.
+	jan4 := time.Date(year, 1, 4, 0, 0, 0, 0, loc)
+	start := jan4.AddDate(0, 0, -((int(jan4.Weekday())+6)%7)+7*(week-1))
+	if yy, ww := start.ISOWeek(); yy != year || ww != week {
+		return Period{}, bad // week 53 of a year with 52
+	}
+	return Period{Start: start, End: start.AddDate(0, 0, 7), Label: fmt.Sprintf("%d-W%02d", year, week)}, nil
 }
 
 // Months splits a period into its calendar months.

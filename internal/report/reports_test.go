@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"bytes"
 	"context"
 	"log/slog"
@@ -187,6 +188,20 @@ func TestReportsGolden(t *testing.T) {
 				return nil, err
 			}
 			return q.Document(f.r), nil
+		},
+		"parts": func() (*Document, error) {
+			w, err := Week("2026-W37", f.r.o.Location)
+			if err != nil {
+				return nil, err
+			}
+			pr, err := f.r.Parts(ctx, w)
+			if err != nil {
+				return nil, err
+			}
+			if len(pr.Rows) != 1 || pr.Rows[0].Ticket == nil || pr.Rows[0].Serial != "PSU-2026-0912" {
+				return nil, fmt.Errorf("parts of 2026-W37 = %+v, want the fixture's one PSU with its ticket", pr.Rows)
+			}
+			return pr.Document(f.r), nil
 		},
 		"assets": func() (*Document, error) {
 			a, err := f.r.Assets(ctx)

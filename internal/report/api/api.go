@@ -50,7 +50,7 @@ func New(o Options) http.Handler {
 
 // periodParam is the query parameter that names each report's period.
 var periodParam = map[report.Kind]string{
-	report.KindDaily: "date", report.KindMonthly: "month", report.KindQuarterly: "quarter",
+	report.KindDaily: "date", report.KindParts: "week", report.KindMonthly: "month", report.KindQuarterly: "quarter",
 }
 
 func (h *handler) report(w http.ResponseWriter, r *http.Request) {

@@ -28,8 +28,9 @@ type Config struct {
 
 // Job is one scheduled report.
 type Job struct {
-	// Kind is daily (yesterday's log), monthly (last month) or quarterly
-	// (last quarter).
+	// Kind is daily (yesterday's log), parts (last week's replaced-parts
+	// register, on Mondays), monthly (last month) or quarterly (last
+	// quarter).
 	Kind report.Kind `yaml:"kind"`
 	// At is the local time of day, HH:MM.
 	At string `yaml:"at"`
@@ -56,11 +57,12 @@ func (j *Job) UnmarshalYAML(node *yaml.Node) error {
 	return nil
 }
 
-// DefaultJobs write the daily log at 08:00 and the monthly report on the
-// 1st at 08:30, to files only.
+// DefaultJobs write the daily log at 08:00, the replaced-parts register on
+// Mondays at 08:15 and the monthly report on the 1st at 08:30, to files only.
 func DefaultJobs() []Job {
 	return []Job{
 		{Kind: report.KindDaily, At: "08:00", Formats: []string{FormatHTML, FormatXLSX}},
+		{Kind: report.KindParts, At: "08:15", Formats: []string{FormatHTML, FormatXLSX}},
 		{Kind: report.KindMonthly, At: "08:30", Day: 1, Formats: []string{FormatHTML, FormatXLSX}},
 	}
 }
@@ -72,7 +74,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	for i := range c.Deliver {
 		j := &c.Deliver[i]
-		if j.Day == 0 && j.Kind != report.KindDaily {
+		if j.Day == 0 && j.Kind != report.KindDaily && j.Kind != report.KindParts {
 			j.Day = 1
 		}
 		if len(j.Formats) == 0 {
@@ -89,14 +91,14 @@ func (c *Config) Validate(channels []string) error {
 			return &config.LineError{Line: j.line, Msg: fmt.Sprintf("reports.deliver[%d]: ", i) + fmt.Sprintf(format, args...)}
 		}
 		switch j.Kind {
-		case report.KindDaily, report.KindMonthly, report.KindQuarterly:
+		case report.KindDaily, report.KindParts, report.KindMonthly, report.KindQuarterly:
 		default:
-			return bad("kind %q: want daily, monthly or quarterly", j.Kind)
+			return bad("kind %q: want daily, parts, monthly or quarterly", j.Kind)
 		}
 		if _, _, err := parseAt(j.At); err != nil {
 			return bad("at %q: %v", j.At, err)
 		}
-		if j.Day < 0 || j.Day > 28 || (j.Kind == report.KindDaily && j.Day != 0) {
+		if j.Day < 0 || j.Day > 28 || ((j.Kind == report.KindDaily || j.Kind == report.KindParts) && j.Day != 0) {
 			return bad("day %d: 1–28, for monthly and quarterly reports only", j.Day)
 		}
 		for _, f := range j.Formats {

@@ -11,6 +11,8 @@ func (j *Job) dueOn(d time.Time) bool {
 	switch j.Kind {
 	case report.KindDaily:
 		return true
+	case report.KindParts:
+		return d.Weekday() == time.Monday
 	case report.KindMonthly:
 		return d.Day() == j.Day
 	case report.KindQuarterly:
