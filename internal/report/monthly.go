@@ -78,6 +78,7 @@ type Monthly struct {
 	Worst       []DeviceAvail
 	Inspections InspectionStats
 	Tickets     []tickets.Ticket
+	Engineers   []EngineerStats
 }
 
 // Monthly gathers the monthly fault summary for p (usually a calendar month).
@@ -101,6 +102,9 @@ func (r *Reporter) Monthly(ctx context.Context, p Period) (*Monthly, error) {
 	m.Worst = worst(av, 10)
 	r.progress("巡检 inspections %s", p.Label)
 	if m.Inspections, err = r.inspectionStats(ctx, p); err != nil {
+		return nil, err
+	}
+	if m.Engineers, err = r.engineerStats(ctx, p); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -479,7 +483,7 @@ func (m *Monthly) Document(r *Reporter) *Document {
 		insp.Rows, insp.Abnormal, insp.Warning, insp.Pending, insp.Signed, insp.Counter, len(insp.Runs))
 
 	list := r.ticketSection(m.Tickets, "故障清单", "当月故障清单", "Faults of the month")
-	d.Sections = []Section{levels, timers, byClass, worstSec, inspSec, list}
+	d.Sections = []Section{levels, timers, engineerSection(m.Engineers), byClass, worstSec, inspSec, list}
 	return d
 }
 

@@ -1,12 +1,13 @@
 package report
 
 import (
-	"fmt"
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +122,18 @@ func TestMonthlyNumbers(t *testing.T) {
 	}
 	if m.Mean.MTTA != 12*time.Minute || m.Mean.NAcked != 4 {
 		t.Errorf("MTTA %v over %d, want 12m over 4", m.Mean.MTTA, m.Mean.NAcked)
+	}
+	// Per person, from the fixture's timeline: 张工 acknowledged the camera
+	// fault at 12 minutes and resolved it; 李工 the three UPS faults, each at
+	// 12 minutes, and replaced one part; 王科长 closed the three. The
+	// cancellation and the system's events count for nobody.
+	wantEng := []EngineerStats{
+		{Name: "张工", Acks: 1, AckMean: 12 * time.Minute, Resolved: 1},
+		{Name: "李工", Acks: 3, AckMean: 12 * time.Minute, Resolved: 3, Parts: 1},
+		{Name: "王科长", Closed: 3},
+	}
+	if !slices.Equal(m.Engineers, wantEng) {
+		t.Errorf("engineers = %+v, want %+v", m.Engineers, wantEng)
 	}
 	// MTTR: cam 5h (recovered), ups 5h, 26h, 2h → 38h/4 = 9h30m.
 	if m.Mean.MTTR != 9*time.Hour+30*time.Minute {
@@ -261,7 +274,7 @@ func TestMonthlyExcel(t *testing.T) {
 	t.Parallel()
 	f, m := monthly(t)
 	x := readBack(t, m.Document(f.r))
-	if got := x.GetSheetList(); strings.Join(got, ",") != "概况,故障分级分类,SLA计时,按设备类别,可用率最低设备,巡检完成情况,故障清单" {
+	if got := x.GetSheetList(); strings.Join(got, ",") != "概况,故障分级分类,SLA计时,工程师工作量,按设备类别,可用率最低设备,巡检完成情况,故障清单" {
 		t.Errorf("sheets %v", got)
 	}
 	checkCells(t, x, map[string]map[string]string{
