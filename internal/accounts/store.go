@@ -76,6 +76,9 @@ type Store struct {
 	o     Options
 	mu    sync.Mutex // serialises read-modify-write of failure counters
 	dummy []byte     // a bcrypt hash compared against for unknown names (same timing)
+	// compare is bcrypt.CompareHashAndPassword; a test counts the
+	// comparisons a login makes.
+	compare func(hash, password []byte) error
 }
 
 // User is one personal account.
@@ -196,7 +199,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open accounts: %w", err)
 	}
-	return &Store{db: db, o: o, dummy: dummy}, nil
+	return &Store{db: db, o: o, dummy: dummy, compare: bcrypt.CompareHashAndPassword}, nil
 }
 
 // Close closes the database.
