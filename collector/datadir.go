@@ -14,6 +14,7 @@ import (
 //	<root>/inspections/photos inspection photos, named by content hash
 //	<root>/agents.json        the agent registry
 //	<root>/accounts.db        console accounts and sessions
+//	<root>/silences.db        maintenance windows (silences)
 //	<root>/rules/             the embedded rules, extracted by serve
 //
 // Stores (stores.go) opens what is in it; nothing else joins these names.
@@ -37,6 +38,7 @@ const (
 	inspectionsName = "inspections.db"
 	agentsFile      = "agents.json"
 	accountsDBName  = "accounts.db"
+	silencesDBName  = "silences.db"
 	rulesDirName    = "rules"
 )
 
@@ -70,6 +72,9 @@ func (d DataDir) Agents() string { return filepath.Join(d.Root, agentsFile) }
 
 // AccountsDB is the console's account database.
 func (d DataDir) AccountsDB() string { return filepath.Join(d.Root, accountsDBName) }
+
+// SilencesDB is the maintenance-window (silence) database.
+func (d DataDir) SilencesDB() string { return filepath.Join(d.Root, silencesDBName) }
 
 // Rules is where serve extracts the embedded rules, profiles and templates.
 func (d DataDir) Rules() string { return filepath.Join(d.Root, rulesDirName) }

@@ -59,6 +59,7 @@ type Stores struct {
 	Inspections *inspect.Store     // inspections.db
 	Agents      *registry.Registry // agents.json
 	Accounts    *accounts.Store    // accounts.db: console accounts and sessions (serve)
+	Silences    *silences          // silences.db and the Alertmanagers' silences (serve)
 	// Metrics is the query source: inspections.prometheus_url when set, else
 	// the TSDB opened here, else the holder's query API; nil when none.
 	Metrics report.Querier

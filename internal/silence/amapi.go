@@ -20,7 +20,8 @@ import (
 type APIOptions struct {
 	Set  *Set                // required
 	Auth *auth.Authenticator // required: reads need viewer, writes engineer
-	// Version is reported by /api/v2/status (amtool asks it first).
+	// Version is the collector's version, reported by /api/v2/status as
+	// the revision (amtool asks the status first).
 	Version string
 	Clock   clockwork.Clock
 	Logger  *slog.Logger
@@ -28,6 +29,11 @@ type APIOptions struct {
 
 // Routes are the paths the handler serves.
 var Routes = []string{"/api/v2/silences", "/api/v2/silence/", "/api/v2/status"}
+
+// APIVersion is the Alertmanager release whose API v2 the handler speaks;
+// /api/v2/status reports it as the version, so that amtool of that release
+// does not warn on every call that the versions differ.
+const APIVersion = "0.25.0"
 
 // maxBody bounds a posted silence.
 const maxBody = 1 << 20
@@ -127,7 +133,7 @@ func writeErr(w http.ResponseWriter, code int, msg string) { writeJSON(w, code, 
 func (h *api) status(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"cluster": map[string]any{"status": "disabled", "peers": []any{}},
-		"versionInfo": map[string]string{"version": h.o.Version, "revision": "", "branch": "", "buildUser": "",
+		"versionInfo": map[string]string{"version": APIVersion, "revision": "roomwatch " + h.o.Version, "branch": "roomwatch", "buildUser": "",
 			"buildDate": "", "goVersion": ""},
 		"config": map[string]string{"original": ""},
 		"uptime": h.started.UTC(),
