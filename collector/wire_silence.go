@@ -75,6 +75,9 @@ func wireSilences(s *Server) error {
 	for _, p := range silence.Routes {
 		s.Handle(p, h)
 	}
+	if err := s.reg.Register(newSilenceMetrics(sl)); err != nil {
+		return fmt.Errorf("silences: metrics: %w", err)
+	}
 	for _, e := range sl.ext {
 		s.Go(e.Run)
 	}

@@ -161,6 +161,9 @@ func (e *External) Silenced(ls map[string]string, at time.Time) (string, bool) {
 	return "", false
 }
 
+// LastPoll is when the last good poll was (zero: none yet).
+func (e *External) LastPoll() time.Time { return e.snap.Load().at }
+
 // Active returns copies of the silences active now.
 func (e *External) Active() []Silence {
 	now := e.o.Clock.Now()
