@@ -13,6 +13,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
+	"github.com/roomwatch/roomwatch/internal/silence"
 	"github.com/roomwatch/roomwatch/internal/store"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
@@ -59,7 +60,9 @@ type Stores struct {
 	Inspections *inspect.Store     // inspections.db
 	Agents      *registry.Registry // agents.json
 	Accounts    *accounts.Store    // accounts.db: console accounts and sessions (serve)
-	Silences    *silences          // silences.db and the Alertmanagers' silences (serve)
+	// Silences is silences.db and, in serve, the Alertmanagers' silences;
+	// a one-shot tool opens the database only (for reports).
+	Silences *silences
 	// Metrics is the query source: inspections.prometheus_url when set, else
 	// the TSDB opened here, else the holder's query API; nil when none.
 	Metrics report.Querier
@@ -132,6 +135,14 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 		st.onClose(st.Inspections.Close)
 	} else {
 		progress("没有巡检记录 no inspection records at " + path)
+	}
+	if path := st.Dir.SilencesDB(); exists(path) {
+		ss, err := silence.OpenStore(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		st.Silences = &silences{store: ss}
+		st.onClose(ss.Close)
 	}
 	if path := st.Dir.Agents(); !ro || exists(path) {
 		if st.Agents, err = openAgents(st.Dir, o.Clock, o.Logger); err != nil {
@@ -213,6 +224,9 @@ func (st *Stores) ReportSources(cfg *Config, templates []*inspect.Template) repo
 	}
 	if st.Agents != nil {
 		src.Agents = st.Agents
+	}
+	if st.Silences != nil {
+		src.Silences = st.Silences.store
 	}
 	return src
 }

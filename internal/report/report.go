@@ -62,6 +62,9 @@ type Sources struct {
 	Agents    AgentLister
 	// Templates are the inspection templates; their schedules give the runs due.
 	Templates []*inspect.Template
+	// Silences are the maintenance windows: the monthly report lists them
+	// and availability leaves them out (nil: none known).
+	Silences WindowLister
 }
 
 // Options configure a Reporter.
