@@ -145,17 +145,16 @@ func (s *Set) Put(ctx context.Context, in Silence) (string, error) {
 	in.UpdatedAt = now
 	inPlace := prev != nil && sameMatchers(prev.Matchers, in.Matchers) &&
 		(prev.StateAt(now) == StatePending || prev.StartsAt.Equal(in.StartsAt))
+	var old *Silence
 	if prev != nil && !inPlace {
-		// Replace: the old one ends now (a pending one never started).
-		old := *prev
-		if old.StateAt(now) == StatePending {
-			old.StartsAt = now
+		// Replace: the old one ends now (a pending one never started), in
+		// the same transaction as the new one is stored.
+		o := *prev
+		if o.StateAt(now) == StatePending {
+			o.StartsAt = now
 		}
-		old.EndsAt, old.UpdatedAt = now, now
-		if err := s.o.Store.Put(ctx, &old); err != nil {
-			return "", err
-		}
-		s.all[old.ID] = &old
+		o.EndsAt, o.UpdatedAt = now, now
+		old = &o
 		in.ID = ""
 		if in.StartsAt.Before(now) {
 			in.StartsAt = now
@@ -164,9 +163,15 @@ func (s *Set) Put(ctx context.Context, in Silence) (string, error) {
 	if in.ID == "" {
 		in.ID = uuid.NewString()
 	}
-	if err := s.o.Store.Put(ctx, &in); err != nil {
-		s.rebuild()
+	put := []*Silence{&in}
+	if old != nil {
+		put = append(put, old)
+	}
+	if err := s.o.Store.Put(ctx, put...); err != nil {
 		return "", err
+	}
+	if old != nil {
+		s.all[old.ID] = old
 	}
 	s.all[in.ID] = &in
 	s.rebuild()

@@ -206,3 +206,46 @@ func BenchmarkSilenced(b *testing.B) {
 		}
 	}
 }
+
+// TestSilencedWhileWriting asks Silenced from several goroutines while
+// windows are created and expired (run with -race).
+func TestSilencedWhileWriting(t *testing.T) {
+	t.Parallel()
+	clk := clockwork.NewFakeClockAt(t0)
+	s := openSet(t, filepath.Join(t.TempDir(), "s.db"), clk)
+	ctx := context.Background()
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			ls := map[string]string{"device": "ups1"}
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+					s.Silenced(ls, t0)
+				}
+			}
+		}()
+	}
+	for range 20 {
+		id, err := s.Put(ctx, window(t, t0, t0.Add(time.Hour), `device="ups1"`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Expire(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := s.Silenced(map[string]string{"device": "ups1"}, t0); ok {
+		t.Fatal("silenced after every window expired")
+	}
+}

@@ -64,21 +64,31 @@ type storedMatcher struct {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-// Put inserts or replaces a silence; it returns after the commit.
-func (st *Store) Put(ctx context.Context, s *Silence) error {
-	sm := make([]storedMatcher, len(s.Matchers))
-	for i, m := range s.Matchers {
-		sm[i] = storedMatcher{Name: m.Name, Value: m.Value, Type: m.Type.String()}
-	}
-	b, err := json.Marshal(sm)
+// Put inserts or replaces silences in one transaction; it returns after
+// the commit (all are stored or none).
+func (st *Store) Put(ctx context.Context, ss ...*Silence) error {
+	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("silence: store: %w", err)
 	}
-	_, err = st.db.ExecContext(ctx, `INSERT OR REPLACE INTO silences
-		(id, matchers, starts_at, ends_at, created_by, comment, updated_at) VALUES (?,?,?,?,?,?,?)`,
-		s.ID, string(b), ms(s.StartsAt), ms(s.EndsAt), s.CreatedBy, s.Comment, ms(s.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("silence: store %s: %w", s.ID, err)
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	for _, s := range ss {
+		sm := make([]storedMatcher, len(s.Matchers))
+		for i, m := range s.Matchers {
+			sm[i] = storedMatcher{Name: m.Name, Value: m.Value, Type: m.Type.String()}
+		}
+		b, err := json.Marshal(sm)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO silences
+			(id, matchers, starts_at, ends_at, created_by, comment, updated_at) VALUES (?,?,?,?,?,?,?)`,
+			s.ID, string(b), ms(s.StartsAt), ms(s.EndsAt), s.CreatedBy, s.Comment, ms(s.UpdatedAt)); err != nil {
+			return fmt.Errorf("silence: store %s: %w", s.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("silence: store: %w", err)
 	}
 	return nil
 }
