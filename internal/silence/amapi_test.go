@@ -23,7 +23,13 @@ const (
 
 func startAPI(t *testing.T) (*httptest.Server, *Set, *clockwork.FakeClock) {
 	t.Helper()
-	clk := clockwork.NewFakeClockAt(t0)
+	return startAPIAt(t, t0)
+}
+
+// startAPIAt is startAPI with the clock at start.
+func startAPIAt(t *testing.T, start time.Time) (*httptest.Server, *Set, *clockwork.FakeClock) {
+	t.Helper()
+	clk := clockwork.NewFakeClockAt(start)
 	set := openSet(t, filepath.Join(t.TempDir(), "silences.db"), clk)
 	a, err := auth.New(auth.Config{Tokens: []auth.Token{
 		{Name: "eng", Token: engTok, Role: auth.RoleEngineer},

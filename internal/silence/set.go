@@ -111,8 +111,8 @@ func (s *Set) Prune() {
 //   - a new silence starting in the past starts now; one ending in the past is refused;
 //   - a pending silence may change anything; an active one its end and
 //     comment only (same matchers and start), else it is expired and a new
-//     silence with a new ID replaces it; an expired one is never changed
-//     (ErrExpired), and an unknown ID is ErrNotFound.
+//     silence with a new ID replaces it; an expired one is never changed (a
+//     new silence is made instead), and an unknown ID is ErrNotFound.
 func (s *Set) Put(ctx context.Context, in Silence) (string, error) {
 	now := s.o.Clock.Now().Truncate(time.Millisecond)
 	in.StartsAt, in.EndsAt = in.StartsAt.Truncate(time.Millisecond).UTC(), in.EndsAt.Truncate(time.Millisecond).UTC()
@@ -127,7 +127,9 @@ func (s *Set) Put(ctx context.Context, in Silence) (string, error) {
 		}
 		prev = p
 		if prev.StateAt(now) == StateExpired {
-			return "", fmt.Errorf("%w: %s", ErrExpired, in.ID)
+			// As Alertmanager: an expired window is never changed; the
+			// post makes a new one (amtool import re-posts old IDs).
+			prev, in.ID = nil, ""
 		}
 	}
 	if prev != nil && prev.StateAt(now) == StateActive && in.StartsAt.Before(now) {

@@ -132,8 +132,16 @@ func TestSetPutRules(t *testing.T) {
 					t.Fatalf("new one: %+v", n)
 				}
 			}},
-		{name: "expired: refused", first: window(t, t0, t0.Add(time.Hour), `device="a"`), after: 2 * time.Hour,
-			edit: func(s Silence) Silence { s.EndsAt = t0.Add(5 * time.Hour); return s }, wantErr: ErrExpired},
+		{name: "expired: a new window instead", first: window(t, t0, t0.Add(time.Hour), `device="a"`), after: 2 * time.Hour,
+			edit: func(s Silence) Silence { s.EndsAt = t0.Add(5 * time.Hour); return s },
+			check: func(t *testing.T, s *Set, firstID, id string) {
+				if old, _ := s.Get(firstID); !old.EndsAt.Equal(t0.Add(time.Hour)) {
+					t.Fatalf("the expired window changed: %+v", old)
+				}
+				if n, _ := s.Get(id); !n.StartsAt.Equal(t0.Add(2*time.Hour)) || !n.EndsAt.Equal(t0.Add(5*time.Hour)) {
+					t.Fatalf("new window: %+v", n)
+				}
+			}},
 		{name: "unknown id", first: window(t, t0, t0.Add(time.Hour), `device="a"`),
 			edit: func(s Silence) Silence { s.ID = "5e2b6c0e-0000-4000-8000-000000000000"; return s }, wantErr: ErrNotFound},
 		{name: "end before start", first: window(t, t0, t0.Add(time.Hour), `device="a"`),
