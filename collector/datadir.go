@@ -16,6 +16,7 @@ import (
 //	<root>/accounts.db        console accounts and sessions
 //	<root>/rollups.db         daily availability per device, kept 800 days
 //	<root>/reports/           scheduled reports as delivered (reports.dir overrides)
+//	<root>/silences.db        maintenance windows (silences)
 //	<root>/rules/             the embedded rules, extracted by serve
 //
 // Stores (stores.go) opens what is in it; nothing else joins these names.
@@ -42,6 +43,7 @@ const (
 	accountsDBName  = "accounts.db"
 	rollupsDBName   = "rollups.db"
 	reportsDirName  = "reports"
+	silencesDBName  = "silences.db"
 	rulesDirName    = "rules"
 )
 
@@ -86,6 +88,8 @@ func (d DataDir) Reports() string {
 
 // Rollups is the database of daily availability roll-ups.
 func (d DataDir) Rollups() string { return filepath.Join(d.Root, rollupsDBName) }
+// SilencesDB is the maintenance-window (silence) database.
+func (d DataDir) SilencesDB() string { return filepath.Join(d.Root, silencesDBName) }
 
 // Rules is where serve extracts the embedded rules, profiles and templates.
 func (d DataDir) Rules() string { return filepath.Join(d.Root, rulesDirName) }

@@ -54,6 +54,7 @@ var routeSources = []routeSource{
 	{file: "internal/tickets/api/api.go", call: "mux.HandleFunc"},
 	{file: "internal/inspect/api/api.go", call: "guard"},
 	{file: "internal/report/api/api.go", call: "mux.Handle"},
+	{file: "internal/silence/amapi.go", call: "mux.Handle"},
 	{file: "collector/wire.go", call: "s.Handle", mounts: true}, // /api/v1/write, /api/v1/agents…
 	{file: "internal/promapi/promapi.go", call: "regexp.MustCompile"},
 	{file: "internal/promapi/promapi.go", call: "r.URL.Path =="},

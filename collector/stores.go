@@ -14,6 +14,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/report/rollup"
+	"github.com/roomwatch/roomwatch/internal/silence"
 	"github.com/roomwatch/roomwatch/internal/store"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
@@ -61,6 +62,9 @@ type Stores struct {
 	Agents      *registry.Registry // agents.json
 	Accounts    *accounts.Store    // accounts.db: console accounts and sessions (serve)
 	Rollups     *rollup.Store      // rollups.db: daily availability, kept past the TSDB's retention
+	// Silences is silences.db and, in serve, the Alertmanagers' silences;
+	// a one-shot tool opens the database only (for reports).
+	Silences *silences
 	// Metrics is the query source: inspections.prometheus_url when set, else
 	// the TSDB opened here, else the holder's query API; nil when none.
 	Metrics report.Querier
@@ -133,6 +137,14 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 		st.onClose(st.Inspections.Close)
 	} else {
 		progress("没有巡检记录 no inspection records at " + path)
+	}
+	if path := st.Dir.SilencesDB(); exists(path) {
+		ss, err := silence.OpenStore(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		st.Silences = &silences{store: ss}
+		st.onClose(ss.Close)
 	}
 	if path := st.Dir.Agents(); !ro || exists(path) {
 		if st.Agents, err = openAgents(st.Dir, o.Clock, o.Logger); err != nil {
@@ -222,6 +234,9 @@ func (st *Stores) ReportSources(cfg *Config, templates []*inspect.Template) repo
 	}
 	if st.Rollups != nil {
 		src.Rollups = st.Rollups
+	}
+	if st.Silences != nil {
+		src.Silences = st.Silences.store
 	}
 	return src
 }

@@ -77,6 +77,9 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 		err = wireIngest(s)
 	}
 	if err == nil {
+		err = wireSilences(s) // wire_silence.go
+	}
+	if err == nil {
 		err = wireProbes(s)
 	}
 	if err == nil {
@@ -110,8 +113,13 @@ func (s *Server) openServeStores(ctx context.Context) error {
 		return err
 	}
 	var err error
+	if st.Silences, err = openSilences(ctx, &s.cfg, st.Dir, s.opts.Clock, s.log); err != nil { // wire_silence.go
+		return err
+	}
+	st.onClose(st.Silences.close)
 	if s.cfg.Tickets.On() {
-		if st.Tickets, err = openTickets(ctx, &s.cfg, st.Dir, ticketsOptions{Clock: s.opts.Clock, Logger: s.log}); err != nil {
+		to := ticketsOptions{Clock: s.opts.Clock, Logger: s.log, Silencer: st.Silences.all}
+		if st.Tickets, err = openTickets(ctx, &s.cfg, st.Dir, to); err != nil {
 			return err
 		}
 		st.onClose(st.Tickets.close)
@@ -156,6 +164,8 @@ type ticketsOptions struct {
 	Logger *slog.Logger
 	// ReadOnly is for tools that only read: no audit file is opened.
 	ReadOnly bool
+	// Silencer holds back alerts in maintenance windows (nil: none).
+	Silencer tickets.Silencer
 }
 
 // openTickets opens the ticket service over the data directory's ticket
@@ -189,7 +199,7 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 		Store: db, Classifier: rules, Policy: loaded.Active, Devices: newDeviceIndex(&cfg.Inventory),
 		Clock: o.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
 		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose,
-		ReachabilityAlerts: reach, Logger: o.Logger,
+		ReachabilityAlerts: reach, Logger: o.Logger, Silencer: o.Silencer,
 	}
 	if cfg.Tickets.AuditFile != "" && !o.ReadOnly {
 		if tp.audit, err = auth.OpenAuditFile(cfg.Tickets.AuditFile); err != nil {

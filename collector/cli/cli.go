@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"tickets": {summary: "list, show and act on tickets through a collector's API / 工单", run: runTickets},
 		"inspect": {summary: "run an inspection (here or on a collector), list, show, complete, sign, verify / 巡检", run: runInspect},
 		"report":  {summary: "write the daily, monthly, quarterly or asset report (HTML, Excel) / 报表", run: runReport},
+		"silence": {summary: "add, list and expire maintenance windows through a collector's API / 计划维护（屏蔽）", run: runSilence},
 		"user":    {summary: "add, list, reset, disable and enable console accounts / 用户账户", run: runUser},
 	}
 }

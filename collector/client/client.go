@@ -114,8 +114,11 @@ func (c *Client) Do(ctx context.Context, method, path string, q url.Values, cont
 		var m struct {
 			Error string `json:"error"`
 		}
+		var str string // Alertmanager's API (silences) answers a JSON string
 		if json.Unmarshal(b, &m) == nil && m.Error != "" {
 			e.Msg = m.Error
+		} else if json.Unmarshal(b, &str) == nil && str != "" {
+			e.Msg = str
 		} else {
 			e.Msg = strings.TrimSpace(string(b))
 		}

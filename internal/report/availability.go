@@ -18,6 +18,8 @@ type DeviceAvail struct {
 	Up                  float64 // samples with the value 1 (sum of the 0/1 values)
 	Availability        float64 // Up / Samples
 	Down                time.Duration
+	// Excluded is the time maintenance windows took out (maintenance.go).
+	Excluded time.Duration
 }
 
 // ClassAvail is a device class's availability: the mean of its devices'.
@@ -54,12 +56,21 @@ func (r *Reporter) availability(ctx context.Context, p Period) (map[string]*Devi
 	if err != nil {
 		return nil, err
 	}
+	ws, err := r.windowsIn(ctx, p)
+	if err == nil && len(ws) > 0 {
+		err = r.excludeWindows(ctx, ws, out, p.Start, end)
+	}
+	if err != nil {
+		return nil, err
+	}
 	span := end.Sub(p.Start)
 	for _, d := range out {
 		if d.Samples > 0 {
 			d.Availability = d.Up / d.Samples
+		} else if d.Excluded > 0 {
+			d.Availability = 1 // in maintenance all the period
 		}
-		d.Down = time.Duration((1 - d.Availability) * float64(span)).Round(time.Minute)
+		d.Down = time.Duration((1 - d.Availability) * float64(span-d.Excluded)).Round(time.Minute)
 	}
 	return out, nil
 }

@@ -66,6 +66,10 @@ func eventKindZH(k string) string {
 		return "预警/升级通知"
 	case tickets.EventAutoClose:
 		return "自动关闭"
+	case tickets.EventSilenced:
+		return "进入维护窗口"
+	case tickets.EventSilenceEnds:
+		return "维护窗口结束"
 	case string(tickets.ActionAck):
 		return "响应确认"
 	case string(tickets.ActionDispatch):

@@ -9,6 +9,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/silence"
 	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
@@ -79,6 +80,9 @@ type Monthly struct {
 	Inspections InspectionStats
 	Tickets     []tickets.Ticket
 	Engineers   []EngineerStats
+	// Windows are the maintenance windows of the period; nil when the
+	// reporter has no silence source (no section then).
+	Windows []*silence.Silence
 }
 
 // Monthly gathers the monthly fault summary for p (usually a calendar month).
@@ -93,6 +97,12 @@ func (r *Reporter) Monthly(ctx context.Context, p Period) (*Monthly, error) {
 	m.Faults = r.faultStats(ts)
 	m.Timers = timerStats(ts)
 	m.Mean, m.MeanByLevel = meanTimes(ts)
+	if m.Windows, err = r.windowsIn(ctx, p); err != nil {
+		return nil, err
+	}
+	if m.Windows == nil && r.src.Silences != nil {
+		m.Windows = []*silence.Silence{}
+	}
 	r.progress("可用率 availability %s", p.Label)
 	av, err := r.availability(ctx, p)
 	if err != nil {
@@ -483,7 +493,11 @@ func (m *Monthly) Document(r *Reporter) *Document {
 		insp.Rows, insp.Abnormal, insp.Warning, insp.Pending, insp.Signed, insp.Counter, len(insp.Runs))
 
 	list := r.ticketSection(m.Tickets, "故障清单", "当月故障清单", "Faults of the month")
-	d.Sections = []Section{levels, timers, engineerSection(m.Engineers), byClass, worstSec, inspSec, list}
+	d.Sections = []Section{levels, timers, engineerSection(m.Engineers), byClass, worstSec, inspSec}
+	if m.Windows != nil {
+		d.Sections = append(d.Sections, r.maintenanceSection(m.Windows, m.Period))
+	}
+	d.Sections = append(d.Sections, list)
 	return d
 }
 

@@ -67,6 +67,9 @@ type Sources struct {
 	// Rollups, when set, hold the availability of whole past days (kept far
 	// longer than raw samples); days they lack are read from the TSDB.
 	Rollups DayRollups
+	// Silences are the maintenance windows: the monthly report lists them
+	// and availability leaves them out (nil: none known).
+	Silences WindowLister
 }
 
 // DayRollups are the per-device daily availability rows; *rollup.Store

@@ -81,6 +81,9 @@ func (e *Escalator) RunOnce(ctx context.Context) error {
 	}
 	var due []Notice
 	for _, t := range ts {
+		if e.s.escalationPaused(&t, now) {
+			continue // in a maintenance window: its steps wait (silenced.go)
+		}
 		for _, tm := range t.Timers {
 			if tm.StartedAt == nil || tm.MetAt != nil {
 				continue

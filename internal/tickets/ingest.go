@@ -16,6 +16,8 @@ import (
 // IngestResult counts what an Ingest did.
 type IngestResult struct {
 	Opened, Updated, Recovered, Reopened, Attached, Ignored int
+	// Silenced counts firing alerts a maintenance window held back (silenced.go).
+	Silenced int `json:",omitempty"`
 	// Tickets has one entry per alert, in the order given: the ticket the
 	// alert is on after the ingest (for an attached alert, its parent's), or
 	// 0 when the alert was ignored. Not part of the webhook's JSON answer.
@@ -155,6 +157,9 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 			res.Ignored++
 			return 0, nil
 		}
+	}
+	if id, ok := s.silencedBy(a.Labels, now); ok {
+		return s.holdSilenced(tx, a, fp, id, start, now, res)
 	}
 	// A new incident of this alert (or the first).
 	key := s.GroupKey(a.Labels)

@@ -72,6 +72,9 @@ type Options struct {
 	// FiringCache bounds how many firing alert fingerprints are remembered in
 	// memory so that repeats skip the store (default 100,000; negative: off).
 	FiringCache int
+	// Silencer holds back the alerts a maintenance window covers (no
+	// ticket, no notice) and pauses escalation of covered tickets (silenced.go).
+	Silencer Silencer
 }
 
 // defaultReachability are the alertnames treated as device-down faults: the
