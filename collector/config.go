@@ -75,6 +75,10 @@ type Web struct {
 	ReadHeaderTimeout config.Duration `yaml:"read_header_timeout"`
 	ReadTimeout       config.Duration `yaml:"read_timeout"`
 	IdleTimeout       config.Duration `yaml:"idle_timeout"`
+	// ConfigFile is a web config file in the format of
+	// prometheus/exporter-toolkit (TLS, client CA, basic-auth users), as
+	// --web.config.file, which overrides it (docs/security.md).
+	ConfigFile string `yaml:"config_file"`
 
 	line int // of max_connections, for validation messages
 }
@@ -117,6 +121,9 @@ func DefaultConfig() Config {
 		Scrape:  defaultScrape(),
 		Tickets: tickets.DefaultConfig(),
 		SLA:     sla.DefaultConfig(),
+		// The all-in-one default: local senders write without credentials;
+		// everyone else needs them (docs/security.md).
+		Auth: auth.Config{Write: auth.Write{OpenOnLoopback: true}},
 	}
 }
 
