@@ -270,3 +270,18 @@ func (c *WebConfig) wrap(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// RequireUsers wraps h in basic auth when the file lists users, on every
+// path, as the toolkit's web.Serve does (the agent's use).
+func (c *WebConfig) RequireUsers(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.HasUsers() {
+			if _, ok := c.CheckBasicAuth(r); !ok {
+				w.Header().Set("WWW-Authenticate", "Basic")
+				http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
