@@ -16,6 +16,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
+	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
@@ -42,6 +43,8 @@ type Config struct {
 	Tickets tickets.Config `yaml:"tickets"`
 	// Auth: API tokens and the alert intake policy, used by every API (auth.go).
 	Auth   auth.Config   `yaml:"auth"`
+	// Agents: registration limits of the agent registry.
+	Agents registry.Config `yaml:"agents"`
 	SLA    sla.Config    `yaml:"sla"`
 	Notify notify.Config `yaml:"notify"`
 }
@@ -151,6 +154,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateTickets(); err != nil {
 		return err
+	}
+	if err := c.Agents.Validate(); err != nil {
+		return &config.LineError{Msg: err.Error()}
 	}
 	return c.validateAuth()
 }

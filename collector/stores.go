@@ -132,10 +132,11 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 	} else {
 		progress("没有巡检记录 no inspection records at " + path)
 	}
-	if path := st.Dir.Agents(); !ro || exists(path) {
-		if st.Agents, err = openAgents(st.Dir, o.Clock, o.Logger); err != nil {
+	if path := st.Dir.Agents(); !ro || exists(path) || exists(path+".log") {
+		if st.Agents, err = openAgents(st.Dir, registry.Options{ReadOnly: ro, Clock: o.Clock, Logger: o.Logger}); err != nil {
 			return nil, err
 		}
+		st.onClose(st.Agents.Close)
 	}
 	if !o.NoTSDB {
 		if err := st.openMetrics(cfg, o.Mode, progress); err != nil {
@@ -226,8 +227,9 @@ func openInspections(d DataDir) (*inspect.Store, error) {
 	return recs, nil
 }
 
-func openAgents(d DataDir, clock clockwork.Clock, log *slog.Logger) (*registry.Registry, error) {
-	reg, err := registry.Open(registry.Options{Path: d.Agents(), Clock: clock, Logger: log})
+func openAgents(d DataDir, o registry.Options) (*registry.Registry, error) {
+	o.Path = d.Agents()
+	reg, err := registry.Open(o)
 	if err != nil {
 		return nil, fmt.Errorf("agent registry: %w", err)
 	}

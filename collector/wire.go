@@ -22,6 +22,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/probe/checks"
 	"github.com/roomwatch/roomwatch/internal/probe/exposition"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
+	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/ruler"
 	"github.com/roomwatch/roomwatch/internal/sla"
@@ -120,7 +121,14 @@ func (s *Server) openServeStores(ctx context.Context) error {
 		return err
 	}
 	st.onClose(st.Inspections.Close)
-	st.Agents, err = openAgents(st.Dir, s.opts.Clock, s.log)
+	ag := s.cfg.Agents
+	st.Agents, err = openAgents(st.Dir, registry.Options{
+		MaxAgents: ag.MaxAgents, RegisterRate: ag.RegisterRate, RegisterBurst: ag.RegisterBurst,
+		Clock: s.opts.Clock, Logger: s.log, Registerer: s.reg,
+	})
+	if err == nil {
+		st.onClose(st.Agents.Close)
+	}
 	return err
 }
 
