@@ -42,11 +42,11 @@ type Config struct {
 	// Tickets, SLA and Notify: the ticket pipeline (issue 6).
 	Tickets tickets.Config `yaml:"tickets"`
 	// Auth: API tokens and the alert intake policy, used by every API (auth.go).
-	Auth   auth.Config   `yaml:"auth"`
+	Auth auth.Config `yaml:"auth"`
 	// Agents: registration limits of the agent registry.
 	Agents registry.Config `yaml:"agents"`
-	SLA    sla.Config    `yaml:"sla"`
-	Notify notify.Config `yaml:"notify"`
+	SLA    sla.Config      `yaml:"sla"`
+	Notify notify.Config   `yaml:"notify"`
 }
 
 // Global holds settings shared by every part.
