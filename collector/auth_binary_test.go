@@ -14,6 +14,7 @@ import (
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
 
+	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
@@ -152,4 +153,20 @@ auth:
 
 func basic(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+}
+
+func TestAgentsConfigLine(t *testing.T) {
+	t.Parallel()
+	c := DefaultConfig()
+	err := config.Decode("c.yml", []byte("rules: {files: []}\nagents:\n  max_agents: -5\n"), &c)
+	if err == nil || !strings.Contains(err.Error(), "c.yml:3: agents: max_agents") {
+		t.Fatalf("err = %v, want the line of agents", err)
+	}
+	c = DefaultConfig()
+	if err := config.Decode("c.yml", []byte("agents: {max_agents: 100, register_rate: 5, register_burst: 10}\n"), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Agents.MaxAgents != 100 || c.Agents.RegisterRate != 5 || c.Agents.RegisterBurst != 10 || !c.Auth.Write.OpenOnLoopback {
+		t.Fatalf("agents %+v, write open on loopback %v", c.Agents, c.Auth.Write.OpenOnLoopback)
+	}
 }

@@ -33,7 +33,9 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"golang.org/x/time/rate"
+	"gopkg.in/yaml.v3"
 
+	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/web"
 )
 
@@ -149,6 +151,18 @@ type Config struct {
 func (c Config) Validate() error {
 	if c.MaxAgents < -1 || c.RegisterRate < -1 || c.RegisterBurst < 0 {
 		return errors.New("agents: max_agents and register_rate take a positive number or -1 (no limit), register_burst a positive number")
+	}
+	return nil
+}
+
+// UnmarshalYAML decodes and validates the section, naming its line.
+func (c *Config) UnmarshalYAML(node *yaml.Node) error {
+	type plain Config
+	if err := node.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return config.Errorf(node, "%v", err)
 	}
 	return nil
 }
