@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/roomwatch/roomwatch/internal/buildinfo"
+	"github.com/roomwatch/roomwatch/internal/web"
 )
 
 // Options configure Run.
@@ -63,6 +64,12 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	var wc *web.WebConfig
+	if f := opts.Config.Web.ConfigFile; f != "" {
+		if wc, err = web.LoadWebConfig(f); err != nil {
+			return err
+		}
+	}
 	ln := opts.Listener
 	if ln == nil {
 		ln, err = net.Listen("tcp", string(opts.Config.Web.ListenAddress))
@@ -71,7 +78,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 	parts := []func(ctx context.Context) error{
-		func(ctx context.Context) error { return serveHTTP(ctx, ln, NewHandler(reg, opts.Logger), opts) },
+		func(ctx context.Context) error { return serveHTTP(ctx, ln, NewHandler(reg, opts.Logger), wc, opts) },
 		// Later: the site's device probes.
 	}
 	if opts.Config.RemoteWrite != nil {
@@ -171,16 +178,22 @@ func NewHandler(g prometheus.Gatherer, logger *slog.Logger) http.Handler {
 	return mux
 }
 
-// serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, opts Options) error {
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully. With
+// a web config file (--web.config.file) it serves TLS and asks every path
+// for a basic-auth user when the file lists users, as node_exporter does.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, wc *web.WebConfig, opts Options) error {
+	if wc != nil {
+		h = wc.RequireUsers(h)
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	opts.Logger.Info("serving metrics", "address", ln.Addr().String())
+	go func() { errc <- web.Serve(srv, ln, wc) }()
+	opts.Logger.Info("serving metrics", "address", ln.Addr().String(), "tls", wc != nil && wc.TLSEnabled(),
+		"basic_auth", wc != nil && wc.HasUsers())
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr())
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/roomwatch/roomwatch/internal/buildinfo"
+	"github.com/roomwatch/roomwatch/internal/web"
 )
 
 // Env is what the command line may use from the process, so that tests can
@@ -23,6 +24,7 @@ type Env struct {
 //
 //	--config FILE                the YAML file (default: embedded defaults)
 //	--web.listen-address ADDR    overrides web.listen_address
+//	--web.config.file FILE       TLS and basic-auth users (exporter-toolkit format)
 //	--check-config               validate the config and exit (1 on error)
 //	--version                    print the version and exit
 //	--log.level LEVEL            debug, info, warn or error
@@ -31,6 +33,7 @@ func Main(ctx context.Context, env Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	configPath := fs.String("config", "", "YAML configuration file (default: the embedded defaults) / 配置文件")
 	listen := fs.String("web.listen-address", "", "HOST:PORT to serve /metrics on (overrides the config; default "+DefaultListenAddress+") / 监听地址")
+	webConfig := fs.String("web.config.file", "", "exporter-toolkit web config: TLS, client CA, basic-auth users (overrides web.config_file) / TLS 与认证配置文件")
 	check := fs.Bool("check-config", false, "check the configuration and exit; non-zero on error / 检查配置后退出")
 	version := fs.Bool("version", false, "print the version and exit / 显示版本")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn, error / 日志级别")
@@ -65,6 +68,12 @@ func Main(ctx context.Context, env Env, args []string) int {
 			err = fmt.Errorf("--web.listen-address: %w", err)
 		}
 		cfg.Web.ListenAddress = Address(*listen)
+	}
+	if err == nil && *webConfig != "" {
+		cfg.Web.ConfigFile = *webConfig
+	}
+	if err == nil && cfg.Web.ConfigFile != "" {
+		_, err = web.LoadWebConfig(cfg.Web.ConfigFile)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "roomwatch-agent: %v\n", err)

@@ -34,6 +34,10 @@ type Config struct {
 // WebConfig is the HTTP listener.
 type WebConfig struct {
 	ListenAddress Address `yaml:"listen_address"`
+	// ConfigFile is a web config file in exporter-toolkit's format (TLS,
+	// client CA, basic-auth users), as node_exporter's --web.config.file,
+	// which overrides it.
+	ConfigFile string `yaml:"config_file"`
 }
 
 // SourcesConfig chooses the sources and bounds each one's time per scrape.

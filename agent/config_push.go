@@ -43,6 +43,10 @@ type RemoteWriteConfig struct {
 	// Register posts the agent's description to the collector at start and
 	// every hour (default true).
 	Register bool `yaml:"register"`
+	// Credentials for pushes and registration, with Prometheus's
+	// remote_write field names: bearer_token, bearer_token_file,
+	// basic_auth and tls_config (push_auth.go).
+	Credentials `yaml:",inline"`
 
 	line int
 }
@@ -80,6 +84,9 @@ func (r *RemoteWriteConfig) UnmarshalYAML(node *yaml.Node) error {
 	}
 	if d.MaxSize < 1<<20 {
 		return config.Errorf(node, "remote_write: max_size %d is below 1MiB", int64(d.MaxSize))
+	}
+	if err := d.Credentials.check(node); err != nil {
+		return err
 	}
 	d.line = node.Line
 	*r = d

@@ -82,6 +82,10 @@ func pushPart(opts *Options, g prometheus.Gatherer, r prometheus.Registerer) (fu
 		Logger:     opts.Logger,
 		Registerer: r,
 	}
+	if po.Client, err = rw.Credentials.client(); err != nil {
+		buf.Close()
+		return nil, fmt.Errorf("remote_write: %w", err)
+	}
 	if rw.Register {
 		po.RegisterURL = rw.RegisterURL()
 		po.RegisterInterval = defaultRegisterInterval

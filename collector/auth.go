@@ -14,11 +14,15 @@ import (
 // empty; deprecated reports that it was.
 func (c *Config) AuthConfig() (a auth.Config, deprecated bool) {
 	if authEmpty(c.Auth) && !authEmpty(c.Tickets.Auth) {
-		return c.Tickets.Auth, true
+		a := c.Tickets.Auth
+		a.Write, a.Query = c.Auth.Write, c.Auth.Query // never in tickets.auth
+		return a, true
 	}
 	return c.Auth, false
 }
 
+// authEmpty reports whether the parts tickets.auth used to hold (tokens and
+// intake) are empty; write and query are only read from auth.
 func authEmpty(a auth.Config) bool {
 	return len(a.Tokens) == 0 && len(a.Intake.Tokens) == 0 && !a.Intake.OpenOnLoopback
 }
@@ -44,6 +48,9 @@ func newAuth(c *Config, log *slog.Logger) (*auth.Authenticator, error) {
 	}
 	for _, d := range ac.Deprecations() {
 		log.Warn("config: " + d)
+	}
+	if ac.Write.OpenOnLoopback {
+		log.Info("auth: writes from loopback need no credentials (auth.write.open_on_loopback); others need a write token, an admin token or a verified client certificate")
 	}
 	if len(ac.Tokens) == 0 {
 		log.Warn("auth: no API tokens configured (auth.tokens); the ticket, inspection and report APIs answer 401 to everyone")

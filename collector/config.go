@@ -16,6 +16,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
+	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/report/deliver"
 	"github.com/roomwatch/roomwatch/internal/sla"
@@ -42,9 +43,11 @@ type Config struct {
 	// Tickets, SLA and Notify: the ticket pipeline (issue 6).
 	Tickets tickets.Config `yaml:"tickets"`
 	// Auth: API tokens and the alert intake policy, used by every API (auth.go).
-	Auth   auth.Config   `yaml:"auth"`
-	SLA    sla.Config    `yaml:"sla"`
-	Notify notify.Config `yaml:"notify"`
+	Auth auth.Config `yaml:"auth"`
+	// Agents: registration limits of the agent registry.
+	Agents registry.Config `yaml:"agents"`
+	SLA    sla.Config      `yaml:"sla"`
+	Notify notify.Config   `yaml:"notify"`
 	// Reports: where scheduled reports are kept and whom they are sent to.
 	Reports deliver.Config `yaml:"reports"`
 }
@@ -78,6 +81,10 @@ type Web struct {
 	ReadHeaderTimeout config.Duration `yaml:"read_header_timeout"`
 	ReadTimeout       config.Duration `yaml:"read_timeout"`
 	IdleTimeout       config.Duration `yaml:"idle_timeout"`
+	// ConfigFile is a web config file in the format of
+	// prometheus/exporter-toolkit (TLS, client CA, basic-auth users), as
+	// --web.config.file, which overrides it (docs/security.md).
+	ConfigFile string `yaml:"config_file"`
 
 	line int // of max_connections, for validation messages
 }
@@ -121,6 +128,9 @@ func DefaultConfig() Config {
 		Tickets: tickets.DefaultConfig(),
 		SLA:     sla.DefaultConfig(),
 		Reports: deliver.Config{Deliver: deliver.DefaultJobs()},
+		// The all-in-one default: local senders write without credentials;
+		// everyone else needs them (docs/security.md).
+		Auth: auth.Config{Write: auth.Write{OpenOnLoopback: true}},
 	}
 }
 
@@ -155,6 +165,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Reports.Validate(channels); err != nil {
 		return err
+	}
+	if err := c.Agents.Validate(); err != nil {
+		return &config.LineError{Msg: err.Error()}
 	}
 	return c.validateAuth()
 }

@@ -88,6 +88,7 @@ func (d DataDir) Reports() string {
 
 // Rollups is the database of daily availability roll-ups.
 func (d DataDir) Rollups() string { return filepath.Join(d.Root, rollupsDBName) }
+
 // SilencesDB is the maintenance-window (silence) database.
 func (d DataDir) SilencesDB() string { return filepath.Join(d.Root, silencesDBName) }
 

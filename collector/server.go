@@ -59,6 +59,8 @@ type Server struct {
 	am        *ruler.AlertmanagerSender
 	scrapers  []*scraper
 	mux       *http.ServeMux
+	webcfg    *web.WebConfig // --web.config.file: TLS and basic-auth users; nil without
+	guard     *guard         // credentials on the read and write paths (guard.go)
 	ready     atomic.Bool
 	warns     standingWarnings // shown on /-/ready, by source (warnings.go)
 	addr      chan string
@@ -115,6 +117,13 @@ func New(opts Options) (*Server, error) {
 	stores.useTSDB(st)
 	s := &Server{opts: opts, cfg: cfg, log: log, reg: reg, store: st, stores: stores, ingest: store.NewIngestMetrics(reg), addr: make(chan string, 1)}
 	s.checkTSDBBlocks() // tsdbblocks.go
+	if cfg.Web.ConfigFile != "" {
+		if s.webcfg, err = web.LoadWebConfig(cfg.Web.ConfigFile); err != nil {
+			s.closeStores()
+			return nil, err
+		}
+	}
+	s.guard = newGuard(s)
 	if s.out, err = newOutbound(s); err != nil {
 		s.closeStores()
 		return nil, err
@@ -194,8 +203,8 @@ func (s *Server) routes() *http.ServeMux {
 		Rules: rr, Logger: s.log, Registerer: s.reg, Gatherer: s.reg, CORSOrigin: cors,
 		MaxSeries: limitOrNone(s.cfg.Query.MaxSeries),
 	})
-	mux.Handle("/api/v1/", api)
-	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.Handle("/api/v1/", s.guard.reads(api))
+	mux.Handle("/metrics", s.guard.reads(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "roomwatch-collector is healthy.")
 	})
@@ -266,7 +275,8 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// Over TLS when the web config file sets it (internal/web.Serve).
+		if err := web.Serve(srv, ln, s.webcfg); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
@@ -311,7 +321,8 @@ func (s *Server) Run(ctx context.Context) error {
 		}()
 	}
 	s.ready.Store(true)
-	s.log.Info("roomwatch-collector started", "listen", ln.Addr().String(), "storage", s.cfg.Storage.Path,
+	s.log.Info("roomwatch-collector started", "listen", ln.Addr().String(), "tls", s.webcfg != nil && s.webcfg.TLSEnabled(),
+		"basic_auth_users", s.webcfg != nil && s.webcfg.HasUsers(), "query_auth", s.cfg.Auth.Query.Required, "storage", s.cfg.Storage.Path,
 		"retention", s.cfg.Storage.Retention.Std(), "scrapes", len(s.scrapers), "rules", s.ruler != nil,
 		"alertmanagers", strings.Join(s.cfg.Rules.Alertmanagers, ","), "outbound", len(s.out.sinks))
 	var runErr error

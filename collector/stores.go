@@ -146,10 +146,11 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 		st.Silences = &silences{store: ss}
 		st.onClose(ss.Close)
 	}
-	if path := st.Dir.Agents(); !ro || exists(path) {
-		if st.Agents, err = openAgents(st.Dir, o.Clock, o.Logger); err != nil {
+	if path := st.Dir.Agents(); !ro || exists(path) || exists(path+".log") {
+		if st.Agents, err = openAgents(st.Dir, registry.Options{ReadOnly: ro, Clock: o.Clock, Logger: o.Logger}); err != nil {
 			return nil, err
 		}
+		st.onClose(st.Agents.Close)
 	}
 	if path := st.Dir.Rollups(); !ro || exists(path) {
 		if err := st.openRollups(ctx, ro); err != nil {
@@ -269,8 +270,9 @@ func openInspections(d DataDir) (*inspect.Store, error) {
 	return recs, nil
 }
 
-func openAgents(d DataDir, clock clockwork.Clock, log *slog.Logger) (*registry.Registry, error) {
-	reg, err := registry.Open(registry.Options{Path: d.Agents(), Clock: clock, Logger: log})
+func openAgents(d DataDir, o registry.Options) (*registry.Registry, error) {
+	o.Path = d.Agents()
+	reg, err := registry.Open(o)
 	if err != nil {
 		return nil, fmt.Errorf("agent registry: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/probe/checks"
 	"github.com/roomwatch/roomwatch/internal/probe/exposition"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
+	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/ruler"
 	"github.com/roomwatch/roomwatch/internal/sla"
@@ -128,9 +129,15 @@ func (s *Server) openServeStores(ctx context.Context) error {
 		return err
 	}
 	st.onClose(st.Inspections.Close)
-	if st.Agents, err = openAgents(st.Dir, s.opts.Clock, s.log); err != nil {
+	ag := s.cfg.Agents
+	st.Agents, err = openAgents(st.Dir, registry.Options{
+		MaxAgents: ag.MaxAgents, RegisterRate: ag.RegisterRate, RegisterBurst: ag.RegisterBurst,
+		Clock: s.opts.Clock, Logger: s.log, Registerer: s.reg,
+	})
+	if err != nil {
 		return err
 	}
+	st.onClose(st.Agents.Close)
 	return st.openRollups(ctx, false)
 }
 
@@ -302,17 +309,18 @@ func (ix deviceIndex) Device(name string) (site, class, parent string, ok bool) 
 // the collector scrapes (job roomwatch-agent) count as heard from too.
 func wireIngest(s *Server) error {
 	reg := s.stores.Agents
-	s.Handle("/api/v1/write", remotewrite.NewHandler(s.Appendable(), remotewrite.HandlerOptions{
+	// Every write needs credentials (or loopback, when open): guard.go.
+	s.Handle("/api/v1/write", s.guard.writes(remotewrite.NewHandler(s.Appendable(), remotewrite.HandlerOptions{
 		Registerer: s.reg, Logger: s.log, Clock: s.opts.Clock, OnPush: reg.Seen,
 		MaxSeriesPerWrite: limitOrNone(s.cfg.Storage.MaxSeriesPerWrite),
-	}))
+	})))
 	for _, sc := range s.scrapers {
 		if sc.t.Job == "roomwatch-agent" {
 			sc.onUp = reg.Seen
 		}
 	}
-	s.Handle("/api/v1/agents/register", reg.RegisterHandler())
-	s.Handle("/api/v1/agents", reg.ListHandler())
+	s.Handle("/api/v1/agents/register", s.guard.writes(reg.RegisterHandler()))
+	s.Handle("/api/v1/agents", s.guard.reads(reg.ListHandler()))
 	app := s.Appendable()
 	s.Go(func(ctx context.Context) error { return reg.Run(ctx, app, agentSeriesInterval) })
 	return nil

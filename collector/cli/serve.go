@@ -19,6 +19,7 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	cfgPath := fs.String("config", "", "configuration file; embedded defaults when empty / 配置文件（为空时使用内置默认值）")
 	listen := fs.String("web.listen-address", "", "HTTP listen address (default from config, :9120) / 监听地址")
+	webConfig := fs.String("web.config.file", "", "exporter-toolkit web config: TLS, client CA, basic-auth users (overrides web.config_file) / TLS 与认证配置文件")
 	storagePath := fs.String("storage.path", "", "TSDB directory (default <data_dir>/tsdb) / 时序数据库目录")
 	dataDir := fs.String("data-dir", "", "data directory for the TSDB, tickets and reports (default ./data) / 数据目录")
 	check := fs.Bool("check-config", false, "check the configuration and rule files, then exit / 仅检查配置与规则文件")
@@ -48,7 +49,14 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	if *dataDir != "" {
 		cfg.Global.DataDir = *dataDir
 	}
+	if *webConfig != "" {
+		cfg.Web.ConfigFile = *webConfig
+	}
 	if *check {
+		if err := collector.CheckWebConfig(&cfg); err != nil {
+			fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
+			return 2
+		}
 		// The embedded data files are checked from a scratch copy, so that
 		// checking writes nothing next to the config or under the data dir.
 		n := 0

@@ -117,10 +117,31 @@ type Intake struct {
 	OpenOnLoopback bool `yaml:"open_on_loopback"`
 }
 
-// Config is the `auth:` part of the tickets section.
+// Write guards what agents and other senders write: remote write
+// (/api/v1/write) and agent registration (/api/v1/agents/register).
+type Write struct {
+	// Tokens accepted as Bearer (or basic-auth password) on the write
+	// endpoints: one per agent or per site. They allow nothing else.
+	Tokens []Token `yaml:"tokens"`
+	// OpenOnLoopback lets writes from 127.0.0.0/8 and ::1 in without
+	// credentials (the all-in-one default: true).
+	OpenOnLoopback bool `yaml:"open_on_loopback"`
+}
+
+// Query guards what reads the monitoring data: the Prometheus query API,
+// the agents list and /metrics.
+type Query struct {
+	// Required makes those paths answer 401 without credentials: a
+	// basic-auth user of the web config file or an API token (any role).
+	Required bool `yaml:"required"`
+}
+
+// Config is the top-level `auth:` section.
 type Config struct {
 	Tokens []Token `yaml:"tokens"`
 	Intake Intake  `yaml:"intake"`
+	Write  Write   `yaml:"write"`
+	Query  Query   `yaml:"query"`
 }
 
 // Validate checks every token: names, exactly one of token and hash, clear
@@ -187,7 +208,10 @@ func (c *Config) Validate() error {
 	if err := check("auth.tokens", c.Tokens, true); err != nil {
 		return err
 	}
-	return check("auth.intake.tokens", c.Intake.Tokens, false)
+	if err := check("auth.intake.tokens", c.Intake.Tokens, false); err != nil {
+		return err
+	}
+	return check("auth.write.tokens", c.Write.Tokens, false)
 }
 
 // Deprecations returns one warning per token still hashed with the
@@ -208,6 +232,7 @@ func (c *Config) Deprecations() []string {
 	}
 	add("auth.tokens", c.Tokens)
 	add("auth.intake.tokens", c.Intake.Tokens)
+	add("auth.write.tokens", c.Write.Tokens)
 	return out
 }
 
@@ -219,8 +244,9 @@ type Principal struct {
 
 // Authenticator checks requests against the configured tokens.
 type Authenticator struct {
-	api, intake *tokenSet
-	loopback    bool
+	api, intake, write *tokenSet
+	loopback           bool // intake open on loopback
+	writeLoopback      bool
 }
 
 // New builds an Authenticator.
@@ -236,7 +262,11 @@ func New(c Config) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{api: api, intake: in, loopback: c.Intake.OpenOnLoopback}, nil
+	wr, err := newTokenSet(c.Write.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	return &Authenticator{api: api, intake: in, write: wr, loopback: c.Intake.OpenOnLoopback, writeLoopback: c.Write.OpenOnLoopback}, nil
 }
 
 // Errors of Authenticate.
@@ -297,6 +327,31 @@ func (a *Authenticator) AuthenticateIntake(r *http.Request) (string, error) {
 		return "", ErrBadToken
 	}
 	if a.loopback && IsLoopback(r) {
+		return "loopback", nil
+	}
+	return "", ErrNoToken
+}
+
+// AuthenticateWrite checks a remote-write or registration request: a write
+// token, an API token with the admin role, a client certificate the TLS
+// listener verified against its client CA (client_auth_type
+// RequireAndVerifyClientCert or VerifyClientCertIfGiven), or any loopback
+// request when writes are open on loopback. It returns the sender's name
+// ("cert:<common name>" for a certificate, "loopback").
+func (a *Authenticator) AuthenticateWrite(r *http.Request) (string, error) {
+	if tok, ok := presented(r); ok {
+		if e, ok := a.write.match(tok); ok {
+			return e.name, nil
+		}
+		if e, ok := a.api.match(tok); ok && e.role >= RoleAdmin {
+			return e.name, nil
+		}
+		return "", ErrBadToken
+	}
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+		return "cert:" + r.TLS.VerifiedChains[0][0].Subject.CommonName, nil
+	}
+	if a.writeLoopback && IsLoopback(r) {
 		return "loopback", nil
 	}
 	return "", ErrNoToken

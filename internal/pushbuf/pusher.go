@@ -329,7 +329,7 @@ func (p *Pusher) sendLoop(ctx context.Context) {
 			}
 			backoff = min(2*backoff, p.opts.MaxBackoff)
 			continue
-		case err == nil && code/100 == 4 && code != http.StatusTooManyRequests:
+		case err == nil && code/100 == 4 && code != http.StatusTooManyRequests && !authRefused(code):
 			reason := ans.reason()
 			p.droppedRecords.WithLabelValues(reason).Add(float64(len(recs)))
 			p.opts.Logger.Error("push: collector refused records; dropping them", "code", code, "reason", reason,
@@ -343,7 +343,14 @@ func (p *Pusher) sendLoop(ctx context.Context) {
 				return
 			}
 			p.failures.WithLabelValues(cause).Inc()
-			p.opts.Logger.Warn("push: will retry", "cause", cause, "err", err, "in", backoff)
+			if authRefused(code) {
+				// The data is good, the credentials are not: keep it until
+				// they are fixed (the buffer's max_size and max_age bound it).
+				p.opts.Logger.Error("push: the collector refuses this agent's credentials (remote_write bearer_token, basic_auth or tls_config); keeping the records and retrying",
+					"code", code, "answer", ans.msg, "in", backoff)
+			} else {
+				p.opts.Logger.Warn("push: will retry", "cause", cause, "err", err, "in", backoff)
+			}
 			if !p.sleep(ctx, backoff) {
 				return
 			}
@@ -405,6 +412,11 @@ func parseRejected(h string) map[string]int {
 	return out
 }
 
+// authRefused reports an answer that refuses the credentials, not the data.
+func authRefused(code int) bool {
+	return code == http.StatusUnauthorized || code == http.StatusForbidden
+}
+
 func (p *Pusher) send(ctx context.Context, body []byte) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
@@ -463,9 +475,11 @@ func (p *Pusher) registerOnce(ctx context.Context) {
 			p.registrations.Inc()
 			p.opts.Logger.Info("push: registered with the collector", "agent", info.Hostname)
 			return
-		case err == nil && code/100 == 4 && code != http.StatusTooManyRequests:
+		case err == nil && code/100 == 4 && code != http.StatusTooManyRequests && !authRefused(code):
 			p.opts.Logger.Error("push: collector refused the registration", "code", code)
 			return
+		case err == nil && authRefused(code):
+			p.opts.Logger.Error("push: the collector refuses this agent's credentials for registration; retrying", "code", code, "in", backoff)
 		}
 		if !p.sleep(ctx, backoff) {
 			return

@@ -20,9 +20,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +32,10 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+	"golang.org/x/time/rate"
+	"gopkg.in/yaml.v3"
 
+	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/web"
 )
 
@@ -89,7 +91,22 @@ type Agent struct {
 // Options configures Open.
 type Options struct {
 	// Path of the JSON file the registry persists to ("" keeps it in memory).
+	// Registrations are appended to Path+".log" (one JSON line each, synced
+	// before Register returns) and folded into Path by Save (persist.go).
 	Path string
+	// ReadOnly loads the registry without writing anything (tools);
+	// Register then fails.
+	ReadOnly bool
+	// MaxAgents caps the agents known; a registration (or push) of a new
+	// agent beyond it is refused (default DefaultMaxAgents; negative: no cap).
+	MaxAgents int
+	// RegisterRate and RegisterBurst bound registrations per second through
+	// RegisterHandler (defaults DefaultRegisterRate, DefaultRegisterBurst;
+	// a negative rate: no limit).
+	RegisterRate  float64
+	RegisterBurst int
+	// Registerer receives roomwatch_agent_registrations_total; nil registers nothing.
+	Registerer prometheus.Registerer
 	// Clock defaults to the real clock.
 	Clock clockwork.Clock
 	// Logger defaults to slog.Default().
@@ -103,18 +120,72 @@ type Registry struct {
 	mu     sync.Mutex
 	agents map[string]*Agent
 	dirty  bool
+	log    *appendLog // nil in memory or read-only (persist.go)
+
+	limiter       *rate.Limiter
+	registrations *prometheus.CounterVec
+	overCap       prometheus.Counter
 
 	lastSeenDesc *prometheus.Desc
 	infoDesc     *prometheus.Desc
 }
 
-// Open loads the registry from opts.Path when the file exists.
+// Defaults of the registration limits.
+const (
+	DefaultMaxAgents     = 20000
+	DefaultRegisterRate  = 20 // per second: 5,000 agents re-register in about 4 minutes
+	DefaultRegisterBurst = 200
+)
+
+// Config is the collector's `agents:` section: the registration limits.
+type Config struct {
+	// MaxAgents caps the agents known (default 20,000; -1: no cap).
+	MaxAgents int `yaml:"max_agents"`
+	// RegisterRate is registrations per second (default 20; -1: no limit),
+	// RegisterBurst how many may come at once (default 200).
+	RegisterRate  float64 `yaml:"register_rate"`
+	RegisterBurst int     `yaml:"register_burst"`
+}
+
+// Validate refuses negative limits other than -1.
+func (c Config) Validate() error {
+	if c.MaxAgents < -1 || c.RegisterRate < -1 || c.RegisterBurst < 0 {
+		return errors.New("agents: max_agents and register_rate take a positive number or -1 (no limit), register_burst a positive number")
+	}
+	return nil
+}
+
+// UnmarshalYAML decodes and validates the section, naming its line.
+func (c *Config) UnmarshalYAML(node *yaml.Node) error {
+	type plain Config
+	if err := node.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return config.Errorf(node, "%v", err)
+	}
+	return nil
+}
+
+// ErrFull is Register's error for a new agent beyond Options.MaxAgents.
+var ErrFull = errors.New("agent registry is full")
+
+// Open loads the registry from opts.Path and its log when they exist.
 func Open(opts Options) (*Registry, error) {
 	if opts.Clock == nil {
 		opts.Clock = clockwork.NewRealClock()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.MaxAgents == 0 {
+		opts.MaxAgents = DefaultMaxAgents
+	}
+	if opts.RegisterRate == 0 {
+		opts.RegisterRate = DefaultRegisterRate
+	}
+	if opts.RegisterBurst <= 0 {
+		opts.RegisterBurst = DefaultRegisterBurst
 	}
 	r := &Registry{
 		opts:   opts,
@@ -125,25 +196,29 @@ func Open(opts Options) (*Registry, error) {
 		infoDesc: prometheus.NewDesc("roomwatch_agent_info",
 			"Registered agent, with what it reported about itself; always 1.",
 			[]string{"agent", "device", "site", "os", "platform", "kernel", "version", "ips"}, nil),
+		registrations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomwatch_agent_registrations_total",
+			Help: "Agent registrations by result: accepted, rate_limited, over_cap, invalid, error.",
+		}, []string{"result"}),
+		overCap: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomwatch_agent_pushes_unknown_over_cap_total",
+			Help: "Pushes naming an unknown agent not added because the registry holds max_agents.",
+		}),
+	}
+	for _, res := range []string{"accepted", "rate_limited", "over_cap", "invalid", "error"} {
+		r.registrations.WithLabelValues(res)
+	}
+	if opts.RegisterRate > 0 {
+		r.limiter = rate.NewLimiter(rate.Limit(opts.RegisterRate), opts.RegisterBurst)
+	}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(r.registrations, r.overCap)
 	}
 	if opts.Path == "" {
 		return r, nil
 	}
-	data, err := os.ReadFile(opts.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		return r, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
-	}
-	var list []*Agent
-	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("registry: %s: %w", opts.Path, err)
-	}
-	for _, a := range list {
-		if a.Hostname != "" {
-			r.agents[a.Hostname] = a
-		}
+	if err := r.load(); err != nil { // persist.go
+		return nil, err
 	}
 	return r, nil
 }
@@ -154,23 +229,53 @@ func (r *Registry) Register(info Info, remote string) error {
 	if err := info.Validate(); err != nil {
 		return &InvalidInfoError{Err: err}
 	}
+	if r.opts.ReadOnly {
+		return errors.New("registry: opened read-only")
+	}
 	now := r.opts.Clock.Now().UTC()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	a, ok := r.agents[info.Hostname]
-	if !ok || a.RegisteredAt.IsZero() {
-		if !ok {
-			a = &Agent{}
-			r.agents[info.Hostname] = a
+	if !ok && r.full() {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %d agents (agents.max_agents)", ErrFull, len(r.agents))
+	}
+	next := Agent{RegisteredAt: now}
+	if ok {
+		next = *a
+	}
+	if next.RegisteredAt.IsZero() {
+		next.RegisteredAt = now
+	}
+	next.Info, next.RemoteAddr, next.LastSeen = info, remote, now
+	// Appended (and synced) before the registration is acknowledged; the
+	// whole file is rewritten only by Save (persist.go).
+	var seq int64
+	if r.log != nil {
+		var err error
+		if seq, err = r.log.append(&next); err != nil {
+			r.mu.Unlock()
+			return err
 		}
-		a.RegisteredAt = now
+	}
+	if !ok || a.RegisteredAt.IsZero() {
 		r.opts.Logger.Info("agent registered", "agent", info.Hostname, "site", info.Site, "remote", remote)
 	}
-	a.Info = info
-	a.RemoteAddr = remote
-	a.LastSeen = now
+	if !ok {
+		a = &Agent{}
+		r.agents[info.Hostname] = a
+	}
+	*a = next
 	r.dirty = true
-	return r.saveLocked()
+	r.mu.Unlock()
+	if r.log != nil {
+		return r.log.syncTo(seq)
+	}
+	return nil
+}
+
+// full reports whether a new agent would exceed MaxAgents (r.mu held).
+func (r *Registry) full() bool {
+	return r.opts.MaxAgents > 0 && len(r.agents) >= r.opts.MaxAgents
 }
 
 // Seen records that agent was heard from at unixSeconds. Unknown agents are
@@ -185,6 +290,10 @@ func (r *Registry) Seen(agent string, unixSeconds float64) {
 	defer r.mu.Unlock()
 	a, ok := r.agents[agent]
 	if !ok {
+		if r.full() {
+			r.overCap.Inc()
+			return
+		}
 		a = &Agent{Info: Info{Hostname: agent}}
 		r.agents[agent] = a
 	}
@@ -206,47 +315,6 @@ func (r *Registry) Agents() []Agent {
 	}
 	slices.SortFunc(out, func(a, b Agent) int { return strings.Compare(a.Hostname, b.Hostname) })
 	return out
-}
-
-// Save persists the registry if it changed since the last save.
-func (r *Registry) Save() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.saveLocked()
-}
-
-func (r *Registry) saveLocked() error {
-	if r.opts.Path == "" || !r.dirty {
-		return nil
-	}
-	list := make([]*Agent, 0, len(r.agents))
-	for _, a := range r.agents {
-		list = append(list, a)
-	}
-	slices.SortFunc(list, func(a, b *Agent) int { return strings.Compare(a.Hostname, b.Hostname) })
-	data, err := json.MarshalIndent(list, "", "  ")
-	if err != nil {
-		return fmt.Errorf("registry: %w", err)
-	}
-	tmp := r.opts.Path + ".tmp"
-	if err := os.MkdirAll(filepath.Dir(r.opts.Path), 0o750); err != nil {
-		return fmt.Errorf("registry: %w", err)
-	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("registry: %w", err)
-	}
-	_, werr := f.Write(append(data, '\n'))
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return fmt.Errorf("registry: write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, r.opts.Path); err != nil {
-		return fmt.Errorf("registry: %w", err)
-	}
-	r.dirty = false
-	return nil
 }
 
 // AppendSeries writes every agent's last-seen time into app, stamped now.
@@ -319,6 +387,12 @@ func (r *Registry) RegisterHandler() http.Handler {
 			http.Error(w, "registration takes POST", http.StatusMethodNotAllowed)
 			return
 		}
+		if wait, ok := r.allow(); !ok {
+			r.registrations.WithLabelValues("rate_limited").Inc()
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			http.Error(w, fmt.Sprintf("too many registrations (agents.register_rate %g/s); retry in %s", r.opts.RegisterRate, wait.Round(time.Second)), http.StatusTooManyRequests)
+			return
+		}
 		if err := web.RequireJSON(req); err != nil {
 			http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
 			return
@@ -330,15 +404,36 @@ func (r *Registry) RegisterHandler() http.Handler {
 			return
 		}
 		if err := r.Register(info, req.RemoteAddr); err != nil {
-			code := http.StatusInternalServerError
+			code, result := http.StatusInternalServerError, "error"
 			if _, bad := errors.AsType[*InvalidInfoError](err); bad {
-				code = http.StatusBadRequest
+				code, result = http.StatusBadRequest, "invalid"
+			} else if errors.Is(err, ErrFull) {
+				// 429, not 4xx-final: an agent keeps trying (hourly) and is
+				// taken once the cap is raised or agents are removed.
+				code, result = http.StatusTooManyRequests, "over_cap"
+				w.Header().Set("Retry-After", "3600")
 			}
+			r.registrations.WithLabelValues(result).Inc()
 			http.Error(w, err.Error(), code)
 			return
 		}
+		r.registrations.WithLabelValues("accepted").Inc()
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// allow takes one registration from the rate limit, or says how long to wait.
+func (r *Registry) allow() (time.Duration, bool) {
+	if r.limiter == nil {
+		return 0, true
+	}
+	now := r.opts.Clock.Now()
+	res := r.limiter.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return max(d, time.Second), false
+	}
+	return 0, true
 }
 
 // ListHandler serves GET /api/v1/agents: {"status":"success","data":[Agent…]}.
