@@ -52,13 +52,6 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2
 	}
-	// Outside the repository the SNMP profiles come from the binary's embedded copy.
-	cleanup, err := collector.UseEmbeddedRulesTemp(&cfg)
-	defer cleanup()
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
-		return 2
-	}
 	all, err := cfg.Inventory.Targets()
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
@@ -73,15 +66,29 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "清单中没有设备 / the inventory holds no device")
 		return 2
 	}
-	wantICMP := false
+	wantICMP, wantSNMP := false, false
 	for _, t := range targets {
 		for _, k := range cfg.Probes.ChecksFor(t.Device) {
 			wantICMP = wantICMP || k == scheduler.KindICMP
+			wantSNMP = wantSNMP || k == scheduler.KindSNMP
 		}
+	}
+	// The SNMP profiles are read only when a target has the snmp check
+	// (outside the repository from the binary's embedded copy, extracted
+	// to a temporary directory): a ping-only run does neither.
+	profiles := ""
+	if wantSNMP {
+		cleanup, err := collector.UseEmbeddedRulesTemp(&cfg)
+		defer cleanup()
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
+			return 2
+		}
+		profiles = cfg.Probes.ProfilesDir
 	}
 	loc, _ := cfg.Location()
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	set, err := checks.New(checks.Options{Logger: logger, Location: loc, ProfilesDir: cfg.Probes.ProfilesDir, NoICMP: !wantICMP})
+	set, err := checks.New(checks.Options{Logger: logger, Location: loc, ProfilesDir: profiles, NoICMP: !wantICMP})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2
