@@ -21,7 +21,6 @@ func fleetResults(n int) []probe.Result {
 		a := fmt.Sprintf("127.0.%d.%d", i/256, i%256)
 		r := probe.Result{Target: inventory.Target{Device: cam, Name: "cams/" + a, Address: a}, Probe: "icmp", Start: start, Duration: 2 * time.Second}
 		r.Add("roomwatch_ping_loss_ratio", probe.Gauge, 0, "loss", nil)
-		r.Add("roomwatch_ping_reachable", probe.Gauge, 1, "reach", nil)
 		for k := range stat {
 			r.Add("roomwatch_ping_rtt_seconds", probe.Gauge, 0.0001, "rtt", stat[k])
 		}
