@@ -18,6 +18,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/probe"
 	"github.com/roomwatch/roomwatch/internal/probe/checks"
 	"github.com/roomwatch/roomwatch/internal/probe/exposition"
+	"github.com/roomwatch/roomwatch/internal/probe/icmp"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
 )
 
@@ -32,8 +33,9 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 	var devices multiFlag
 	fs.Var(&devices, "device", "device name, or name/ip for a range member; repeat or separate by commas; default all / 设备名")
 	timeout := fs.Duration("timeout", 0, "per-check timeout (default: the configured one) / 单项检查超时")
+	icmpRate := fs.Int("icmp.rate", 0, "ICMP echoes sent per second, all targets together (0: the default 50000; -1: unpaced, like fping -i 0) / 每秒发送的ICMP回显数")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: roomwatch-collector probe --config FILE [--device NAME] [--timeout D]")
+		fmt.Fprintln(env.Stderr, "Usage: roomwatch-collector probe --config FILE [--device NAME] [--timeout D] [--icmp.rate N]")
 		fmt.Fprintln(env.Stderr, "探测设备一次，以 Prometheus 文本格式输出结果 / probe devices once and print the results")
 		fs.PrintDefaults()
 	}
@@ -45,6 +47,10 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 	}
 	if *cfgPath == "" || fs.NArg() > 0 {
 		fs.Usage()
+		return 2
+	}
+	if *icmpRate < -1 {
+		fmt.Fprintf(env.Stderr, "--icmp.rate %d: use -1 (unpaced), 0 (default) or a positive rate\n", *icmpRate)
 		return 2
 	}
 	cfg, err := collector.LoadConfig(*cfgPath)
@@ -88,7 +94,8 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 	}
 	loc, _ := cfg.Location()
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	set, err := checks.New(checks.Options{Logger: logger, Location: loc, ProfilesDir: profiles, NoICMP: !wantICMP})
+	set, err := checks.New(checks.Options{Logger: logger, Location: loc, ProfilesDir: profiles, NoICMP: !wantICMP,
+		ICMP: icmp.Options{Rate: *icmpRate}})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2
