@@ -18,6 +18,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/probe"
 	"github.com/roomwatch/roomwatch/internal/probe/checks"
 	"github.com/roomwatch/roomwatch/internal/probe/exposition"
+	"github.com/roomwatch/roomwatch/internal/probe/icmp"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
 )
 
@@ -32,8 +33,9 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 	var devices multiFlag
 	fs.Var(&devices, "device", "device name, or name/ip for a range member; repeat or separate by commas; default all / 设备名")
 	timeout := fs.Duration("timeout", 0, "per-check timeout (default: the configured one) / 单项检查超时")
+	icmpRate := fs.Int("icmp.rate", 0, "ICMP echoes sent per second, all targets together (0: the default 50000; -1: unpaced, like fping -i 0) / 每秒发送的ICMP回显数")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: roomwatch-collector probe --config FILE [--device NAME] [--timeout D]")
+		fmt.Fprintln(env.Stderr, "Usage: roomwatch-collector probe --config FILE [--device NAME] [--timeout D] [--icmp.rate N]")
 		fmt.Fprintln(env.Stderr, "探测设备一次，以 Prometheus 文本格式输出结果 / probe devices once and print the results")
 		fs.PrintDefaults()
 	}
@@ -47,14 +49,11 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		fs.Usage()
 		return 2
 	}
-	cfg, err := collector.LoadConfig(*cfgPath)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
+	if *icmpRate < -1 {
+		fmt.Fprintf(env.Stderr, "--icmp.rate %d: use -1 (unpaced), 0 (default) or a positive rate\n", *icmpRate)
 		return 2
 	}
-	// Outside the repository the SNMP profiles come from the binary's embedded copy.
-	cleanup, err := collector.UseEmbeddedRulesTemp(&cfg)
-	defer cleanup()
+	cfg, err := collector.LoadConfig(*cfgPath)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2
@@ -73,15 +72,30 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "清单中没有设备 / the inventory holds no device")
 		return 2
 	}
-	wantICMP := false
+	wantICMP, wantSNMP := false, false
 	for _, t := range targets {
 		for _, k := range cfg.Probes.ChecksFor(t.Device) {
 			wantICMP = wantICMP || k == scheduler.KindICMP
+			wantSNMP = wantSNMP || k == scheduler.KindSNMP
 		}
+	}
+	// The SNMP profiles are read only when a target has the snmp check
+	// (outside the repository from the binary's embedded copy, extracted
+	// to a temporary directory): a ping-only run does neither.
+	profiles := ""
+	if wantSNMP {
+		cleanup, err := collector.UseEmbeddedRulesTemp(&cfg)
+		defer cleanup()
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
+			return 2
+		}
+		profiles = cfg.Probes.ProfilesDir
 	}
 	loc, _ := cfg.Location()
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	set, err := checks.New(checks.Options{Logger: logger, Location: loc, ProfilesDir: cfg.Probes.ProfilesDir, NoICMP: !wantICMP})
+	set, err := checks.New(checks.Options{Logger: logger, Location: loc, ProfilesDir: profiles, NoICMP: !wantICMP,
+		ICMP: icmp.Options{Rate: *icmpRate}})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2

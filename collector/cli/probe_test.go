@@ -184,7 +184,28 @@ func TestProbeBinary(t *testing.T) {
 			t.Fatalf("ping: %v\n%s\n%s", err, out.String(), errb.String())
 		}
 		testutil.Contains(t, out.String(), `roomwatch_probe_up{class="server",device="lo",probe="icmp"} 1`)
+
+		// Unpaced, as fping -i 0 (deploy/dev/bench-fleet.sh compares the two).
+		cmd = exec.Command(bin, "probe", "--config", ping, "--icmp.rate", "-1")
+		out.Reset()
+		errb.Reset()
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("ping unpaced: %v\n%s\n%s", err, out.String(), errb.String())
+		}
+		testutil.Contains(t, out.String(), `roomwatch_probe_up{class="server",device="lo",probe="icmp"} 1`)
 	})
+}
+
+func TestProbeCommandBadICMPRate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ping.yml")
+	os.WriteFile(path, []byte("inventory:\n  devices:\n    - {name: lo, class: server, address: 127.0.0.1}\n"), 0o600)
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), Env{Stdout: &out, Stderr: &errb}, []string{"probe", "--config", path, "--icmp.rate", "-2"}); code != 2 {
+		t.Errorf("exit %d, want 2; stderr %s", code, errb.String())
+	}
+	testutil.Contains(t, errb.String(), "--icmp.rate -2")
 }
 
 func TestExampleConfigLoads(t *testing.T) {

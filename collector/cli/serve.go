@@ -46,6 +46,9 @@ func runServe(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2
 	}
+	if !*check {
+		tuneServeRuntime()
+	}
 	if *dataDir != "" {
 		cfg.Global.DataDir = *dataDir
 	}

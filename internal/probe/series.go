@@ -85,7 +85,7 @@ func (e *InvalidSampleError) Reason() string {
 // roomwatch_probe_failures_total, roomwatch_probe_error_info while failing
 // (all with probe=<check>), then the probe's samples.
 func ResultSeries(r Result, failures float64) (series []Series, invalid []*InvalidSampleError) {
-	b := &seriesBuilder{target: identity(r.Target), seen: map[string]bool{}}
+	b := &seriesBuilder{target: identity(r.Target)}
 
 	info := map[string]string{}
 	if d := r.Target.Device; d != nil {
@@ -137,7 +137,10 @@ type seriesBuilder struct {
 	target  []labelset.Label
 	series  []Series
 	invalid []*InvalidSampleError
-	seen    map[string]bool
+	// seen holds the signatures of series once there are linearDedup of
+	// them; below that, dup compares with each.
+	seen map[string]bool
+	sig  []byte // scratch for seen's keys
 	// perDevice marks the series added next as PerDevice.
 	perDevice bool
 }
@@ -164,14 +167,53 @@ func (b *seriesBuilder) Add(name string, typ Type, value float64, help string, l
 	ls := labelset.SetTarget(exposed, b.target)
 	ls = slices.DeleteFunc(ls, func(l labelset.Label) bool { return l.Value == "" })
 	slices.SortFunc(ls, func(a, c labelset.Label) int { return strings.Compare(a.Name, c.Name) })
-	var sig strings.Builder
-	sig.WriteString(name)
-	for _, l := range ls {
-		sig.WriteString("\xff" + l.Name + "\xfe" + l.Value)
-	}
-	if b.seen[sig.String()] {
+	if b.dup(name, ls) {
 		return
 	}
-	b.seen[sig.String()] = true
 	b.series = append(b.series, Series{Name: name, Help: help, Type: typ, Labels: ls, Value: value, PerDevice: b.perDevice})
+}
+
+// linearDedup is how many series a result may have before dup keeps a map:
+// most results (a ping, an HTTP check) have about ten, and comparing with
+// each costs less than a map and a string per series (for a 10,000-camera
+// fleet, a quarter of the probe command's CPU).
+const linearDedup = 32
+
+// dup reports whether a series of that name and labels was added already,
+// and remembers it otherwise.
+func (b *seriesBuilder) dup(name string, ls []labelset.Label) bool {
+	if b.seen == nil {
+		for i := range b.series {
+			if b.series[i].Name == name && slices.Equal(b.series[i].Labels, ls) {
+				return true
+			}
+		}
+		if len(b.series) < linearDedup {
+			return false
+		}
+		b.seen = make(map[string]bool, 2*len(b.series))
+		for _, sr := range b.series {
+			b.seen[string(b.signature(sr.Name, sr.Labels))] = true
+		}
+	}
+	sig := b.signature(name, ls)
+	if b.seen[string(sig)] {
+		return true
+	}
+	b.seen[string(sig)] = true
+	return false
+}
+
+// signature writes name and labels into the reused buffer b.sig: looking it
+// up in seen allocates nothing, only a new one is copied into the map.
+func (b *seriesBuilder) signature(name string, ls []labelset.Label) []byte {
+	sig := append(b.sig[:0], name...)
+	for _, l := range ls {
+		sig = append(sig, '\xff')
+		sig = append(sig, l.Name...)
+		sig = append(sig, '\xfe')
+		sig = append(sig, l.Value...)
+	}
+	b.sig = sig
+	return sig
 }

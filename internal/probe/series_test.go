@@ -99,3 +99,46 @@ func TestResultSeries(t *testing.T) {
 		})
 	}
 }
+
+// TestResultSeriesDuplicatesInLargeResults: a repeated series is left out
+// whether it comes among the first series of a result (compared one by one)
+// or after linearDedup of them (looked up in a map), and whichever of the
+// two its first occurrence was in.
+func TestResultSeriesDuplicatesInLargeResults(t *testing.T) {
+	t.Parallel()
+	target := inventory.Target{Name: "sw-1"}
+	port := func(i int) map[string]string { return map[string]string{"port": strconv.Itoa(i)} }
+	for _, tc := range []struct {
+		name  string
+		ports int   // distinct samples
+		dups  []int // ports added again, after all of them
+	}{
+		{"small result", 3, []int{0, 2}},
+		{"past the threshold, first occurrence compared one by one", 2 * linearDedup, []int{1}},
+		{"past the threshold, first occurrence in the map", 2 * linearDedup, []int{linearDedup + 5, 2*linearDedup - 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := Result{Target: target, Probe: "snmp"}
+			for i := range tc.ports {
+				r.Add("roomwatch_if_up", Gauge, 1, "", port(i))
+			}
+			for _, i := range tc.dups {
+				r.Add("roomwatch_if_up", Gauge, 0, "", port(i)) // the first wins
+			}
+			series, _ := ResultSeries(r, 0)
+			got := 0
+			for _, s := range series {
+				if s.Name == "roomwatch_if_up" {
+					got++
+					if s.Value != 1 {
+						t.Errorf("%s: value %v, want the first occurrence's 1", render(s), s.Value)
+					}
+				}
+			}
+			if got != tc.ports {
+				t.Errorf("%d roomwatch_if_up series, want %d", got, tc.ports)
+			}
+		})
+	}
+}

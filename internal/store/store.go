@@ -63,6 +63,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 }
 
+// headStripes is the TSDB head's StripeSize (tsdb.DefaultStripeSize is 16,384).
+const headStripes = 1024
+
 // Store is an open TSDB with a PromQL engine. It implements storage.Appendable,
 // storage.AppendableV2, storage.Queryable and storage.ExemplarQueryable.
 type Store struct {
@@ -112,6 +115,17 @@ func Open(opts Options) (*Store, error) {
 	to.MaxBytes = opts.MaxBytes
 	to.OutOfOrderTimeWindow = opts.OutOfOrderWindow.Milliseconds()
 	to.WALCompression = compression.Snappy
+	// The head's series map in 1,024 stripes instead of 16,384: the
+	// collector appends from a few goroutines (sweeps, scrapes, remote
+	// write), and the default's empty stripes cost about 4 MB.
+	to.StripeSize = headStripes
+	// No isolation (as Prometheus's agent mode and Mimir's ingesters): a
+	// query may see part of an append still being committed. Every writer
+	// here commits samples of one timestamp per series, so a query sees a
+	// series' new sample or its previous one, as with a scrape landing a
+	// moment later. Isolation cost 75 bytes a series (its transaction
+	// rings): 7.5 MB of the 88 MB live heap for 10,000 pinged cameras.
+	to.IsolationDisabled = true
 	limiter := &seriesLimiter{max: opts.MaxSeries}
 	to.SeriesLifecycleCallback = limiter
 	db, err := tsdb.Open(opts.Dir, opts.Logger.With("component", "tsdb"), opts.Registerer, to, nil)

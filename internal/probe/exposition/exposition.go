@@ -178,11 +178,15 @@ func WriteText(w io.Writer, results []probe.Result) error {
 		help string
 		typ  probe.Type
 		rows []line
+		seen map[string]bool // labels written, to drop duplicates
 	}
 	fams := map[string]*family{}
-	seen := map[string]bool{}
-	var sb strings.Builder
-	for _, e := range s.entries() {
+	// Scratch and arenas: one allocation per series (its labels' text)
+	// instead of a handful; 10,000 cameras are 110,000 series.
+	var buf []byte
+	var vals []string
+	es := s.entries()
+	for _, e := range es {
 		series, _ := probe.ResultSeries(e.r, e.failures)
 		for _, sr := range series {
 			typ := sr.Type
@@ -195,32 +199,36 @@ func WriteText(w io.Writer, results []probe.Result) error {
 				if help == "" {
 					help = "Measured by a roomwatch probe."
 				}
-				f = &family{help: help, typ: typ}
+				// Most names come once per check (sized for that: growing
+				// these maps was a tenth of the time).
+				f = &family{help: help, typ: typ, seen: make(map[string]bool, len(es)), rows: make([]line, 0, len(es))}
 				fams[sr.Name] = f
 			} else if f.typ != typ {
 				continue // a probe reused a name with another type: keep the first
 			}
-			sb.Reset()
+			buf = buf[:0]
 			for i, l := range sr.Labels {
 				if i > 0 {
-					sb.WriteByte(',')
+					buf = append(buf, ',')
 				}
-				sb.WriteString(l.Name)
-				sb.WriteString(`="`)
-				sb.WriteString(escapeLabel(l.Value))
-				sb.WriteByte('"')
+				buf = append(buf, l.Name...)
+				buf = append(buf, `="`...)
+				buf = appendEscapedLabel(buf, l.Value)
+				buf = append(buf, '"')
 			}
-			labels := sb.String()
-			if sig := sr.Name + "{" + labels; seen[sig] {
+			if f.seen[string(buf)] {
 				continue // roomwatch_device_info of a device's next check, or two checks reporting one clock offset
-			} else {
-				seen[sig] = true
 			}
-			values := make([]string, len(sr.Labels))
-			for i, l := range sr.Labels {
-				values[i] = l.Value
+			labels := string(buf)
+			f.seen[labels] = true
+			if cap(vals)-len(vals) < len(sr.Labels) {
+				vals = make([]string, 0, max(1024, len(sr.Labels)))
 			}
-			f.rows = append(f.rows, line{sr.Name, labels, values, sr.Value})
+			from := len(vals)
+			for _, l := range sr.Labels {
+				vals = append(vals, l.Value)
+			}
+			f.rows = append(f.rows, line{sr.Name, labels, vals[from:len(vals):len(vals)], sr.Value})
 		}
 	}
 	names := make([]string, 0, len(fams))
@@ -229,6 +237,7 @@ func WriteText(w io.Writer, results []probe.Result) error {
 	}
 	sort.Strings(names)
 	bw := bufio.NewWriterSize(w, 64<<10)
+	var num []byte
 	for _, n := range names {
 		f := fams[n]
 		// The order client_golang's Gather gives: fewer labels first, then
@@ -253,7 +262,8 @@ func WriteText(w io.Writer, results []probe.Result) error {
 				bw.WriteByte('}')
 			}
 			bw.WriteByte(' ')
-			bw.WriteString(formatValue(l.value))
+			num = appendValue(num[:0], l.value)
+			bw.Write(num)
 			bw.WriteByte('\n')
 		}
 	}
@@ -265,18 +275,25 @@ var (
 	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
 )
 
-func escapeLabel(v string) string { return labelEscaper.Replace(v) }
-func escapeHelp(v string) string  { return helpEscaper.Replace(v) }
+func escapeHelp(v string) string { return helpEscaper.Replace(v) }
 
-// formatValue writes a sample value as the text format does.
-func formatValue(v float64) string {
+// appendEscapedLabel appends a label value escaped as the text format does.
+func appendEscapedLabel(b []byte, v string) []byte {
+	if !strings.ContainsAny(v, "\\\n\"") {
+		return append(b, v...)
+	}
+	return append(b, labelEscaper.Replace(v)...)
+}
+
+// appendValue appends a sample value as the text format writes it.
+func appendValue(b []byte, v float64) []byte {
 	switch {
 	case math.IsInf(v, +1):
-		return "+Inf"
+		return append(b, "+Inf"...)
 	case math.IsInf(v, -1):
-		return "-Inf"
+		return append(b, "-Inf"...)
 	case math.IsNaN(v):
-		return "NaN"
+		return append(b, "NaN"...)
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }

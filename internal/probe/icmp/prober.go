@@ -15,20 +15,21 @@ import (
 
 // Metric names the Prober emits. The RTT is one metric with a stat label
 // (min, avg, max); RTT and jitter are present only when at least one echo
-// (for jitter: two) was answered, loss and reachable always.
+// (for jitter: two) was answered, loss always. Whether an echo came back is
+// roomwatch_probe_up{probe="icmp"}, which every check has (a separate
+// roomwatch_ping_reachable said the same and cost 10,000 series for 10,000
+// cameras; docs/benchmarks.md).
 const (
 	MetricLossRatio = "roomwatch_ping_loss_ratio"
 	MetricRTT       = "roomwatch_ping_rtt_seconds"
 	MetricJitter    = "roomwatch_ping_jitter_seconds"
-	MetricReachable = "roomwatch_ping_reachable"
 )
 
 // Help texts, shared by the samples and Catalogue.
 const (
-	helpLoss      = "Fraction of the ICMP echoes of the last probe that got no reply within the timeout (0-1)."
-	helpRTT       = "Round-trip time of the answered ICMP echoes of the last probe, by stat (min, avg, max)."
-	helpJitter    = "Mean absolute difference between the round-trip times of consecutive answered echoes of the last probe."
-	helpReachable = "1 when at least one ICMP echo of the last probe was answered, else 0."
+	helpLoss   = "Fraction of the ICMP echoes of the last probe that got no reply within the timeout (0-1)."
+	helpRTT    = "Round-trip time of the answered ICMP echoes of the last probe, by stat (min, avg, max)."
+	helpJitter = "Mean absolute difference between the round-trip times of consecutive answered echoes of the last probe."
 )
 
 // Catalogue describes every metric the Prober can emit (label values empty),
@@ -38,7 +39,6 @@ func Catalogue() []probe.Sample {
 		{Name: MetricLossRatio, Help: helpLoss, Type: probe.Gauge},
 		{Name: MetricRTT, Help: helpRTT, Type: probe.Gauge, Labels: map[string]string{"stat": ""}},
 		{Name: MetricJitter, Help: helpJitter, Type: probe.Gauge},
-		{Name: MetricReachable, Help: helpReachable, Type: probe.Gauge},
 	}
 }
 
@@ -71,7 +71,7 @@ func (p *Pinger) ProbeAll(ctx context.Context, targets []inventory.Target) []pro
 		a, err := p.address(ctx, t.Address)
 		if err != nil {
 			out[i].Err = err
-			out[i].Samples = lossSamples(1, false)
+			out[i].Samples = []probe.Sample{lossSample(1)}
 			continue
 		}
 		addrs = append(addrs, a)
@@ -94,7 +94,7 @@ func (p *Pinger) ProbeAll(ctx context.Context, targets []inventory.Target) []pro
 }
 
 // maxSamples is the most samples fillResult adds for one target.
-const maxSamples = 6
+const maxSamples = 5
 
 // rttLabels returns the labels of the min, avg and max RTT samples.
 func rttLabels() [3]map[string]string {
@@ -109,7 +109,7 @@ func fillResult(r *probe.Result, s Stats, buf []probe.Sample, stat [3]map[string
 		buf = make([]probe.Sample, 0, maxSamples)
 	}
 	from := len(buf)
-	buf = append(buf, lossSamples(s.LossRatio, s.Reachable())...)
+	buf = append(buf, lossSample(s.LossRatio))
 	if s.Reachable() {
 		for i, d := range [3]time.Duration{s.RTTMin, s.RTTAvg, s.RTTMax} {
 			buf = append(buf, probe.Sample{Name: MetricRTT, Help: helpRTT, Type: probe.Gauge, Labels: stat[i], Value: d.Seconds()})
@@ -133,15 +133,8 @@ func fillResult(r *probe.Result, s Stats, buf []probe.Sample, stat [3]map[string
 	return buf
 }
 
-func lossSamples(loss float64, reachable bool) []probe.Sample {
-	up := 0.0
-	if reachable {
-		up = 1
-	}
-	return []probe.Sample{
-		{Name: MetricLossRatio, Help: helpLoss, Type: probe.Gauge, Value: loss},
-		{Name: MetricReachable, Help: helpReachable, Type: probe.Gauge, Value: up},
-	}
+func lossSample(loss float64) probe.Sample {
+	return probe.Sample{Name: MetricLossRatio, Help: helpLoss, Type: probe.Gauge, Value: loss}
 }
 
 // address turns an inventory address (IP, IP:port, [IPv6]:port, host,

@@ -115,18 +115,18 @@ func TestProberLoopback(t *testing.T) {
 		for _, s := range r.Samples {
 			got[s.Name+s.Labels["stat"]] = s.Value
 		}
-		if got[MetricLossRatio] != 0 || got[MetricReachable] != 1 || len(r.Samples) != 6 ||
+		if got[MetricLossRatio] != 0 || len(r.Samples) != 5 ||
 			!(0 < got[MetricRTT+"min"] && got[MetricRTT+"min"] <= got[MetricRTT+"avg"] && got[MetricRTT+"avg"] <= got[MetricRTT+"max"] && got[MetricRTT+"max"] <= timeout.Seconds()) {
 			t.Errorf("%s: samples %v", targets[i].Name, got)
 		}
 	}
 	for i, r := range results[4:] {
-		if r.Err == nil || len(r.Samples) != 2 || r.Samples[0].Value != 1 || r.Samples[1].Value != 0 {
-			t.Errorf("%s: want an error with loss 1, reachable 0: %+v", targets[4+i].Name, r)
+		if r.Err == nil || len(r.Samples) != 1 || r.Samples[0].Name != MetricLossRatio || r.Samples[0].Value != 1 {
+			t.Errorf("%s: want an error with loss 1: %+v", targets[4+i].Name, r)
 		}
 	}
 	// The single-target path is the same batch of one.
-	if r := p.Probe(context.Background(), targets[2]); r.Err != nil || r.Samples[1].Value != 1 {
+	if r := p.Probe(context.Background(), targets[2]); r.Err != nil || r.Samples[0].Name != MetricLossRatio || r.Samples[0].Value != 0 {
 		t.Errorf("Probe(::1): %+v", r)
 	}
 }
