@@ -119,13 +119,6 @@ func Open(opts Options) (*Store, error) {
 	// collector appends from a few goroutines (sweeps, scrapes, remote
 	// write), and the default's empty stripes cost about 4 MB.
 	to.StripeSize = headStripes
-	// No isolation (as Prometheus's agent mode and Mimir's ingesters): a
-	// query may see part of an append still being committed. Every writer
-	// here commits samples of one timestamp per series, so a query sees a
-	// series' new sample or its previous one, as with a scrape landing a
-	// moment later. Isolation cost 75 bytes a series (its transaction
-	// rings): 7.5 MB of the 88 MB live heap for 10,000 pinged cameras.
-	to.IsolationDisabled = true
 	limiter := &seriesLimiter{max: opts.MaxSeries}
 	to.SeriesLifecycleCallback = limiter
 	db, err := tsdb.Open(opts.Dir, opts.Logger.With("component", "tsdb"), opts.Registerer, to, nil)
