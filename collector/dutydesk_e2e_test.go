@@ -11,8 +11,11 @@ package collector
 //     to the UPS's reachability ticket.
 //   - A switch that falls silent with cameras behind it is one ticket: the
 //     cameras that fail after it are attached to the switch's ticket.
+//   - The daily inspection that finds the UPS on battery adds its rows to the
+//     power ticket the alert already opened; it opens no second ticket.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -28,7 +31,10 @@ import (
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
-const dutyToken = "duty-desk-viewer"
+const (
+	dutyToken     = "duty-desk-viewer"
+	engineerToken = "duty-desk-engineer"
+)
 
 // dutyTicket is a ticket as the duty desk's console reads it.
 type dutyTicket struct {
@@ -67,19 +73,27 @@ func (tk dutyTicket) notes(kind string) []string {
 func startDutyDesk(t *testing.T, devices string) string {
 	t.Helper()
 	dir := t.TempDir()
+	root, err := testutil.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	yml := fmt.Sprintf(`global: {data_dir: %q, site: hq}
 web: {listen_address: "127.0.0.1:0"}
 rules:
   files: [%q]
   evaluation_interval: 1s
 scrape: []
+inspections: {templates: %q}
 tickets:
   auth:
-    tokens: [{name: duty, token: %s, role: viewer}]
+    tokens:
+      - {name: duty, token: %s, role: viewer}
+      - {name: zhang, token: %s, role: engineer}
 inventory:
   sites: [{name: hq}]
   devices:
-%s`, filepath.Join(dir, "data"), filepath.Join(shortRules(t), "*.yml"), dutyToken, devices)
+%s`, filepath.Join(dir, "data"), filepath.Join(shortRules(t), "*.yml"), filepath.Join(root, "rules", "inspections"),
+		dutyToken, engineerToken, devices)
 	path := filepath.Join(dir, "collector.yml")
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
@@ -88,6 +102,7 @@ inventory:
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The daily run is started by the test, not at 08:30.
 	_, base := startServeWith(t, Options{Config: cfg, Logger: discard()})
 	return base
 }
@@ -314,6 +329,64 @@ func TestDutyDeskSwitchWithCamerasBehindIt(t *testing.T) {
 		}
 		if tk.ID == swID && tk.Labels["alertname"] != "SNMPAgentSilent" {
 			t.Errorf("switch ticket from %s, want SNMPAgentSilent", tk.Labels["alertname"])
+		}
+	}
+}
+
+// TestDutyDeskInspectionJoinsAlertTicket: a UPS on battery has its power
+// ticket from the alert rules; the daily inspection, run through the API,
+// finds the same fault (ups_on_battery, ups_runtime): its rows point at the
+// power ticket, which has their entries on its timeline, and no second power
+// ticket opens.
+func TestDutyDeskInspectionJoinsAlertTicket(t *testing.T) {
+	t.Parallel()
+	host, port := snmptest.StartSnmpsim(t, recording(t, "ups-apc-onbattery"))
+	base := startDutyDesk(t, snmpDevice("ups-1", "ups", host, port, "ups-apc-onbattery"))
+	ts := waitTickets(t, base, "the UPS power ticket", func(ts []dutyTicket) bool {
+		return len(ofFamily(ts, "ups-1", "power")) == 1
+	})
+	powerID := ofFamily(ts, "ups-1", "power")[0].ID
+
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/inspections", bytes.NewBufferString(`{"template":"daily"}`))
+	req.Header.Set("Authorization", "Bearer "+engineerToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var run struct {
+		Rows []struct {
+			Device   string `json:"device"`
+			Item     string `json:"item"`
+			Verdict  string `json:"verdict"`
+			TicketID int64  `json:"ticket_id"`
+		} `json:"rows"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&run); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("daily run: HTTP %d: %v", resp.StatusCode, err)
+	}
+	seen := map[string]int64{}
+	for _, r := range run.Rows {
+		if r.Device == "ups-1" && r.Verdict == "abnormal" {
+			seen[r.Item] = r.TicketID
+		}
+	}
+	for _, item := range []string{"ups_on_battery", "ups_runtime"} {
+		id, ok := seen[item]
+		if !ok {
+			t.Errorf("the daily run did not find %s abnormal on ups-1 (abnormal rows %v)", item, seen)
+		} else if id != powerID {
+			t.Errorf("row %s on ticket %d, want the power ticket %d", item, id, powerID)
+		}
+	}
+	ts = dutyTickets(t, base)
+	if p := ofFamily(ts, "ups-1", "power"); len(p) != 1 {
+		t.Fatalf("%d power tickets for ups-1 after the inspection, want 1", len(p))
+	}
+	for _, tk := range ts {
+		if tk.ID == powerID && !strings.Contains(strings.Join(tk.notes("alert"), "\n"), "巡检异常") {
+			t.Errorf("power ticket timeline %q lacks the inspection's entry", tk.notes("alert"))
 		}
 	}
 }
