@@ -13,9 +13,12 @@ package collector
 //     cameras that fail after it are attached to the switch's ticket.
 //   - The daily inspection that finds the UPS on battery adds its rows to the
 //     power ticket the alert already opened; it opens no second ticket.
+//   - The installed binary, restarted, writes no catch-up inspection for a
+//     due time before its first start.
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -27,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/snmp/snmptest"
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
@@ -102,7 +106,6 @@ inventory:
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The daily run is started by the test, not at 08:30.
 	_, base := startServeWith(t, Options{Config: cfg, Logger: discard()})
 	return base
 }
@@ -387,6 +390,52 @@ func TestDutyDeskInspectionJoinsAlertTicket(t *testing.T) {
 	for _, tk := range ts {
 		if tk.ID == powerID && !strings.Contains(strings.Join(tk.notes("alert"), "\n"), "巡检异常") {
 			t.Errorf("power ticket timeline %q lacks the inspection's entry", tk.notes("alert"))
+		}
+	}
+}
+
+// TestDutyDeskNoCatchUpBeforeFirstStart: the built binary, started on a fresh
+// data directory with the shipped inspection templates, records its first
+// start; restarted, it keeps that time and writes no catch-up sheet for a due
+// time before it (no "monthly inspection" dated before the install).
+func TestDutyDeskNoCatchUpBeforeFirstStart(t *testing.T) {
+	t.Parallel()
+	bin := buildCollector(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	before := time.Now()
+	for range 2 { // install, then a restart
+		addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
+		p := startBinary(t, bin, dir, "--data-dir", data, "--web.listen-address", addr)
+		testutil.WaitHTTP(t, "http://"+addr+"/-/ready", 60*time.Second)
+		time.Sleep(time.Second) // the schedule's catch-up runs right after the start
+		if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.cmd.Wait(); err != nil {
+			t.Fatalf("exit after SIGINT: %v", err)
+		}
+	}
+	st, err := inspect.OpenStore(filepath.Join(data, "inspections.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	first, err := st.FirstStart(ctx, time.Now().Add(24*time.Hour)) // a later "now" is not recorded: one is already there
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Before(before.Add(-time.Second)) || first.After(time.Now()) {
+		t.Errorf("first start %v, want the first run's start (after %v)", first, before)
+	}
+	runs, err := st.List(ctx, inspect.Filter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.Trigger == "catch-up" || r.PeriodEnd.Before(first) {
+			t.Errorf("inspection %s (%s) for period ending %v, before the first start %v", r.Template, r.Trigger, r.PeriodEnd, first)
 		}
 	}
 }
