@@ -65,7 +65,8 @@ func (a Alert) Status(now time.Time) Status {
 // not because fresh data showed the condition gone. Its value is "true". The
 // collector's rule engine sets it; it travels through Alertmanager and its
 // webhook like any annotation, so the ticket intake sees it on every path.
-const AnnotationDataAbsent = "roomwatch_data_absent"
+// (Not prefixed roomwatch_: that prefix names metrics.)
+const AnnotationDataAbsent = "data_absent"
 
 // DataAbsent reports whether the alert carries AnnotationDataAbsent="true".
 func (a Alert) DataAbsent() bool { return a.Annotations[AnnotationDataAbsent] == "true" }
