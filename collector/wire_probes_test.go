@@ -100,7 +100,9 @@ inventory:
 		}
 		ticket := false
 		for _, tk := range list.Tickets {
-			ticket = ticket || (tk.Labels["alertname"] == "UPSOnBattery" && tk.Device == "ups-1" && tk.Level == "I")
+			// One power incident per UPS (tickets.group_by device, family): the
+			// ticket carries the labels of whichever power alert opened it.
+			ticket = ticket || (tk.Labels["family"] == "power" && tk.Device == "ups-1" && tk.Level == "I")
 		}
 		if ticket && strings.Contains(firing, `alertname="UPSOnBattery", class="ups", device="ups-1"`) {
 			break

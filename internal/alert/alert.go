@@ -60,5 +60,16 @@ func (a Alert) Status(now time.Time) Status {
 	return StatusFiring
 }
 
+// AnnotationDataAbsent marks a resolved alert that ended because the data it
+// was computed from vanished (the device fell silent, its series went stale),
+// not because fresh data showed the condition gone. Its value is "true". The
+// collector's rule engine sets it; it travels through Alertmanager and its
+// webhook like any annotation, so the ticket intake sees it on every path.
+// (Not prefixed roomwatch_: that prefix names metrics.)
+const AnnotationDataAbsent = "data_absent"
+
+// DataAbsent reports whether the alert carries AnnotationDataAbsent="true".
+func (a Alert) DataAbsent() bool { return a.Annotations[AnnotationDataAbsent] == "true" }
+
 // Name returns the alertname label.
 func (a Alert) Name() string { return a.Labels[model.AlertNameLabel] }

@@ -370,9 +370,10 @@ func (r *Runner) fileCheck(it *Item, row *Row, at time.Time) {
 }
 
 // openTickets sends one firing alert per abnormal row to the intake. The
-// labels alertname+device form the ticket's group key, so the same fault found
-// again (by the next run or by an alert rule with the same name) updates the
-// ticket it already has instead of opening another.
+// labels device+family (the item's family) form the ticket's group key by
+// default, so the same fault found again, by the next run or by an alert rule
+// of the same family, updates the ticket it already has instead of opening
+// another.
 func (r *Runner) openTickets(ctx context.Context, t *Template, run *Run, at time.Time) {
 	if r.o.Intake == nil {
 		return
@@ -388,6 +389,9 @@ func (r *Runner) openTickets(ctx context.Context, t *Template, run *Run, at time
 		labels := map[string]string{
 			"alertname": it.AlertName(), "device": row.Device, "fault_level": row.Level.String(),
 			"inspection_item": row.Item,
+		}
+		if it.Family != "" {
+			labels["family"] = it.Family
 		}
 		if row.Class != "" {
 			labels["class"] = row.Class

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/roomwatch/roomwatch/internal/alertrules"
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/inventory"
@@ -125,8 +126,14 @@ type Item struct {
 	File      *FileCheck     `yaml:"file"`
 	Manual    *ManualCheck   `yaml:"manual"`
 	Level     classify.Level `yaml:"level"`     // the fault level an abnormal result carries
-	Alertname string         `yaml:"alertname"` // ticket dedup key with device; inspection_<id> when empty
-	Target    string         `yaml:"target"`    // the row's name for scope system
+	Alertname string         `yaml:"alertname"` // the alertname of its tickets; inspection_<id> when empty
+	// Family is the fault family (docs/rules.md) of the alert rules that
+	// watch the same fault. An abnormal row carries it, so the ticket
+	// pipeline (grouping by device and family) puts the row on the ticket
+	// an alert already owns instead of opening a second one. Empty: the
+	// item is a family of its own.
+	Family string `yaml:"family"`
+	Target string `yaml:"target"` // the row's name for scope system
 
 	line int
 }
@@ -350,6 +357,9 @@ func (t *Template) Validate() error {
 		seen[it.ID] = true
 		if it.Name == "" || it.NameEN == "" {
 			return bad("name and name_en are required")
+		}
+		if it.Family != "" && !alertrules.ValidFamily(it.Family) {
+			return bad("family %q: want one of %v", it.Family, alertrules.Families())
 		}
 		n := 0
 		for _, set := range []bool{it.Metric != nil, it.File != nil, it.Manual != nil} {

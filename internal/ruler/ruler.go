@@ -91,12 +91,14 @@ type Ruler struct {
 	ctx     context.Context
 	logger  *slog.Logger
 	metrics *metrics
-	loaded  atomic.Bool // Load succeeded once
+	loaded  atomic.Bool   // Load succeeded once
+	absent  absentTracker // alerts resolved for lack of data (absent.go)
 }
 
 type metrics struct {
 	sinkErrors prometheus.Counter
 	sent       *prometheus.CounterVec
+	dataAbsent prometheus.Counter
 }
 
 // New builds a Ruler; Run starts it.
@@ -128,9 +130,13 @@ func New(opts Options) (*Ruler, error) {
 			Name: "roomwatch_ruler_alerts_sent_total",
 			Help: "Alerts handed to the alert pipeline, by status.",
 		}, []string{"status"}),
+		dataAbsent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomwatch_ruler_alerts_data_absent_total",
+			Help: "Alerts resolved because their data vanished (the device fell silent), sent marked data-absent.",
+		}),
 	}
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(m.sinkErrors, m.sent)
+		opts.Registerer.MustRegister(m.sinkErrors, m.sent, m.dataAbsent)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Ruler{opts: opts, ctx: ctx, cancel: cancel, logger: opts.Logger, metrics: m}
@@ -182,7 +188,12 @@ func (r *Ruler) Run(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	go func() { r.mgr.Run(); close(done) }()
+	rctx, rcancel := context.WithCancel(ctx)
+	rdone := make(chan struct{})
+	go func() { r.runRecheck(rctx); close(rdone) }()
 	<-ctx.Done()
+	rcancel()
+	<-rdone
 	r.mgr.Stop()
 	r.cancel()
 	<-done
@@ -195,6 +206,12 @@ func (r *Ruler) notify(ctx context.Context, expr string, as ...*rules.Alert) {
 		return
 	}
 	out := Convert(r.opts.ExternalURL, expr, as)
+	r.markAbsent(ctx, as, out) // absent.go
+	r.send(ctx, out)
+}
+
+// send hands alerts to the sink and the Alertmanagers.
+func (r *Ruler) send(ctx context.Context, out []alert.Alert) {
 	now := r.opts.Clock.Now()
 	for _, a := range out {
 		r.metrics.sent.WithLabelValues(string(a.Status(now))).Inc()

@@ -63,13 +63,15 @@ func TestSNMPv3(t *testing.T) {
 	tests := []struct {
 		name                     string
 		user, auth, ap, priv, pp string
-		wantErr                  string
+		wantErr, wantReason      string
 	}{
-		{"SHA/AES", "shauser", "SHA", "auth-pass-1234", "AES", "priv-pass-1234", ""},
-		{"MD5/DES", "md5user", "MD5", "auth-pass-5678", "DES", "priv-pass-5678", ""},
-		{"SHA256/AES", "sha256user", "SHA256", "auth-pass-9012", "AES", "priv-pass-9012", ""},
-		{"wrong auth password", "shauser", "SHA", "not-the-password", "AES", "priv-pass-1234", "authentication failed"},
-		{"unknown user", "nobody", "SHA", "auth-pass-1234", "AES", "priv-pass-1234", "authentication failed"},
+		{"SHA/AES", "shauser", "SHA", "auth-pass-1234", "AES", "priv-pass-1234", "", ""},
+		{"MD5/DES", "md5user", "MD5", "auth-pass-5678", "DES", "priv-pass-5678", "", ""},
+		{"SHA256/AES", "sha256user", "SHA256", "auth-pass-9012", "AES", "priv-pass-9012", "", ""},
+		{"wrong auth password", "shauser", "SHA", "not-the-password", "AES", "priv-pass-1234", "authentication failed", probe.ReasonAuth},
+		{"unknown user", "nobody", "SHA", "auth-pass-1234", "AES", "priv-pass-1234", "authentication failed", probe.ReasonAuth},
+		// The agent answers discovery, then drops what it cannot decrypt.
+		{"wrong priv password", "shauser", "SHA", "auth-pass-1234", "AES", "not-the-priv-pass", "privacy (priv) password or protocol may be wrong", probe.ReasonTimeout},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,7 +84,10 @@ func TestSNMPv3(t *testing.T) {
 				if res.Err == nil || !strings.Contains(res.Err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want it to mention %q", res.Err, tc.wantErr)
 				}
-				if strings.Contains(res.Err.Error(), tc.ap) {
+				if got := probe.Reason(res.Err); got != tc.wantReason {
+					t.Errorf("reason %q, want %q", got, tc.wantReason)
+				}
+				if strings.Contains(res.Err.Error(), tc.ap) || strings.Contains(res.Err.Error(), tc.pp) {
 					t.Errorf("error leaks the password: %v", res.Err)
 				}
 				return
@@ -161,6 +166,11 @@ func TestDeadDevices(t *testing.T) {
 	}
 	if s := results["silent"]; s.Err != nil && !strings.Contains(s.Err.Error(), "no answer") {
 		t.Errorf("silent: error %q does not say the device did not answer", s.Err)
+	}
+	for name, want := range map[string]string{"silent": probe.ReasonTimeout, "refused": probe.ReasonRefused} {
+		if got := probe.Reason(results[name].Err); got != want {
+			t.Errorf("%s: reason %q, want %q", name, got, want)
+		}
 	}
 	if s := results["silent"]; s.Duration < timeout*(retries+1) {
 		t.Errorf("silent gave up after %v, before its %d tries of %v", s.Duration, retries+1, timeout)

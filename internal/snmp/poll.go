@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/roomwatch/roomwatch/internal/probe"
 )
 
 // maxRequestsPerPoll bounds the requests one poll may send, so an agent that
@@ -245,24 +249,62 @@ func (s *session) walk(ctx context.Context, active []cursor, d *Data) error {
 	return nil
 }
 
-// describe puts the likely cause of a transport or USM error in words.
-func describe(err error) error {
+// describe puts the likely cause of a transport or USM error in words, as a
+// *probe.Error with its reason (timeout, refused, unreachable, auth). It
+// decides by type: gosnmp's sentinel errors (ErrMaxRetriesExceeded,
+// ErrWrongDigest, ErrDecryption, ErrUnknownUsername, ErrNotInTimeWindow,
+// ErrUnknownEngineID), the socket's errno (ECONNREFUSED, EHOSTUNREACH,
+// ENETUNREACH) and net.Error's Timeout. Text is matched only where gosnmp has no sentinel (unauthenticText). sess may be
+// nil (no session was built); with one, an SNMPv3 authPriv poll that timed
+// out after engine discovery succeeded says the privacy password may be
+// wrong: the agent answered discovery, then dropped requests it could not
+// decrypt.
+func describe(err error, sess *session) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
+	var ne net.Error
 	switch {
-	case strings.Contains(msg, "request timeout"):
-		return fmt.Errorf("no answer (wrong address, community or port, or device down): %w", err)
-	case strings.Contains(msg, "connection refused"):
-		return fmt.Errorf("no SNMP agent on that port (ICMP port unreachable): %w", err)
-	case strings.Contains(msg, "not authentic") || strings.Contains(msg, "wrong digest") || strings.Contains(msg, "WrongDigest") ||
-		strings.Contains(msg, "authentication") || strings.Contains(msg, "decrypt"):
-		return fmt.Errorf("SNMPv3 authentication failed (check username, protocols and passwords): %w", err)
-	case strings.Contains(msg, "unknown user") || strings.Contains(msg, "UnknownUserName"):
-		return fmt.Errorf("SNMPv3 user unknown to the device: %w", err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return fmt.Errorf("poll cut short: %w", err)
+		return probe.Errorf(probe.ReasonTimeout, "poll cut short: %w", err)
+	case errors.Is(err, gosnmp.ErrMaxRetriesExceeded), errors.As(err, &ne) && ne.Timeout():
+		if sess != nil && discoveredAuthPriv(sess.g) {
+			return probe.Errorf(probe.ReasonTimeout, "timeout: the agent answered SNMPv3 engine discovery but not the request; the privacy (priv) password or protocol may be wrong: %w", err)
+		}
+		return probe.Errorf(probe.ReasonTimeout, "timeout: no answer (wrong address, community or port, or device down): %w", err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return probe.Errorf(probe.ReasonRefused, "refused: no SNMP agent on that port (ICMP port unreachable): %w", err)
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return probe.Errorf(probe.ReasonUnreachable, "no route to the device: %w", err)
+	case errors.Is(err, gosnmp.ErrWrongDigest), errors.Is(err, gosnmp.ErrDecryption):
+		return probe.Errorf(probe.ReasonAuth, "auth: SNMPv3 authentication failed (check username, protocols and passwords): %w", err)
+	case errors.Is(err, gosnmp.ErrUnknownUsername):
+		return probe.Errorf(probe.ReasonAuth, "auth: SNMPv3 authentication failed, user unknown to the device: %w", err)
+	case errors.Is(err, gosnmp.ErrNotInTimeWindow), errors.Is(err, gosnmp.ErrUnknownEngineID):
+		return probe.Errorf(probe.ReasonAuth, "auth: SNMPv3 engine time or ID rejected (agent restarted or clock jumped): %w", err)
+	case unauthenticText(err):
+		return probe.Errorf(probe.ReasonAuth, "auth: SNMPv3 authentication failed (check username, protocols and passwords): %w", err)
 	}
 	return err
+}
+
+// unauthenticText matches the two authentication failures gosnmp (v1.47)
+// returns as bare fmt.Errorf text with no sentinel to test with errors.Is:
+// "incoming packet is not authentic, discarding" (v3.go, a wrong
+// authentication password) and "message is not authenticated but user … requires
+// authentication" (v3_usm.go). Text is matched here only because gosnmp
+// offers nothing else; every other cause is decided by type.
+func unauthenticText(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "packet is not authentic") || strings.Contains(msg, "is not authenticated but user")
+}
+
+// discoveredAuthPriv reports whether g is an SNMPv3 authPriv session whose
+// engine discovery succeeded (the agent's engine ID is known).
+func discoveredAuthPriv(g *gosnmp.GoSNMP) bool {
+	if g == nil || g.Version != gosnmp.Version3 || g.MsgFlags&gosnmp.AuthPriv != gosnmp.AuthPriv {
+		return false
+	}
+	usm, ok := g.SecurityParameters.(*gosnmp.UsmSecurityParameters)
+	return ok && usm.AuthoritativeEngineID != ""
 }

@@ -195,15 +195,17 @@ func (p *Prober) Probe(ctx context.Context, target inventory.Target) probe.Resul
 	start := p.clock.Now()
 	res := probe.Result{Target: target, Probe: "snmp", Start: start}
 	sess, err := p.session(ctx, target)
+	var failed *session
 	if err == nil {
 		err = p.poll(ctx, sess, target, &res)
 		p.requests.Add(int64(sess.sent))
 		res.Add("roomwatch_snmp_requests", probe.Gauge, float64(sess.sent),
 			"SNMP request packets the last poll sent, retries included.", nil)
 		_ = sess.g.Conn.Close()
+		failed = sess
 	}
 	if err != nil {
-		res.Err = fmt.Errorf("snmp %s (%s): %w", target.Name, target.Address, describe(err))
+		res.Err = fmt.Errorf("snmp %s (%s): %w", target.Name, target.Address, describe(err, failed))
 	}
 	res.Duration = p.clock.Since(start)
 	return res

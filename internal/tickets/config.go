@@ -26,7 +26,9 @@ type Config struct {
 	// AutoClose lists the levels ("III", "IV", …) whose tickets close by
 	// themselves when the fault recovers.
 	AutoClose []Level `yaml:"auto_close"`
-	// GroupBy are the labels forming the group key (default device, alertname).
+	// GroupBy are the labels forming the group key (default device, family:
+	// one incident per device and fault family; an alert without a family
+	// label is a family of its own).
 	GroupBy []string `yaml:"group_by"`
 	// ReachabilityAlerts are the alertnames meaning "device unreachable"
 	// (default DefaultReachabilityAlerts).
@@ -51,7 +53,7 @@ func DefaultConfig() Config {
 	return Config{
 		Rules:              "rules/fault-levels.yml",
 		ReopenWindow:       &w,
-		GroupBy:            []string{"device", "alertname"},
+		GroupBy:            []string{"device", "family"},
 		ReachabilityAlerts: DefaultReachabilityAlerts(),
 		EscalationInterval: config.Duration(30 * time.Second),
 	}

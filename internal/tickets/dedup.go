@@ -53,7 +53,7 @@ func (c *firingCache) commit(fp string, seq uint64, r AlertRecord) {
 		return // written again since; that write decides
 	}
 	delete(c.pending, fp)
-	if !r.Firing || r.TicketID == 0 || r.Affected {
+	if !r.Firing || r.TicketID == 0 || r.Affected || r.Unknown {
 		return
 	}
 	if len(c.firing) >= c.max {

@@ -95,12 +95,18 @@ func deviceOf(labels map[string]string) string {
 }
 
 // GroupKey returns the group key of a label set (a hash of the GroupBy values).
+// "device" is the alert's device (deviceOf); an alert without a "family"
+// label is a family of its own (its alertname), so that unrelated alerts
+// without one do not share a ticket.
 func (s *Service) GroupKey(labels map[string]string) string {
 	h := sha256.New()
 	for _, l := range s.o.GroupBy {
 		v := labels[l]
-		if l == "device" {
+		switch {
+		case l == "device":
 			v = deviceOf(labels)
+		case l == "family" && v == "":
+			v = "alertname:" + labels["alertname"]
 		}
 		fmt.Fprintf(h, "%s=%q\n", l, v)
 	}
@@ -128,6 +134,9 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 		start = now
 	}
 	if a.Status(now) == alert.StatusResolved {
+		if a.DataAbsent() && rec != nil && rec.Firing && rec.TicketID != 0 && !rec.Affected && !start.Before(rec.StartsAt) {
+			return s.unknownOne(tx, a, rec, now, res)
+		}
 		return s.resolveOne(tx, a, fp, rec, start, now, res)
 	}
 	actor := actorOf(a)
@@ -147,8 +156,16 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 		case rec.Firing && rec.TicketID != 0:
 			// The same incident again (a resend or replay): note it was seen.
 			rec.LastSeen = now
+			known := rec.Unknown
+			rec.Unknown = false
 			if err := tx.PutAlert(*rec); err != nil {
 				return 0, err
+			}
+			if known {
+				// Fresh data shows the fault still there.
+				if err := s.known(tx, rec.TicketID, now, actor, "设备恢复通信，故障仍在 data back, alert still firing: "+alertNote(a)); err != nil {
+					return 0, err
+				}
 			}
 			res.Updated++
 			return rec.TicketID, nil
@@ -162,6 +179,20 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 		return s.holdSilenced(tx, a, fp, id, start, now, res)
 	}
 	// A new incident of this alert (or the first).
+	device := deviceOf(a.Labels)
+	site, class, parent := a.Labels["site"], a.Labels["class"], a.Labels["parent"]
+	if s.o.Devices != nil {
+		if ds, dc, dp, ok := s.o.Devices.Device(device); ok {
+			site, class, parent = or(site, ds), or(class, dc), or(parent, dp)
+		}
+	}
+	labels := a.Labels
+	if class != "" && labels["class"] == "" {
+		labels = mapsWith(labels, "class", class)
+	}
+	if site != "" && labels["site"] == "" {
+		labels = mapsWith(labels, "site", site)
+	}
 	key := s.GroupKey(a.Labels)
 	t, err := tx.LatestByGroup(key)
 	if err != nil {
@@ -171,13 +202,18 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 	if t != nil {
 		switch {
 		case t.State.Active():
+			// Another alert of the same device and fault family: it joins
+			// the incident, on its timeline, and a worse one raises its level.
 			newRec.TicketID = t.ID
 			t.LastAlertAt = &now
 			t.UpdatedAt = now
-			if err := tx.Save(t); err != nil {
+			if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: EventAlert, Note: alertNote(a)}); err != nil {
 				return 0, err
 			}
-			if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: EventAlert, Note: alertNote(a)}); err != nil {
+			if err := s.raiseLevel(tx, t, s.o.Classifier.Classify(labels).Level, now, actor, alertNote(a)); err != nil {
+				return 0, err
+			}
+			if err := tx.Save(t); err != nil {
 				return 0, err
 			}
 			res.Updated++
@@ -189,13 +225,6 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 			newRec.TicketID = t.ID
 			res.Reopened++
 			return t.ID, tx.PutAlert(newRec)
-		}
-	}
-	device := deviceOf(a.Labels)
-	site, class, parent := a.Labels["site"], a.Labels["class"], a.Labels["parent"]
-	if s.o.Devices != nil {
-		if ds, dc, dp, ok := s.o.Devices.Device(device); ok {
-			site, class, parent = or(site, ds), or(class, dc), or(parent, dp)
 		}
 	}
 	if parent != "" {
@@ -216,13 +245,6 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 			return pt.ID, tx.PutAlert(newRec)
 		}
 	}
-	labels := a.Labels
-	if class != "" && labels["class"] == "" {
-		labels = mapsWith(labels, "class", class)
-	}
-	if site != "" && labels["site"] == "" {
-		labels = mapsWith(labels, "site", site)
-	}
 	c := s.o.Classifier.Classify(labels)
 	t = &Ticket{
 		Level: c.Level, State: StateOpen, Title: titleOf(a), Description: a.Annotations["description"],
@@ -239,6 +261,11 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 	}
 	newRec.TicketID = t.ID
 	res.Opened++
+	if t.Reach {
+		if err := s.linkUnknown(tx, t, now, actor); err != nil {
+			return 0, err
+		}
+	}
 	return t.ID, tx.PutAlert(newRec)
 }
 
@@ -265,7 +292,8 @@ func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertR
 		res.Ignored++ // a stale resolve of an older incident
 		return 0, nil
 	}
-	rec.Firing, rec.EndsAt, rec.LastSeen = false, ends, now
+	wasUnknown := rec.Unknown
+	rec.Firing, rec.Unknown, rec.EndsAt, rec.LastSeen = false, false, ends, now
 	if err := tx.PutAlert(*rec); err != nil {
 		return 0, err
 	}
@@ -282,10 +310,22 @@ func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertR
 		return 0, err
 	}
 	if n > 0 || !t.State.Active() {
+		if wasUnknown {
+			if err := s.known(tx, t.ID, now, actorOf(a), "设备恢复通信，告警已恢复 data back, alert resolved: "+alertNote(a)); err != nil {
+				return 0, err
+			}
+		}
 		res.Updated++
 		return t.ID, nil
 	}
 	from := t.State
+	if t.UnknownSince != nil {
+		t.UnknownSince = nil
+		if err := tx.AddEvent(t.ID, Event{At: now, Actor: actorOf(a), Kind: EventKnown,
+			Note: "设备恢复通信 data back: " + alertNote(a)}); err != nil {
+			return 0, err
+		}
+	}
 	t.State = StateRecovered
 	t.RecoveredAt = &ends
 	t.UpdatedAt = now

@@ -58,7 +58,7 @@ type Options struct {
 	Devices    Devices // nil: labels only
 	Clock      clockwork.Clock
 	Location   *time.Location // Asia/Shanghai when nil
-	// GroupBy are the labels forming a ticket's group key; default device, alertname.
+	// GroupBy are the labels forming a ticket's group key; default device, family.
 	GroupBy []string
 	// ReopenWindow: a fault recurring within it after recovery reopens the old ticket.
 	ReopenWindow time.Duration
@@ -111,7 +111,7 @@ func New(o Options) (*Service, error) {
 		o.Location = loc
 	}
 	if len(o.GroupBy) == 0 {
-		o.GroupBy = []string{"device", "alertname"}
+		o.GroupBy = []string{"device", "family"}
 	}
 	if o.ReachabilityAlerts == nil {
 		o.ReachabilityAlerts = DefaultReachabilityAlerts()

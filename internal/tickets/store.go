@@ -38,8 +38,14 @@ type Tx interface {
 	Alert(fingerprint string) (*AlertRecord, error)
 	// PutAlert inserts or replaces an alert record.
 	PutAlert(r AlertRecord) error
-	// FiringAlerts counts the firing, non-affected alerts attached to a ticket.
+	// FiringAlerts counts the firing, non-affected alerts attached to a ticket
+	// (an alert whose data vanished counts: its state is unknown).
 	FiringAlerts(ticketID int64) (int, error)
+	// UnknownAlerts counts the alerts of a ticket whose data vanished.
+	UnknownAlerts(ticketID int64) (int, error)
+	// UnknownTickets returns the active tickets of device marked unknown and
+	// not yet linked to a reachability ticket, oldest first, with timers.
+	UnknownTickets(device string) ([]*Ticket, error)
 	// Insert stores a new ticket with its timers and sets t.ID.
 	Insert(t *Ticket) error
 	// Save updates a ticket's fields and its timers' start and met times.
@@ -63,9 +69,13 @@ type AlertRecord struct {
 	TicketID    int64 // 0: seen resolved before any firing, no ticket
 	Firing      bool
 	Affected    bool // attached to a parent's ticket as an affected device
-	StartsAt    time.Time
-	EndsAt      time.Time // when resolved
-	LastSeen    time.Time
+	// Unknown: the rule engine ended the alert because its data vanished
+	// (alert.AnnotationDataAbsent); it still counts as firing until fresh
+	// data resolves it or shows it firing.
+	Unknown  bool
+	StartsAt time.Time
+	EndsAt   time.Time // when resolved
+	LastSeen time.Time
 }
 
 // Filter selects tickets for List. Zero fields do not filter.

@@ -69,6 +69,9 @@ type Timer struct {
 	Spec      sla.TimerSpec
 	StartedAt *time.Time
 	MetAt     *time.Time
+	// SpecChanged makes Save store Spec too (the ticket's level was raised
+	// and the timer re-derived for the new level); never loaded.
+	SpecChanged bool
 }
 
 // Name returns the timer's kind ("respond", "resolve", …).
@@ -134,7 +137,14 @@ const (
 	EventRecurred  = "recurred"  // the fault came back within the reopen window
 	EventNotice    = "notice"    // a notice attempt (warning or escalation)
 	EventAutoClose = "autoclose" // closed by policy on recovery
+	EventUnknown   = "unknown"   // an alert's data vanished: 设备失联/状态未知
+	EventKnown     = "known"     // fresh data again: the state is known
+	EventLinked    = "linked"    // linked to (or from) the device's reachability ticket
+	EventLevel     = "level"     // the level was raised by a worse alert joining
 )
+
+// UnknownMark is what a ticket marked unknown shows (设备失联/状态未知).
+const UnknownMark = "设备失联/状态未知 device silent, state unknown"
 
 // Part is a replaced spare part (备件更换记录).
 type Part struct {
@@ -180,11 +190,19 @@ type Ticket struct {
 	ResolvedAt  *time.Time        `json:"resolved_at,omitempty"`
 	ClosedAt    *time.Time        `json:"closed_at,omitempty"`
 	LastAlertAt *time.Time        `json:"last_alert_at,omitempty"`
-	Timers      []Timer           `json:"-"`
-	TimerViews  []TimerView       `json:"timers"`
-	Parts       []Part            `json:"parts,omitempty"`
-	Affected    []Affected        `json:"affected,omitempty"`
-	Events      []Event           `json:"events,omitempty"`
+	// UnknownSince is set while an alert of the ticket has ended because its
+	// data vanished (the device fell silent): the fault's state is unknown
+	// (设备失联/状态未知). Cleared when fresh data comes back.
+	UnknownSince *time.Time `json:"unknown_since,omitempty"`
+	// Unknown is UnknownMark while UnknownSince is set (for the console).
+	Unknown string `json:"unknown,omitempty"`
+	// LinkedTo is the device's reachability ticket this one waits on (0: none).
+	LinkedTo   int64       `json:"linked_ticket,omitempty"`
+	Timers     []Timer     `json:"-"`
+	TimerViews []TimerView `json:"timers"`
+	Parts      []Part      `json:"parts,omitempty"`
+	Affected   []Affected  `json:"affected,omitempty"`
+	Events     []Event     `json:"events,omitempty"`
 }
 
 // Timer returns the named timer, or nil.

@@ -52,6 +52,10 @@ func (s *Service) View(t *Ticket, now time.Time) {
 	}
 	t.OpenedAt, t.UpdatedAt = t.OpenedAt.In(loc), t.UpdatedAt.In(loc)
 	t.RecoveredAt, t.ResolvedAt, t.ClosedAt, t.LastAlertAt = in(t.RecoveredAt), in(t.ResolvedAt), in(t.ClosedAt), in(t.LastAlertAt)
+	t.UnknownSince = in(t.UnknownSince)
+	if t.UnknownSince != nil {
+		t.Unknown = UnknownMark
+	}
 	for i := range t.Events {
 		t.Events[i].At = t.Events[i].At.In(loc)
 	}

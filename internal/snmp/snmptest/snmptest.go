@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,15 @@ import (
 // snmpsim user can read; the daemon is stopped when the test ends. A missing
 // snmpsimd skips the test (fails it under ROOMWATCH_REQUIRE_PEERS=1).
 func StartSnmpsim(t testing.TB, files ...string) (host string, port int) {
+	t.Helper()
+	host, port, _ = StartSnmpsimStoppable(t, files...)
+	return host, port
+}
+
+// StartSnmpsimStoppable is StartSnmpsim that also returns stop, which kills
+// the daemon at once (the agent falls silent, as a hung management card
+// does); calling it twice, or the cleanup after it, is harmless.
+func StartSnmpsimStoppable(t testing.TB, files ...string) (host string, port int, stop func()) {
 	t.Helper()
 	if len(files) == 0 {
 		t.Fatal("StartSnmpsim: no recordings given")
@@ -74,10 +84,18 @@ func StartSnmpsim(t testing.TB, files ...string) (host string, port int) {
 		t.Fatal(err)
 	}
 	_ = os.Chmod(logPath, 0o666)
-	startDaemon(t, exec.Command(bin, args...), logPath)
+	cmd := exec.Command(bin, args...)
+	startDaemon(t, cmd, logPath)
 	community := strings.TrimSuffix(filepath.Base(files[0]), ".snmprec")
 	waitSNMP(t, "127.0.0.1", port, community, 60*time.Second)
-	return "127.0.0.1", port
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_, _ = cmd.Process.Wait()
+		})
+	}
+	return "127.0.0.1", port, stop
 }
 
 // startDaemon starts cmd, killing it when the test ends and printing the end

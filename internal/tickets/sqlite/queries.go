@@ -25,16 +25,22 @@ const (
 	qEvents        = `SELECT id, at, actor, worker, kind, from_state, to_state, note, detail FROM events WHERE ticket_id = ? ORDER BY id`
 	qLatestByGroup = `SELECT ` + ticketCols + ` FROM tickets WHERE group_key = ? AND group_key <> '' ORDER BY id DESC LIMIT 1`
 	qLatestReach   = `SELECT ` + ticketCols + ` FROM tickets WHERE reach = 1 AND device = ? ORDER BY id DESC LIMIT 1`
-	qAlert         = `SELECT fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen FROM alerts WHERE fingerprint = ?`
-	qPutAlert      = `INSERT OR REPLACE INTO alerts (fingerprint, ticket_id, firing, affected, starts_at, ends_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qUnknownByDev  = `SELECT ` + ticketCols + ` FROM tickets WHERE unknown_at IS NOT NULL AND device = ? AND linked_to = 0 ORDER BY id`
+	qAlert         = `SELECT fingerprint, ticket_id, firing, affected, unknown, starts_at, ends_at, last_seen FROM alerts WHERE fingerprint = ?`
+	qPutAlert      = `INSERT OR REPLACE INTO alerts (fingerprint, ticket_id, firing, affected, unknown, starts_at, ends_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qFiring        = `SELECT COUNT(*) FROM alerts WHERE ticket_id = ? AND firing = 1 AND affected = 0`
+	qUnknown       = `SELECT COUNT(*) FROM alerts WHERE ticket_id = ? AND firing = 1 AND affected = 0 AND unknown = 1`
 	qInsertTicket  = `INSERT INTO tickets (level, state, title, description, device, site, category, grp, source,
 group_key, labels, reach, reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qSaveTicket = `UPDATE tickets SET level = ?, state = ?, title = ?, description = ?, site = ?, category = ?,
-grp = ?, assignee = ?, cause = ?, fix = ?, updated_at = ?, recovered_at = ?, resolved_at = ?, closed_at = ?, last_alert_at = ?
+grp = ?, assignee = ?, cause = ?, fix = ?, updated_at = ?, recovered_at = ?, resolved_at = ?, closed_at = ?, last_alert_at = ?,
+unknown_at = ?, linked_to = ?
 WHERE id = ?`
-	qSaveTimer    = `UPDATE timers SET started_at = ?, met_at = ? WHERE ticket_id = ? AND kind = ?`
+	qSaveTimer = `UPDATE timers SET started_at = ?, met_at = ? WHERE ticket_id = ? AND kind = ?`
+	// qPutTimer stores a timer whose spec changed (the ticket's level was raised).
+	qPutTimer = `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (ticket_id, kind) DO UPDATE SET spec = excluded.spec, started_at = excluded.started_at, met_at = excluded.met_at`
 	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, worker, kind, from_state, to_state, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertAffect = `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`
@@ -55,7 +61,7 @@ var qInsertTimers = func() []string {
 }()
 
 var writerQueries = append([]string{qSavepoint, qRollbackTo, qRelease, qTicketByID, qTimers, qParts, qAffected, qEvents,
-	qLatestByGroup, qLatestReach, qAlert, qPutAlert, qFiring, qInsertTicket, qSaveTicket, qSaveTimer,
+	qLatestByGroup, qLatestReach, qUnknownByDev, qAlert, qPutAlert, qFiring, qUnknown, qInsertTicket, qSaveTicket, qSaveTimer, qPutTimer,
 	qInsertEvent, qInsertPart, qInsertAffect, qClaimNotice, qFinishNotice}, qInsertTimers[1:]...)
 
 func (x *txn) Get(id int64) (*tickets.Ticket, error) { return getTicket(x.ctx, x, id, true) }
@@ -92,7 +98,7 @@ func (x *txn) Alert(fp string) (*tickets.AlertRecord, error) {
 	var r tickets.AlertRecord
 	var st, en, ls int64
 	err := x.QueryRowContext(x.ctx, qAlert, fp).
-		Scan(&r.Fingerprint, &r.TicketID, &r.Firing, &r.Affected, &st, &en, &ls)
+		Scan(&r.Fingerprint, &r.TicketID, &r.Firing, &r.Affected, &r.Unknown, &st, &en, &ls)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -111,7 +117,7 @@ func (x *txn) PutAlert(r tickets.AlertRecord) error {
 	if !r.EndsAt.IsZero() {
 		en = ns(r.EndsAt)
 	}
-	_, err := x.ExecContext(x.ctx, qPutAlert, r.Fingerprint, r.TicketID, r.Firing, r.Affected, ns(r.StartsAt), en, ns(r.LastSeen))
+	_, err := x.ExecContext(x.ctx, qPutAlert, r.Fingerprint, r.TicketID, r.Firing, r.Affected, r.Unknown, ns(r.StartsAt), en, ns(r.LastSeen))
 	return err
 }
 
@@ -119,6 +125,40 @@ func (x *txn) FiringAlerts(id int64) (int, error) {
 	var n int
 	err := x.QueryRowContext(x.ctx, qFiring, id).Scan(&n)
 	return n, err
+}
+
+func (x *txn) UnknownAlerts(id int64) (int, error) {
+	var n int
+	err := x.QueryRowContext(x.ctx, qUnknown, id).Scan(&n)
+	return n, err
+}
+
+func (x *txn) UnknownTickets(device string) ([]*tickets.Ticket, error) {
+	rows, err := x.QueryContext(x.ctx, qUnknownByDev, device)
+	if err != nil {
+		return nil, err
+	}
+	var out []*tickets.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if t.State.Active() {
+			out = append(out, t)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range out {
+		if err := loadTimers(x.ctx, x, t); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (x *txn) Insert(t *tickets.Ticket) error {
@@ -157,7 +197,8 @@ func (x *txn) Insert(t *tickets.Ticket) error {
 
 func (x *txn) Save(t *tickets.Ticket) error {
 	res, err := x.ExecContext(x.ctx, qSaveTicket, int(t.Level), t.State, t.Title, t.Description, t.Site, string(t.Category), t.Group, t.Assignee, t.Cause, t.Fix,
-		ns(t.UpdatedAt), nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt), t.ID)
+		ns(t.UpdatedAt), nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt),
+		nsp(t.UnknownSince), t.LinkedTo, t.ID)
 	if err != nil {
 		return fmt.Errorf("save ticket %d: %w", t.ID, err)
 	}
@@ -165,6 +206,16 @@ func (x *txn) Save(t *tickets.Ticket) error {
 		return fmt.Errorf("%w: %d", tickets.ErrNotFound, t.ID)
 	}
 	for _, tm := range t.Timers {
+		if tm.SpecChanged {
+			spec, err := json.Marshal(tm.Spec)
+			if err != nil {
+				return err
+			}
+			if _, err := x.ExecContext(x.ctx, qPutTimer, t.ID, tm.Name(), string(spec), nsp(tm.StartedAt), nsp(tm.MetAt)); err != nil {
+				return fmt.Errorf("save timer: %w", err)
+			}
+			continue
+		}
 		if _, err := x.ExecContext(x.ctx, qSaveTimer,
 			nsp(tm.StartedAt), nsp(tm.MetAt), t.ID, tm.Name()); err != nil {
 			return fmt.Errorf("save timer: %w", err)

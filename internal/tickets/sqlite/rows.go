@@ -31,17 +31,18 @@ func fromNull(v sql.NullInt64) *time.Time {
 }
 
 const ticketCols = `id, level, state, title, description, device, site, category, grp, source, group_key, labels, reach,
-reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at`
+reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at,
+unknown_at, linked_to`
 
 func scanTicket(sc interface{ Scan(...any) error }) (*tickets.Ticket, error) {
 	var t tickets.Ticket
 	var labels string
 	var opened, updated int64
-	var rec, res, clo, last sql.NullInt64
+	var rec, res, clo, last, unk sql.NullInt64
 	var cat string
 	if err := sc.Scan(&t.ID, &t.Level, &t.State, &t.Title, &t.Description, &t.Device, &t.Site, &cat, &t.Group,
 		&t.Source, &t.GroupKey, &labels, &t.Reach, &t.Reporter, &t.Assignee, &t.Cause, &t.Fix,
-		&opened, &updated, &rec, &res, &clo, &last); err != nil {
+		&opened, &updated, &rec, &res, &clo, &last, &unk, &t.LinkedTo); err != nil {
 		return nil, err
 	}
 	t.Category = tickets.Category(cat)
@@ -52,6 +53,7 @@ func scanTicket(sc interface{ Scan(...any) error }) (*tickets.Ticket, error) {
 	}
 	t.OpenedAt, t.UpdatedAt = fromNS(opened), fromNS(updated)
 	t.RecoveredAt, t.ResolvedAt, t.ClosedAt, t.LastAlertAt = fromNull(rec), fromNull(res), fromNull(clo), fromNull(last)
+	t.UnknownSince = fromNull(unk)
 	return &t, nil
 }
 
