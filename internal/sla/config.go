@@ -65,8 +65,8 @@ type Loaded struct {
 	// Active is the default profile; Selection chooses among all.
 	Active    *Profile
 	Selection *Selection
-	Holidays *calendar.Holidays
-	Location *time.Location
+	Holidays  *calendar.Holidays
+	Location  *time.Location
 }
 
 // MissingHolidayYears returns which of now's year and the next lack holiday
