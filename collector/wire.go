@@ -184,7 +184,7 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 		return nil, err
 	}
 	to := tickets.Options{
-		Store: db, Classifier: rules, Policy: loaded.Active, Devices: newDeviceIndex(&cfg.Inventory),
+		Store: db, Classifier: rules, Policy: loaded.Selection, Devices: newDeviceIndex(&cfg.Inventory),
 		Clock: o.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
 		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose,
 		ReachabilityAlerts: reach, Logger: o.Logger,

@@ -82,10 +82,10 @@ func (e *Escalator) RunOnce(ctx context.Context) error {
 	var due []Notice
 	for _, t := range ts {
 		for _, tm := range t.Timers {
-			if tm.StartedAt == nil || tm.MetAt != nil {
+			if !tm.Running() {
 				continue
 			}
-			for _, st := range sla.Steps(tm.Spec, e.s.calendarOf(tm.Spec), *tm.StartedAt, nil, now) {
+			for _, st := range sla.StepsRun(tm.Spec, e.s.calendarOf(tm.Spec), tm.Run(), now) {
 				due = append(due, Notice{Key: noticeKey(t.ID, st), TicketID: t.ID, Timer: string(st.Timer), Step: st.Index,
 					Kind: string(st.Kind), Role: string(st.Role), DueAt: st.At})
 			}

@@ -20,9 +20,10 @@ type Classifier interface {
 	Classify(labels map[string]string) classify.Result
 }
 
-// Policy gives a new ticket its SLA timers; *sla.Profile implements it.
+// Policy gives a new ticket its SLA profile and timers; *sla.Selection
+// (several profiles chosen by matchers) and *sla.Profile (one) implement it.
 type Policy interface {
-	Timers(level classify.Level, cat classify.Category) []sla.TimerSpec
+	TimersFor(f sla.Facts) (profile string, specs []sla.TimerSpec)
 	CalendarOf(spec sla.TimerSpec) *calendar.Calendar
 }
 
