@@ -71,7 +71,7 @@ func TestSMSGatewayRequests(t *testing.T) {
 			return ChannelConfig{Name: "sms", Type: "sms", Method: "get", URL: base + "/send?to={{.Phone}}&msg={{urlquery .Text}}",
 				Phones: []string{"13800000001"}}
 		},
-		want: []gatewayReq{{"GET", "/send?to=13800000001&msg=%E3%80%90%E6%96%B0%E5%B7%A5%E5%8D%95%E3%80%91%237+%E4%B8%80%E5%8F%B7%E6%9C%BA%E6%88%BF%E6%BC%8F%E6%B0%B4+I%E7%BA%A7+%22%E7%B4%A7%E6%80%A5%22", "", "", ""}},
+		want:     []gatewayReq{{"GET", "/send?to=13800000001&msg=%E3%80%90%E6%96%B0%E5%B7%A5%E5%8D%95%E3%80%91%237+%E4%B8%80%E5%8F%B7%E6%9C%BA%E6%88%BF%E6%BC%8F%E6%B0%B4+I%E7%BA%A7+%22%E7%B4%A7%E6%80%A5%22", "", "", ""}},
 		attempts: 1,
 	}, {
 		name: "form body, 503 then retried",
