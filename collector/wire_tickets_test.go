@@ -53,7 +53,9 @@ func TestServeEscalatorOnFakeClock(t *testing.T) {
 	}
 	cfg.Tickets.Rules = filepath.Join(root, "rules", "fault-levels.yml")
 	cfg.SLA.Dir = filepath.Join(root, "rules", "sla")
-	cfg.SLA.Profile = "seed001" // level I respond: 30 min on 24×7, warning at 80 %
+	// Seed 004: respond 30 min on 24×7, warning at 80 %, breach to the project
+	// manager (seed 001 escalates only its urgent-fault escalation timer).
+	cfg.SLA.Profile = "seed004"
 	cfg.SLA.Holidays = filepath.Join(root, "rules", "calendars", "cn-holidays.yml")
 	cfg.Tickets.Auth.Tokens = []auth.Token{{Name: "zhang", Token: "wire-tickets-engineer", Role: auth.RoleEngineer}}
 	cfg.Notify.Channels = []notify.ChannelConfig{
