@@ -228,6 +228,9 @@ func (s *Service) apply(tx *auditTx, t *Ticket, r ActionRequest, at, now time.Ti
 		if r.Assignee != "" {
 			t.Assignee = r.Assignee
 			*kv = append(*kv, "assignee", r.Assignee)
+			if s.o.Notices {
+				return claimDispatchNotice(tx, t, r.Assignee, now)
+			}
 		}
 	case ActionRecover:
 		t.RecoveredAt = &at
@@ -341,8 +344,11 @@ func (s *Service) Create(ctx context.Context, m Manual) (*Ticket, error) {
 		if err := tx.Insert(t); err != nil {
 			return err
 		}
-		return tx.AddEvent(t.ID, Event{At: now, Actor: m.Actor, Kind: EventOpened, To: StateOpen,
-			Note: fmt.Sprintf("人工登记 (%s) %s", or(m.Channel, "phone"), m.Reporter)})
+		if err := tx.AddEvent(t.ID, Event{At: now, Actor: m.Actor, Kind: EventOpened, To: StateOpen,
+			Note: fmt.Sprintf("人工登记 (%s) %s", or(m.Channel, "phone"), m.Reporter)}); err != nil {
+			return err
+		}
+		return s.claimOpen(tx, t, now)
 	})
 	if err != nil {
 		return nil, err

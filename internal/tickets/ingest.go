@@ -232,6 +232,9 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 	if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: EventOpened, To: StateOpen, Note: alertNote(a)}); err != nil {
 		return 0, err
 	}
+	if err := s.claimOpen(tx, t, now); err != nil {
+		return 0, err
+	}
 	newRec.TicketID = t.ID
 	res.Opened++
 	return t.ID, tx.PutAlert(newRec)

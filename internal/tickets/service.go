@@ -70,6 +70,10 @@ type Options struct {
 	ReachabilityAlerts []string
 	Audit              AuditSink // optional, in addition to the audit table
 	Logger             *slog.Logger
+	// Notices makes opening and dispatching a ticket record a notice for the
+	// escalator to send (new ticket by level, dispatch to the assignee); set
+	// it when notify channels are configured.
+	Notices bool
 	// FiringCache bounds how many firing alert fingerprints are remembered in
 	// memory so that repeats skip the store (default 100,000; negative: off).
 	FiringCache int
