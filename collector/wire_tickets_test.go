@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,18 @@ func TestServeEscalatorOnFakeClock(t *testing.T) {
 		}
 	}
 
+	// A level I ticket tells the engineer on duty and the project manager at
+	// once: opening it wakes the escalator, before the clock moves.
+	var opened []string
+	for range 2 {
+		n := wait("new-ticket notice")
+		opened = append(opened, n.path+" "+string(n.p.Event))
+	}
+	slices.Sort(opened)
+	if !slices.Equal(opened, []string{"/duty new", "/pm new"}) {
+		t.Fatalf("new-ticket notices %q, want /duty new and /pm new", opened)
+	}
+
 	// Past the warning point. Whether the escalator's first pass runs after
 	// this (and finds the step due) or its ticker, created at t0, fires now,
 	// exactly one pass sees the step.
@@ -143,10 +156,11 @@ func TestServeEscalatorOnFakeClock(t *testing.T) {
 		return notes
 	}
 	notes := notices()
-	for give := time.Now().Add(30 * time.Second); len(notes) < 2 && time.Now().Before(give); notes = notices() {
+	for give := time.Now().Add(30 * time.Second); len(notes) < 4 && time.Now().Before(give); notes = notices() {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if len(notes) != 2 || !strings.Contains(notes[0], "经 duty 第1次 成功") || !strings.Contains(notes[1], "经 pm 第1次 成功") {
-		t.Errorf("notice events %q, want the warning via duty and the breach via pm", notes)
+	if len(notes) != 4 || !strings.Contains(notes[2], "响应 warn → 驻场工程师 经 duty 第1次 成功") ||
+		!strings.Contains(notes[3], "响应 breach → 项目经理 经 pm 第1次 成功") {
+		t.Errorf("notice events %q, want two new-ticket notices, the warning via duty and the breach via pm", notes)
 	}
 }

@@ -217,6 +217,9 @@ func (s *Service) Do(ctx context.Context, id int64, r ActionRequest) (*Ticket, e
 	if err != nil {
 		return nil, err
 	}
+	if r.Action == ActionDispatch && r.Assignee != "" {
+		s.nudge()
+	}
 	return s.Get(ctx, id)
 }
 
@@ -353,5 +356,6 @@ func (s *Service) Create(ctx context.Context, m Manual) (*Ticket, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.nudge()
 	return s.Get(ctx, t.ID)
 }

@@ -72,6 +72,7 @@ func (e *Escalator) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tk.Chan():
+		case <-e.s.wake: // a ticket was opened or dispatched: its notices go now
 		}
 	}
 }

@@ -76,6 +76,9 @@ func (s *Service) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResul
 	}
 	res.Updated += repeats
 	res.Tickets = ids
+	if res.Opened > 0 {
+		s.nudge()
+	}
 	return res, nil
 }
 

@@ -35,6 +35,17 @@ func OpenRoles(l Level) []string {
 	return []string{RoleGroup}
 }
 
+// nudge wakes the escalator for notices just claimed (after the commit).
+func (s *Service) nudge() {
+	if !s.o.Notices {
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // claimOpen records the new-ticket notices when notices are on.
 func (s *Service) claimOpen(tx Tx, t *Ticket, now time.Time) error {
 	if !s.o.Notices {

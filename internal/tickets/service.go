@@ -95,6 +95,8 @@ func DefaultReachabilityAlerts() []string { return slices.Clone(defaultReachabil
 type Service struct {
 	o     Options
 	cache *firingCache // nil when off
+	// wake tells the escalator that notices were claimed (buffer 1).
+	wake chan struct{}
 }
 
 // New checks the options and returns a Service.
@@ -121,7 +123,7 @@ func New(o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{o: o}
+	s := &Service{o: o, wake: make(chan struct{}, 1)}
 	switch {
 	case o.FiringCache == 0:
 		s.cache = newFiringCache(100_000)
