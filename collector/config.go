@@ -218,5 +218,12 @@ func (c *Config) validateTickets() error {
 			}
 		}
 	}
+	for who, names := range c.Tickets.People {
+		for _, n := range names {
+			if !chans[n] {
+				return &config.LineError{Msg: fmt.Sprintf("tickets.people.%s: channel %q is not in notify.channels", who, n)}
+			}
+		}
+	}
 	return nil
 }

@@ -203,10 +203,10 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 		return nil, err
 	}
 	to := tickets.Options{
-		Store: db, Classifier: rules, Policy: loaded.Active, Devices: newDeviceIndex(&cfg.Inventory),
+		Store: db, Classifier: rules, Policy: loaded.Selection, Devices: newDeviceIndex(&cfg.Inventory),
 		Clock: o.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
 		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose,
-		ReachabilityAlerts: reach, Logger: o.Logger, Silencer: o.Silencer,
+		ReachabilityAlerts: reach, Logger: o.Logger, Silencer: o.Silencer, Notices: len(cfg.Notify.Channels) > 0,
 	}
 	if cfg.Tickets.AuditFile != "" && !o.ReadOnly {
 		if tp.audit, err = auth.OpenAuditFile(cfg.Tickets.AuditFile); err != nil {
@@ -254,7 +254,7 @@ func (tp *ticketPipeline) mount(s *Server) error {
 		external = defaultExternalURL(cfg.Web.ListenAddress)
 	}
 	esc, err := tp.svc.Escalator(tickets.EscalationOptions{
-		Notifier: n, Routes: cfg.Tickets.Routes, Interval: cfg.Tickets.EscalationInterval.Std(),
+		Notifier: n, Routes: cfg.Tickets.Routes, People: cfg.Tickets.People, Interval: cfg.Tickets.EscalationInterval.Std(),
 		URL: external, Logger: s.log,
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,9 @@ func TestServeEscalatorOnFakeClock(t *testing.T) {
 	}
 	cfg.Tickets.Rules = filepath.Join(root, "rules", "fault-levels.yml")
 	cfg.SLA.Dir = filepath.Join(root, "rules", "sla")
-	cfg.SLA.Profile = "seed001" // level I respond: 30 min on 24×7, warning at 80 %
+	// Seed 004: respond 30 min on 24×7, warning at 80 %, breach to the project
+	// manager (seed 001 escalates only its urgent-fault escalation timer).
+	cfg.SLA.Profile = "seed004"
 	cfg.SLA.Holidays = filepath.Join(root, "rules", "calendars", "cn-holidays.yml")
 	cfg.Tickets.Auth.Tokens = []auth.Token{{Name: "zhang", Token: "wire-tickets-engineer", Role: auth.RoleEngineer}}
 	cfg.Notify.Channels = []notify.ChannelConfig{
@@ -91,6 +94,18 @@ func TestServeEscalatorOnFakeClock(t *testing.T) {
 			t.Fatalf("no notice: %s", what)
 			return notice{}
 		}
+	}
+
+	// A level I ticket tells the engineer on duty and the project manager at
+	// once: opening it wakes the escalator, before the clock moves.
+	var opened []string
+	for range 2 {
+		n := wait("new-ticket notice")
+		opened = append(opened, n.path+" "+string(n.p.Event))
+	}
+	slices.Sort(opened)
+	if !slices.Equal(opened, []string{"/duty new", "/pm new"}) {
+		t.Fatalf("new-ticket notices %q, want /duty new and /pm new", opened)
 	}
 
 	// Past the warning point. Whether the escalator's first pass runs after
@@ -141,10 +156,11 @@ func TestServeEscalatorOnFakeClock(t *testing.T) {
 		return notes
 	}
 	notes := notices()
-	for give := time.Now().Add(30 * time.Second); len(notes) < 2 && time.Now().Before(give); notes = notices() {
+	for give := time.Now().Add(30 * time.Second); len(notes) < 4 && time.Now().Before(give); notes = notices() {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if len(notes) != 2 || !strings.Contains(notes[0], "经 duty 第1次 成功") || !strings.Contains(notes[1], "经 pm 第1次 成功") {
-		t.Errorf("notice events %q, want the warning via duty and the breach via pm", notes)
+	if len(notes) != 4 || !strings.Contains(notes[2], "响应 warn → 驻场工程师 经 duty 第1次 成功") ||
+		!strings.Contains(notes[3], "响应 breach → 项目经理 经 pm 第1次 成功") {
+		t.Errorf("notice events %q, want two new-ticket notices, the warning via duty and the breach via pm", notes)
 	}
 }

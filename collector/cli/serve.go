@@ -25,6 +25,9 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	check := fs.Bool("check-config", false, "check the configuration and rule files, then exit / 仅检查配置与规则文件")
 	version := fs.Bool("version", false, "print the version and exit / 显示版本")
 	logLevel := fs.String("log.level", "info", "debug, info, warn or error / 日志级别")
+	var samples []string
+	fs.Func("sla-sample", "with --check-config: show the SLA profile a sample device gets, e.g. device=rt1 or site=看守所,class=switch (repeatable) / 示例设备的时限合同",
+		func(v string) error { samples = append(samples, v); return nil })
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -78,6 +81,14 @@ func runServe(ctx context.Context, env Env, args []string) int {
 				if ys := collector.HolidayYearsToWarn(l, env.clock().Now()); len(ys) > 0 {
 					fmt.Fprintln(env.Stdout, "警告 / warning:", collector.HolidayWarning(ys, cfg.SLA.Holidays))
 				}
+			}
+			lines, err := collector.SLAProfileLines(&cfg, samples)
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "规则错误 / rule error: %v\n", err)
+				return 2
+			}
+			for _, l := range lines {
+				fmt.Fprintln(env.Stdout, l)
 			}
 		}
 		return 0

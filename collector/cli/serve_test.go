@@ -99,3 +99,61 @@ func TestServeRunsAndStops(t *testing.T) {
 		t.Errorf("no TSDB under --data-dir: %v", err)
 	}
 }
+
+// TestCheckConfigSLAProfiles: --check-config names the default profile and
+// the select rules, counts the inventory per profile, and shows the profile
+// of each --sla-sample (seed 003: detention centre and station router).
+func TestCheckConfigSLAProfiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	root, err := testutil.ModuleRoot()
+	if err != nil {
+		t.Skip(err)
+	}
+	cfg := filepath.Join(dir, "c.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`rules: {files: []}
+inventory:
+  sites:
+    - {name: county, display_name: 县局机房}
+    - {name: detention, display_name: 看守所}
+    - {name: ps-chengguan, display_name: 城关派出所}
+  devices:
+    - {name: sw-core, class: switch, address: 127.0.0.1, site: county}
+    - {name: sw-kss, class: switch, address: 127.0.0.2, site: detention}
+    - {name: rt-cg, class: router, address: 127.0.0.3, site: ps-chengguan}
+tickets: {rules: %[1]s/rules/fault-levels.yml}
+sla:
+  profile: seed003
+  dir: %[1]s/rules/sla
+  holidays: %[1]s/rules/calendars/cn-holidays.yml
+  select:
+    - {profile: seed003_detention, match: {site: [detention]}}
+    - {profile: seed003_other, match: {site: [ps-chengguan]}}
+`, root)), 0o600)
+	code, out, errs := runCLI(context.Background(), "--check-config", "--config", cfg,
+		"--sla-sample", "device=rt-cg", "--sla-sample", "site=detention,class=switch", "--sla-sample", "device=sw-core,level=II")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"default profile: seed003",
+		"select[0]: site=detention → seed003_detention",
+		"SLA seed003: 1 inventory devices",
+		"SLA seed003_detention: 1 inventory devices",
+		"SLA seed003_other: 1 inventory devices",
+		"SLA sample device=rt-cg (category room_it, level ",
+		") → seed003_other [select[1] site=ps-chengguan]: onsite 2h0m0s, plan 3h0m0s",
+		"SLA sample site=detention,class=switch (category room_it, level ",
+		") → seed003_detention [select[0] site=detention]: onsite 1h0m0s",
+		"SLA sample device=sw-core,level=II (category room_it, level II) → seed003 [default]: onsite 20m0s, resolve 1h0m0s, spare 2h0m0s",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(bad, []byte(fmt.Sprintf("rules: {files: []}\ntickets: {rules: %[1]s/rules/fault-levels.yml}\nsla:\n  dir: %[1]s/rules/sla\n  holidays: %[1]s/rules/calendars/cn-holidays.yml\n  select:\n    - {profile: nope}\n", root)), 0o600)
+	if code, out, errs := runCLI(context.Background(), "--check-config", "--config", bad); code != 2 || !strings.Contains(errs, `profile "nope" not found`) {
+		t.Errorf("unknown select profile: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -36,9 +36,19 @@ func ticketVerbs() []struct{ name, summary string } {
 		{"show", "show one ticket with its timers and history / 工单详情"},
 		{"ack", "acknowledge / 确认(响应)"},
 		{"dispatch", "dispatch (--to ASSIGNEE) / 派单"},
+		{"create", "register a fault reported by phone, e-mail or in person (--title, --level) / 人工报修登记"},
 		{"onsite", "engineer on site / 到场"},
+		{"diagnose", "submit the diagnosis (--text) / 故障判断"},
+		{"plan", "submit the plan (--text, --attachment; --emergency for the emergency or second plan) / 提交方案"},
+		{"spare", "a spare is in place (--part-id of a registered part, or --part …) / 备件替换"},
+		{"pause", "pause the pausable timers (--reason, --agreed-by) / 挂起"},
+		{"resume", "end the pause / 恢复计时"},
 		{"recover", "service recovered / 恢复"},
 		{"resolve", "resolve (--cause and --fix required) / 解决"},
+		{"report", "submit the fault report (--text, --attachment) / 故障报告"},
+		{"confirm", "the customer accepts the fix (--by the customer's person) / 用户确认"},
+		{"reject", "the customer rejects the fix: reopens (--note why) / 用户退回"},
+		{"followup", "follow-up (--satisfaction 1-5, --note comment) / 回访"},
 		{"close", "close / 关闭"},
 		{"reopen", "reopen (manager) / 重开"},
 		{"cancel", "cancel (manager) / 撤销"},
@@ -85,6 +95,8 @@ func runTickets(ctx context.Context, env Env, args []string) int {
 		return ticketsList(ctx, env, args)
 	case "show":
 		return ticketsShow(ctx, env, args)
+	case "create":
+		return ticketsCreate(ctx, env, args)
 	}
 	if _, err := tickets.ParseAction(verb); err != nil {
 		fmt.Fprintf(env.Stderr, "tickets: unknown subcommand %q\n\n", verb)
@@ -230,7 +242,28 @@ func ticketsAction(ctx context.Context, env Env, act tickets.Action, args []stri
 	at := fs.String("at", "", "when it happened if earlier than now (RFC 3339, or 'YYYY-MM-DD HH:MM' in --tz) / 发生时间")
 	var assignee, cause, fix *string
 	var part *tickets.Part
+	var req tickets.ActionRequest
 	switch act {
+	case tickets.ActionDiagnose:
+		fs.StringVar(&req.Text, "text", "", "the diagnosis (required) / 故障判断")
+	case tickets.ActionPlan, tickets.ActionReport:
+		fs.StringVar(&req.Text, "text", "", "the plan (required for plan) or the report's summary / 方案或报告内容")
+		fs.StringVar(&req.Attachment, "attachment", "", "a document that goes with it (file name or link) / 附件")
+		if act == tickets.ActionPlan {
+			fs.BoolVar(&req.Emergency, "emergency", false, "the emergency or second plan (应急方案 / 第二解决方案)")
+		}
+	case tickets.ActionSpare:
+		fs.Int64Var(&req.PartID, "part-id", 0, "number of a part registered on the ticket (see show) / 已登记备件编号")
+		part = &tickets.Part{}
+		fs.StringVar(&part.Part, "part", "", "or register the part now: the replaced part / 备件名称")
+		fs.StringVar(&part.Serial, "serial", "", "serial number of the new part / 序列号")
+		fs.StringVar(&part.Location, "location", "", "where it was fitted (room, rack, slot) / 安装位置")
+		fs.StringVar(&part.Cause, "cause", "", "why it was replaced / 更换原因")
+	case tickets.ActionFollowUp:
+		fs.IntVar(&req.Satisfaction, "satisfaction", 0, "the customer's satisfaction 1-5 (required); --note is the comment / 满意度")
+	case tickets.ActionPause:
+		fs.StringVar(&req.Reason, "reason", "", "why: the customer's consent, site access, a vendor part (required) / 挂起原因")
+		fs.StringVar(&req.AgreedBy, "agreed-by", "", "who on the customer's side agreed (required) / 同意人")
 	case tickets.ActionDispatch:
 		assignee = fs.String("to", "", "assignee / 派给")
 	case tickets.ActionResolve:
@@ -251,16 +284,21 @@ func ticketsAction(ctx context.Context, env Env, act tickets.Action, args []stri
 	if !ok {
 		return 2
 	}
-	if part != nil && strings.TrimSpace(part.Part) == "" {
+	if act == tickets.ActionPart && strings.TrimSpace(part.Part) == "" {
 		fmt.Fprintln(env.Stderr, "tickets part: --part is required / 请填写备件名称 (--part)")
 		fs.Usage()
 		return 2
 	}
+	if act == tickets.ActionSpare && part.Part == "" && part.Serial == "" && part.Location == "" && part.Cause == "" {
+		part = nil
+	}
+	// The server checks the fields each action requires and answers 400
+	// with the reason, printed in full.
+	req.Note, req.By, req.Part = *note, strings.TrimSpace(*by), part
 	c, code := newTicketsClient(env, &o)
 	if c == nil {
 		return code
 	}
-	req := tickets.ActionRequest{Note: *note, By: strings.TrimSpace(*by), Part: part}
 	if assignee != nil {
 		req.Assignee = *assignee
 	}

@@ -43,7 +43,7 @@ func nextTimer(t api.Ticket) *tickets.TimerView {
 	var best *tickets.TimerView
 	for i := range t.TimerViews {
 		v := &t.TimerViews[i]
-		if v.MetAt != nil || v.Deadline == nil || v.Status == "waiting" {
+		if v.MetAt != nil || v.EndedAt != nil || v.Deadline == nil || v.Status == "waiting" || v.Status == "not_applicable" {
 			continue
 		}
 		if best == nil || v.Deadline.Before(*best.Deadline) {
@@ -56,6 +56,10 @@ func nextTimer(t api.Ticket) *tickets.TimerView {
 // remainingCell says how long is left, or by how much the timer is late.
 func remainingCell(v *tickets.TimerView) string {
 	switch {
+	case v.Status == "not_applicable":
+		return "不适用 n/a"
+	case v.Status == "paused" && v.Remaining != nil:
+		return "挂起 paused, 剩余 " + notify.FormatDuration(time.Duration(*v.Remaining)) + " left"
 	case v.MetAt != nil:
 		if v.Breached && v.BreachedBy != nil {
 			return "超时 " + notify.FormatDuration(time.Duration(*v.BreachedBy)) + " late"
@@ -130,6 +134,17 @@ func writeTicket(w io.Writer, t api.Ticket, loc *time.Location) {
 	row("关闭时间/Closed", fmtTime(t.ClosedAt, loc))
 	row("故障原因/Cause", t.Cause)
 	row("处理方法/Fix", t.Fix)
+	row("时限合同/SLA profile", t.Profile)
+	if t.Pause != nil {
+		since := t.Pause.Since
+		row("挂起/Paused", fmtTime(&since, loc)+" "+t.Pause.Reason+"（同意人/agreed by "+t.Pause.AgreedBy+"）")
+	}
+	if t.PausedTotal > 0 {
+		row("已挂起合计/Paused total", notify.FormatDuration(time.Duration(t.PausedTotal)))
+	}
+	if t.Satisfaction > 0 {
+		row("满意度/Satisfaction", strconv.Itoa(t.Satisfaction)+"/5")
+	}
 	if len(t.Labels) > 0 {
 		keys := make([]string, 0, len(t.Labels))
 		for k := range t.Labels {
@@ -168,10 +183,10 @@ func writeTicket(w io.Writer, t api.Ticket, loc *time.Location) {
 	}
 	if len(t.Parts) > 0 {
 		fmt.Fprintln(w, "\n备件更换 / Parts replaced")
-		pt := table{header: []string{"备件/Part", "序列号/Serial", "位置/Location", "原因/Cause", "时间/At", "操作人/Actor", "经办人/By"}}
+		pt := table{header: []string{"编号/No.", "备件/Part", "序列号/Serial", "位置/Location", "原因/Cause", "时间/At", "操作人/Actor", "经办人/By"}}
 		for _, p := range t.Parts {
 			when := p.At
-			pt.add(p.Part, dash(p.Serial), dash(p.Location), dash(p.Cause), fmtTime(&when, loc), dash(p.Actor), dash(p.By))
+			pt.add(strconv.FormatInt(p.ID, 10), p.Part, dash(p.Serial), dash(p.Location), dash(p.Cause), fmtTime(&when, loc), dash(p.Actor), dash(p.By))
 		}
 		pt.write(w)
 	}

@@ -343,3 +343,77 @@ notify:
 		})
 	}
 }
+
+// TestTicketsCLILifecycle: a phone report registered with `tickets create`,
+// then every milestone verb through the real API; each meets its timer.
+func TestTicketsCLILifecycle(t *testing.T) {
+	t.Parallel()
+	env, url := ticketServer(t)
+	base := []string{"--url", url, "--token", cliEngineerTok}
+	cmd := func(verb string, args ...string) []string {
+		return append(append([]string{"tickets", verb}, args...), base...)
+	}
+	code, out, errs := run(t, cmd("create", "--title", "机房空调漏水", "--level", "II", "--device", "ac1", "--site", "城关机房",
+		"--category", "room_infra", "--reporter", "值班室 0371-1234567")...)
+	if code != 0 || !strings.Contains(out, "已登记 工单/Ticket #1 (test)") {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
+	}
+	steps := []struct {
+		advance time.Duration
+		args    []string
+		inOut   string
+	}{
+		{5 * time.Minute, []string{"ack", "1"}, "已响应 acknowledged"},
+		{5 * time.Minute, []string{"diagnose", "1", "--text", "冷凝水管堵塞"}, "#1 diagnose"},
+		{5 * time.Minute, []string{"plan", "1", "--text", "疏通水管，更换水泵", "--attachment", "方案.pdf"}, "#1 plan"},
+		{5 * time.Minute, []string{"pause", "1", "--reason", "等待厂商水泵", "--agreed-by", "科技科张科长"}, "#1 pause"},
+		{2 * time.Hour, []string{"resume", "1"}, "#1 resume"},
+		{5 * time.Minute, []string{"spare", "1", "--part", "冷凝水泵", "--serial", "P-77"}, "#1 spare"},
+		{5 * time.Minute, []string{"resolve", "1", "--cause", "水泵损坏", "--fix", "更换水泵"}, "已修复 resolved"},
+		{time.Hour, []string{"report", "1", "--text", "故障处理报告"}, "#1 report"},
+		{time.Hour, []string{"confirm", "1", "--by", "值班室"}, "已确认 confirmed"},
+		{time.Hour, []string{"followup", "1", "--satisfaction", "4", "--note", "处理及时"}, "#1 followup"},
+	}
+	for _, st := range steps {
+		env.Clock.Advance(st.advance)
+		code, out, errs := run(t, cmd(st.args[0], st.args[1:]...)...)
+		if code != 0 || !strings.Contains(out, st.inOut) {
+			t.Fatalf("%v: exit %d\n%s%s", st.args, code, out, errs)
+		}
+	}
+	code, out, errs = run(t, cmd("show", "1")...)
+	for _, want := range []string{"时限合同/SLA profile", "已挂起合计/Paused total", "2小时", "满意度/Satisfaction", "4/5", "冷凝水泵"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("show lacks %q: exit %d\n%s%s", want, code, out, errs)
+		}
+	}
+	got, err := env.Service.Get(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != tickets.StateConfirmed || got.Satisfaction != 4 || got.PausedTotal != tickets.Dur(2*time.Hour) || got.Source != "manual:phone" {
+		t.Errorf("ticket after CLI: state %s satisfaction %d paused %v source %s", got.State, got.Satisfaction, got.PausedTotal, got.Source)
+	}
+	// The test profile (ticketstest/sla.yml): level II has respond, dispatch,
+	// onsite and resolve; resolve (24 h) was met, dispatch and onsite ended
+	// by the fix (met: resolving meets them).
+	for _, v := range got.TimerViews {
+		if v.Status == "running" || v.Status == "warning" || v.Status == "waiting" {
+			t.Errorf("timer %s is %s on a confirmed ticket", v.Name, v.Status)
+		}
+	}
+	// Errors: a level is required (exit 2, no request); the server refuses a
+	// satisfaction of 9 (exit 1, its reason in full).
+	if code, _, errs = run(t, cmd("create", "--title", "x")...); code != 2 || !strings.Contains(errs, "--level") {
+		t.Errorf("create without level: exit %d %s", code, errs)
+	}
+	if code, _, errs = run(t, cmd("followup", "1", "--satisfaction", "9")...); code != 1 || !strings.Contains(errs, "satisfaction 1 to 5") {
+		t.Errorf("followup 9: exit %d %s", code, errs)
+	}
+	if code, _, errs = run(t, cmd("reject", "1")...); code != 1 || !strings.Contains(errs, "reject needs a note") {
+		t.Errorf("reject without note: exit %d %s", code, errs)
+	}
+	if code, out, errs = run(t, cmd("reject", "1", "--note", "仍在漏水")...); code != 0 || !strings.Contains(out, "重新打开 reopened") {
+		t.Errorf("reject: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -32,9 +32,11 @@ func TestAlertToEscalationNotices(t *testing.T) {
 	if res.Level != classify.LevelI || res.Category != classify.CategoryRoomInfra {
 		t.Fatalf("classified %+v", res)
 	}
-	plan, ok := loaded.Active.Timer(sla.Plan, res.Level, res.Category)
+	// Seed 001 line 59: an urgent fault unresolved 2 h after opening goes up
+	// the chain (the escalation timer; the plan timer only tells the handler).
+	plan, ok := loaded.Active.Timer(sla.Escalation, res.Level, res.Category)
 	if !ok {
-		t.Fatal("no plan timer")
+		t.Fatal("no escalation timer")
 	}
 
 	var mu sync.Mutex
@@ -75,14 +77,13 @@ func TestAlertToEscalationNotices(t *testing.T) {
 		}
 		attempts = append(attempts, rec.attempts...)
 	}
-	tick(time.Date(2026, 2, 13, 18, 40, 0, 0, loc)) // warning (18:36) due
-	tick(time.Date(2026, 2, 13, 20, 15, 0, 0, loc)) // breach 19:00, TD 20:00 due
+	tick(time.Date(2026, 2, 13, 18, 40, 0, 0, loc)) // nothing due (no warning point)
+	tick(time.Date(2026, 2, 13, 20, 15, 0, 0, loc)) // breach 19:00 (PM), TD 20:00 due
 	tick(time.Date(2026, 2, 13, 20, 16, 0, 0, loc)) // restart: nothing new
 
 	want := []string{
-		"【时限预警】T1 提交方案将于 2026-02-13 19:00 到期",
-		"【超时】T1 提交方案已超时 1小时15分钟",
-		"【升级】T1 提交方案超时 1小时15分钟，上报技术总监",
+		"【超时】T1 未解决升级已超时 1小时15分钟",
+		"【升级】T1 未解决升级超时 1小时15分钟，上报技术总监",
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -94,10 +95,10 @@ func TestAlertToEscalationNotices(t *testing.T) {
 			t.Errorf("notice %d = %q, want %q", i, got[i].Title, w)
 		}
 	}
-	if got[1].Data.Role != "项目经理" || got[2].Data.Role != "技术总监" {
-		t.Errorf("roles = %q, %q", got[1].Data.Role, got[2].Data.Role)
+	if got[0].Data.Role != "项目经理" || got[1].Data.Role != "技术总监" {
+		t.Errorf("roles = %q, %q", got[0].Data.Role, got[1].Data.Role)
 	}
-	if len(attempts) != 3 {
+	if len(attempts) != 2 {
 		t.Errorf("attempts = %+v", attempts)
 	}
 }

@@ -89,12 +89,13 @@ type Config struct {
 // ChannelConfig configures one channel. Which fields apply depends on Type.
 type ChannelConfig struct {
 	Name string `yaml:"name"`
-	Type string `yaml:"type"` // webhook | wecom | dingtalk | email
+	Type string `yaml:"type"` // webhook | wecom | dingtalk | email | sms
 	// URL: webhook target; for wecom and dingtalk the base URL of the API or the
 	// internal proxy standing in for it (defaults https://qyapi.weixin.qq.com and
 	// https://oapi.dingtalk.com).
+	// For sms the URL is a template (see SMSData: {{.Phone}}, {{urlquery .Text}}).
 	URL     string            `yaml:"url"`
-	Headers map[string]string `yaml:"headers"` // webhook only
+	Headers map[string]string `yaml:"headers"` // webhook and sms
 	// Key is the WeCom robot key.
 	Key inventory.Secret `yaml:"key"`
 	// AccessToken and Secret are the DingTalk robot token and signing secret
@@ -115,6 +116,14 @@ type ChannelConfig struct {
 	RequireTLS bool `yaml:"require_tls"`
 	// InsecureSkipVerify disables certificate checks (internal CAs); avoid.
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// SMS gateway (type sms): one request per phone in Phones; Method
+	// (default POST) to the URL template with the Body template (may be
+	// empty, e.g. for a GET gateway). Templates see SMSData and the functions
+	// json (a JSON string with its quotes) and urlquery. A body is sent as
+	// application/json unless Headers set Content-Type.
+	Method string   `yaml:"method"`
+	Body   string   `yaml:"body"`
+	Phones []string `yaml:"phones"`
 	// Timeout per attempt (default 10s).
 	Timeout config.Duration `yaml:"timeout"`
 }
@@ -161,8 +170,20 @@ func (c *ChannelConfig) validate() error {
 		if c.Server == "" || c.From == "" || len(c.To) == 0 {
 			return errors.New("server, from and to are required")
 		}
+	case "sms":
+		if c.URL == "" || len(c.Phones) == 0 {
+			return errors.New("url and phones are required")
+		}
+		switch strings.ToUpper(c.Method) {
+		case "", http.MethodGet, http.MethodPost, http.MethodPut:
+		default:
+			return fmt.Errorf("method %q: use GET, POST or PUT", c.Method)
+		}
+		if _, _, err := parseSMSTemplates(*c); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("type %q: use webhook, wecom, dingtalk or email", c.Type)
+		return fmt.Errorf("type %q: use webhook, wecom, dingtalk, email or sms", c.Type)
 	}
 	return nil
 }
@@ -271,6 +292,8 @@ func NewChannel(c ChannelConfig, client *http.Client, clock clockwork.Clock) (Ch
 		return &wecom{cfg: c, client: client}, nil
 	case "dingtalk":
 		return &dingtalk{cfg: c, client: client, clock: clock}, nil
+	case "sms":
+		return newSMS(c, client)
 	default:
 		return &email{cfg: c, timeout: timeout, clock: clock}, nil
 	}

@@ -411,7 +411,8 @@ func TestConfigValidate(t *testing.T) {
 		c    ChannelConfig
 		want string
 	}{
-		{ChannelConfig{Name: "a", Type: "sms"}, `type "sms"`},
+		{ChannelConfig{Name: "a", Type: "pager"}, `type "pager"`},
+		{ChannelConfig{Name: "a", Type: "sms"}, "url and phones are required"},
 		{ChannelConfig{Name: "a", Type: "wecom"}, "key is required"},
 		{ChannelConfig{Name: "a", Type: "dingtalk"}, "access_token is required"},
 		{ChannelConfig{Name: "a", Type: "email", Server: "x:25"}, "server, from and to are required"},

@@ -19,6 +19,7 @@ type Event string
 // Events with shipped Chinese templates (templates/<event>.tmpl).
 const (
 	EventNew       Event = "new"       // 新工单
+	EventDispatch  Event = "dispatch"  // 派单: to the assignee personally
 	EventWarning   Event = "warning"   // 时限预警: warning point reached
 	EventBreach    Event = "breach"    // 超时: timer breached (first escalation)
 	EventEscalate  Event = "escalate"  // 升级: later escalation steps
@@ -28,7 +29,7 @@ const (
 
 // Events returns every event in display order.
 func Events() []Event {
-	return []Event{EventNew, EventWarning, EventBreach, EventEscalate, EventRecovered, EventClosed}
+	return []Event{EventNew, EventDispatch, EventWarning, EventBreach, EventEscalate, EventRecovered, EventClosed}
 }
 
 // Data is what templates see. Fields are already display strings where the

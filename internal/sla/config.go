@@ -14,8 +14,12 @@ import (
 // Config is the `sla:` section of the collector config: which contract's profile
 // is active and where the data lives.
 type Config struct {
-	// Profile is the active profile's name, e.g. "seed003".
+	// Profile is the default profile's name, e.g. "seed003": the one a
+	// ticket gets when no select rule matches.
 	Profile string `yaml:"profile"`
+	// Select chooses other profiles by site, category, class or label; the
+	// first matching rule wins.
+	Select []SelectRule `yaml:"select"`
 	// Dir holds the profiles, one *.yml per contract. Default rules/sla.
 	Dir string `yaml:"dir"`
 	// Holidays is the holiday data file. Default rules/calendars/cn-holidays.yml.
@@ -57,10 +61,12 @@ func (c *Config) Validate() error {
 
 // Loaded is the result of Config.Load.
 type Loaded struct {
-	Set      *Set
-	Active   *Profile
-	Holidays *calendar.Holidays
-	Location *time.Location
+	Set *Set
+	// Active is the default profile; Selection chooses among all.
+	Active    *Profile
+	Selection *Selection
+	Holidays  *calendar.Holidays
+	Location  *time.Location
 }
 
 // MissingHolidayYears returns which of now's year and the next lack holiday
@@ -90,5 +96,9 @@ func (c Config) Load() (*Loaded, error) {
 	if !ok {
 		return nil, fmt.Errorf("sla config: profile %q not found in %s (have %v)", c.Profile, c.Dir, set.Names())
 	}
-	return &Loaded{Set: set, Active: p, Holidays: hol, Location: loc}, nil
+	sel, err := NewSelection(set, p, c.Select)
+	if err != nil {
+		return nil, fmt.Errorf("sla config: %w", err)
+	}
+	return &Loaded{Set: set, Active: p, Selection: sel, Holidays: hol, Location: loc}, nil
 }

@@ -27,26 +27,59 @@ func warnOffset(spec TimerSpec) time.Duration {
 // the time of the spec's anchor event, stoppedAt the time the timer's goal was
 // reached (nil while running). A stop before the start counts as at the start.
 func Evaluate(spec TimerSpec, cal Calendar, startedAt time.Time, stoppedAt *time.Time, now time.Time) TimerState {
+	return EvaluateRun(spec, cal, Run{Started: startedAt, Met: stoppedAt}, now)
+}
+
+// runEnd returns where the timer's clock stops: its meeting or ending, else
+// now; running is true when neither happened.
+func runEnd(r Run, now time.Time) (end time.Time, running bool) {
+	var stop *time.Time
+	switch {
+	case r.Met != nil:
+		stop = r.Met
+	case r.Ended != nil:
+		stop = r.Ended
+	}
+	if stop == nil {
+		return now, true
+	}
+	if stop.Before(r.Started) {
+		return r.Started, false
+	}
+	return *stop, false
+}
+
+// pausedFor returns the calendar time the timer has been paused up to end:
+// the ended pauses plus the pause in progress (only for a pausable spec).
+func pausedFor(spec TimerSpec, cal Calendar, r Run, end time.Time) time.Duration {
+	p := r.Paused
+	if spec.Pausable && r.PausedSince != nil && end.After(*r.PausedSince) {
+		p += cal.Elapsed(*r.PausedSince, end)
+	}
+	return p
+}
+
+// EvaluateRun computes a timer's state at now from its stored run. Pauses
+// move the deadline by the calendar time they took; a run that ended
+// without its milestone is breached when it ended past the deadline, else
+// not applicable.
+func EvaluateRun(spec TimerSpec, cal Calendar, r Run, now time.Time) TimerState {
+	end, running := runEnd(r, now)
+	paused := pausedFor(spec, cal, r, end)
 	st := TimerState{
-		Kind:     spec.Kind,
-		Started:  startedAt,
-		Deadline: cal.Add(startedAt, spec.Target),
+		Kind:      spec.Kind,
+		Started:   r.Started,
+		Deadline:  cal.Add(r.Started, spec.Target+paused),
+		Running:   running,
+		PausedFor: paused,
+		Paused:    running && spec.Pausable && r.PausedSince != nil,
 	}
 	if w := warnOffset(spec); w > 0 {
-		st.WarnAt = cal.Add(startedAt, w)
+		st.WarnAt = cal.Add(r.Started, w+paused)
 	}
-	end := now
-	if stoppedAt != nil {
-		end = *stoppedAt
-		if end.Before(startedAt) {
-			end = startedAt
-		}
-	} else {
-		st.Running = true
-	}
-	st.Elapsed = cal.Elapsed(startedAt, end)
+	st.Elapsed = cal.Elapsed(r.Started, end) - paused
 	st.Remaining = spec.Target - st.Elapsed
-	if st.Running {
+	if running {
 		// At the deadline instant itself the target is used up: breached.
 		st.Breached = !now.Before(st.Deadline)
 	} else {
@@ -56,15 +89,16 @@ func Evaluate(spec TimerSpec, cal Calendar, startedAt time.Time, stoppedAt *time
 	if st.Breached {
 		st.BreachedBy = cal.Elapsed(st.Deadline, end)
 	}
-	if !st.Running && !st.Breached {
-		st.Met = true
-		t := end
-		st.MetAt = &t
+	if !running && !st.Breached {
+		if r.Met != nil {
+			st.Met = true
+			t := end
+			st.MetAt = &t
+		} else {
+			st.NotApplicable = true
+		}
 	}
-	if st.Running && !st.WarnAt.IsZero() && !now.Before(st.WarnAt) {
-		st.Warned = true
-	}
-	if !st.Running && !st.WarnAt.IsZero() && !end.Before(st.WarnAt) {
+	if !st.WarnAt.IsZero() && !end.Before(st.WarnAt) {
 		st.Warned = true
 	}
 	return st
@@ -73,19 +107,37 @@ func Evaluate(spec TimerSpec, cal Calendar, startedAt time.Time, stoppedAt *time
 // Steps returns every escalation step due at now, in order (see the package
 // comment for the rule). A stopped timer has no steps after its stop.
 func Steps(spec TimerSpec, cal Calendar, startedAt time.Time, stoppedAt *time.Time, now time.Time) []Step {
+	return StepsRun(spec, cal, Run{Started: startedAt, Met: stoppedAt}, now)
+}
+
+// StepsRun is Steps for a stored run: a met or ended timer has no steps
+// from its stop on, a paused one none from the pause on, and the ended
+// pauses move every step by the calendar time they took.
+func StepsRun(spec TimerSpec, cal Calendar, r Run, now time.Time) []Step {
+	var stop *time.Time
+	switch {
+	case r.Met != nil:
+		stop = r.Met
+	case r.Ended != nil:
+		stop = r.Ended
+	}
+	if spec.Pausable && r.PausedSince != nil && (stop == nil || r.PausedSince.Before(*stop)) {
+		stop = r.PausedSince
+	}
 	limit := now
-	if stoppedAt != nil && stoppedAt.Before(now) {
-		limit = *stoppedAt
+	if stop != nil && stop.Before(now) {
+		limit = *stop
 	}
 	// due reports whether an instant counts as passed: for a running timer at
 	// or before now; for a stopped one strictly before the stop (meeting a
 	// deadline at the deadline instant is in time).
 	due := func(at time.Time) bool {
-		if stoppedAt != nil && !at.Before(*stoppedAt) {
+		if stop != nil && !at.Before(*stop) {
 			return false
 		}
 		return !at.After(limit)
 	}
+	paused := r.Paused
 	var steps []Step
 	role := func(i int) Role {
 		if i < len(spec.Chain) {
@@ -94,19 +146,19 @@ func Steps(spec TimerSpec, cal Calendar, startedAt time.Time, stoppedAt *time.Ti
 		return ""
 	}
 	if w := warnOffset(spec); w > 0 && len(spec.Chain) > 0 {
-		if at := cal.Add(startedAt, w); due(at) {
+		if at := cal.Add(r.Started, w+paused); due(at) {
 			steps = append(steps, Step{Timer: spec.Kind, Index: 0, Kind: StepWarn, Role: role(0), At: at})
 		}
 	}
-	deadline := cal.Add(startedAt, spec.Target)
+	deadline := cal.Add(r.Started, spec.Target+paused)
 	if !due(deadline) {
 		return steps
 	}
-	r := role(1)
-	if r == "" {
-		r = role(0)
+	rl := role(1)
+	if rl == "" {
+		rl = role(0)
 	}
-	steps = append(steps, Step{Timer: spec.Kind, Index: 1, Kind: StepBreach, Role: r, At: deadline})
+	steps = append(steps, Step{Timer: spec.Kind, Index: 1, Kind: StepBreach, Role: rl, At: deadline})
 	if spec.Every <= 0 {
 		return steps
 	}

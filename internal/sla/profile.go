@@ -58,6 +58,12 @@ func (p *Profile) Timers(level classify.Level, cat classify.Category) []TimerSpe
 	return out
 }
 
+// TimersFor implements the ticket service's Policy for one profile: the
+// profile's timers for the facts' level and category (no matcher).
+func (p *Profile) TimersFor(f Facts) (string, []TimerSpec) {
+	return p.Name, p.Timers(f.Level, f.Category)
+}
+
 // Timer returns the spec of one kind for a level and category, ok=false when the
 // contract has no such timer for them.
 func (p *Profile) Timer(kind Kind, level classify.Level, cat classify.Category) (TimerSpec, bool) {
@@ -75,6 +81,16 @@ func (p *Profile) Calendar(name string) *calendar.Calendar { return p.calendars[
 // CalendarOf returns the calendar a spec is measured on. Specs from Timers
 // always name a calendar of their profile.
 func (p *Profile) CalendarOf(spec TimerSpec) *calendar.Calendar { return p.calendars[spec.Calendar] }
+
+// Calendars returns the profile's calendar names, sorted.
+func (p *Profile) Calendars() []string {
+	var n []string
+	for k := range p.calendars {
+		n = append(n, k)
+	}
+	slices.Sort(n)
+	return n
+}
 
 // Evaluate is the package Evaluate on the spec's own calendar.
 func (p *Profile) Evaluate(spec TimerSpec, startedAt time.Time, stoppedAt *time.Time, now time.Time) TimerState {
@@ -172,6 +188,10 @@ func ParseProfile(name string, data []byte, o LoadOptions) (*Profile, error) {
 		spec := TimerSpec{
 			Kind: t.Kind, Target: t.Target.Std(), Calendar: f.Defaults.Calendar, From: FromOpened,
 			Warn: f.Defaults.Warn, Chain: f.Defaults.Chain, Every: f.Defaults.Every.Std(), Note: t.Note,
+			Profile: f.Name, MetBy: t.MetBy, Pausable: slices.Contains(f.Defaults.Pausable, t.Kind),
+		}
+		if t.Pausable != nil {
+			spec.Pausable = *t.Pausable
 		}
 		if t.Kind == Report {
 			spec.From = FromResolved
@@ -220,6 +240,11 @@ type profileFile struct {
 }
 
 func (f *profileFile) Validate() error {
+	for _, k := range f.Defaults.Pausable {
+		if !k.Valid() {
+			return &config.LineError{Msg: fmt.Sprintf("defaults.pausable: timer kind %q: use one of %s", k, kindNames())}
+		}
+	}
 	if f.Name == "" {
 		return &config.LineError{Msg: "profile needs a name"}
 	}
@@ -239,6 +264,8 @@ func (f *profileFile) Validate() error {
 }
 
 type defaultsSpec struct {
+	// Pausable lists the timer kinds an agreed pause (挂起) stops.
+	Pausable []Kind          `yaml:"pausable"`
 	Calendar string          `yaml:"calendar"`
 	Warn     float64         `yaml:"warn"`
 	Chain    []Role          `yaml:"chain"`
@@ -321,6 +348,8 @@ type timerEntry struct {
 	Chain      []Role           `yaml:"chain"`
 	Every      *config.Duration `yaml:"every"`
 	Note       string           `yaml:"note"`
+	MetBy      []string         `yaml:"met_by"`
+	Pausable   *bool            `yaml:"pausable"`
 
 	node *yaml.Node
 }
@@ -333,15 +362,35 @@ func (t *timerEntry) UnmarshalYAML(n *yaml.Node) error {
 	t.node = n
 	switch {
 	case !t.Kind.Valid():
-		return config.Errorf(config.ValueNode(n, "kind"), "timer kind %q: use one of respond, dispatch, onsite, diagnose, plan, resolve, spare, report", t.Kind)
+		return config.Errorf(config.ValueNode(n, "kind"), "timer kind %q: use one of %s", t.Kind, kindNames())
 	case t.Target <= 0:
 		return config.Errorf(n, "timer %s: target must be a positive duration", t.Kind)
 	case t.From != "" && !t.From.Valid():
 		return config.Errorf(config.ValueNode(n, "from"), "timer %s: from %q: use opened, onsite or resolved", t.Kind, t.From)
+	case badMilestone(t.MetBy) != "":
+		return config.Errorf(config.ValueNode(n, "met_by"), "timer %s: met_by %q: use %s", t.Kind, badMilestone(t.MetBy), strings.Join(Milestones(), ", "))
 	case t.Warn != nil && (*t.Warn < 0 || *t.Warn >= 1):
 		return config.Errorf(config.ValueNode(n, "warn"), "timer %s: warn must be a fraction in [0, 1), e.g. 0.8", t.Kind)
 	}
 	return nil
+}
+
+func kindNames() string {
+	var n []string
+	for _, k := range Kinds() {
+		n = append(n, string(k))
+	}
+	return strings.Join(n, ", ")
+}
+
+// badMilestone returns the first name in m that is not a milestone, or "".
+func badMilestone(m []string) string {
+	for _, v := range m {
+		if !slices.Contains(Milestones(), v) {
+			return v
+		}
+	}
+	return ""
 }
 
 type levelList []classify.Level

@@ -67,14 +67,14 @@ func TestProfilesTimers(t *testing.T) {
 		cat     classify.Category
 		want    string
 	}{
-		{"seed001", classify.LevelI, classify.CategoryRoomIT, "respond=30m0s@24x7 plan=2h0m0s@24x7 resolve=12h0m0s@24x7 report=24h0m0s@24x7"},
+		{"seed001", classify.LevelI, classify.CategoryRoomIT, "respond=30m0s@24x7 plan=2h0m0s@24x7 escalation=2h0m0s@24x7 emergency=16h0m0s@24x7 resolve=12h0m0s@24x7 report=24h0m0s@24x7"},
 		{"seed001", classify.LevelIII, classify.CategoryFrontEnd, "respond=30m0s@24x7 plan=2h0m0s@24x7 resolve=48h0m0s@24x7 report=24h0m0s@24x7"},
 		{"seed001", classify.LevelIV, classify.CategoryRoomIT, "respond=30m0s@workday plan=2h0m0s@workday resolve=42h30m0s@workday report=24h0m0s@24x7"},
 		{"seed002", classify.LevelI, classify.CategoryRoomIT, "respond=5m0s@24x7 dispatch=5m0s@24x7 onsite=10m0s@24x7 diagnose=1h0m0s@24x7 plan=1h0m0s@24x7 resolve=1h0m0s@24x7 spare=26h0m0s@24x7"},
 		{"seed002", classify.LevelIII, classify.CategoryFibre, "respond=10m0s@24x7 dispatch=10m0s@24x7 onsite=20m0s@24x7 diagnose=2h0m0s@24x7 plan=2h0m0s@24x7 resolve=1h0m0s@24x7 spare=26h0m0s@24x7"},
 		{"seed003", classify.LevelII, classify.CategoryRoomInfra, "onsite=20m0s@24x7 resolve=1h0m0s@24x7 spare=2h0m0s@24x7"},
 		{"seed003", classify.LevelII, classify.CategoryFrontEnd, "onsite=2h0m0s@workday plan=3h0m0s@workday"},
-		{"seed004", classify.LevelIII, classify.CategoryFibre, "respond=30m0s@24x7 onsite=1h0m0s@24x7 resolve=2h0m0s@24x7 spare=2h0m0s@24x7"},
+		{"seed004", classify.LevelIII, classify.CategoryFibre, "respond=30m0s@24x7 onsite=1h0m0s@24x7 emergency=2h0m0s@24x7 resolve=2h0m0s@24x7 restore=8h30m0s@workday spare=2h0m0s@24x7"},
 	}
 	for _, tc := range tests {
 		p, _ := set.Get(tc.profile)
@@ -92,9 +92,18 @@ func TestProfilesTimers(t *testing.T) {
 	if res.From != FromOnSite {
 		t.Errorf("seed004 resolve from = %s, want onsite", res.From)
 	}
+	// Seed 001 line 59: only the escalation timer of urgent faults goes up
+	// the chain; the plan timer tells the handler.
 	plan, _ := p.Timer(Plan, classify.LevelI, classify.CategoryRoomIT)
-	if !reflect.DeepEqual(plan.Chain, []Role{Engineer, ProjectManager, TechnicalDirector, DeputyGM}) || plan.Warn != 0.8 || plan.Every != time.Hour {
+	if !reflect.DeepEqual(plan.Chain, []Role{Engineer}) || plan.Warn != 0.8 || plan.Every != 0 {
 		t.Errorf("seed001 plan = %+v", plan)
+	}
+	esc, _ := p.Timer(Escalation, classify.LevelI, classify.CategoryRoomIT)
+	if !reflect.DeepEqual(esc.Chain, []Role{Engineer, ProjectManager, TechnicalDirector, DeputyGM}) || esc.Warn != 0 || esc.Every != time.Hour {
+		t.Errorf("seed001 escalation = %+v", esc)
+	}
+	if _, ok := p.Timer(Escalation, classify.LevelII, classify.CategoryRoomIT); ok {
+		t.Errorf("seed001 level II has an escalation timer; the contract escalates urgent faults only")
 	}
 }
 
@@ -245,14 +254,15 @@ func TestEvaluateStates(t *testing.T) {
 	}
 }
 
-// TestSteps checks the escalation rule on seed 001's level I plan timer (2 h,
-// warn 0.8, every 1 h, chain engineer → project manager → technical director →
-// deputy GM), opened 03:00: warn 04:36 engineer; breach 05:00 project manager;
-// 06:00 technical director; 07:00 deputy GM; nothing after.
+// TestSteps checks the escalation rule on seed 001's level I escalation timer
+// (seed 001 line 59: unresolved 2 h after opening → project manager →
+// technical director → deputy GM; no warning, every 1 h), opened 03:00:
+// breach 05:00 project manager; 06:00 technical director; 07:00 deputy GM;
+// nothing after.
 func TestSteps(t *testing.T) {
 	t.Parallel()
 	p, loc := profile(t, "seed001")
-	plan, _ := p.Timer(Plan, classify.LevelI, classify.CategoryRoomIT)
+	esc, _ := p.Timer(Escalation, classify.LevelI, classify.CategoryRoomIT)
 	opened := at(loc, "2026-02-16 03:00")
 	show := func(steps []Step) string {
 		var s []string
@@ -261,19 +271,18 @@ func TestSteps(t *testing.T) {
 		}
 		return strings.Join(s, " ")
 	}
-	all := "plan/0:warn:engineer@04:36 plan/1:breach:project_manager@05:00 plan/2:escalate:technical_director@06:00 plan/3:escalate:deputy_gm@07:00"
+	all := "escalation/1:breach:project_manager@05:00 escalation/2:escalate:technical_director@06:00 escalation/3:escalate:deputy_gm@07:00"
 	tests := []struct {
 		stopped, now, want, due, next string
 	}{
-		{"", "2026-02-16 04:35", "", "", "plan/0"},
-		{"", "2026-02-16 04:36", "plan/0:warn:engineer@04:36", "plan/0", "plan/1"},
-		{"", "2026-02-16 05:00", "plan/0:warn:engineer@04:36 plan/1:breach:project_manager@05:00", "plan/1", "plan/2"},
-		{"", "2026-02-16 06:30", "plan/0:warn:engineer@04:36 plan/1:breach:project_manager@05:00 plan/2:escalate:technical_director@06:00", "plan/2", "plan/3"},
+		{"", "2026-02-16 04:59", "", "", "escalation/1"},
+		{"", "2026-02-16 05:00", "escalation/1:breach:project_manager@05:00", "escalation/1", "escalation/2"},
+		{"", "2026-02-16 06:30", "escalation/1:breach:project_manager@05:00 escalation/2:escalate:technical_director@06:00", "escalation/2", "escalation/3"},
 		// A collector down from 03:10 to 23:00 catches up with every step.
-		{"", "2026-02-16 23:00", all, "plan/3", ""},
-		// Met at the deadline instant: only the warning was due.
-		{"2026-02-16 05:00", "2026-02-16 23:00", "plan/0:warn:engineer@04:36", "plan/0", ""},
-		{"2026-02-16 05:20", "2026-02-16 23:00", "plan/0:warn:engineer@04:36 plan/1:breach:project_manager@05:00", "plan/1", ""},
+		{"", "2026-02-16 23:00", all, "escalation/3", ""},
+		// Resolved at the 2 h instant: nothing was due.
+		{"2026-02-16 05:00", "2026-02-16 23:00", "", "", ""},
+		{"2026-02-16 05:20", "2026-02-16 23:00", "escalation/1:breach:project_manager@05:00", "escalation/1", ""},
 		{"2026-02-16 04:00", "2026-02-16 23:00", "", "", ""},
 	}
 	for _, tc := range tests {
@@ -282,15 +291,15 @@ func TestSteps(t *testing.T) {
 			stop = ptr(at(loc, tc.stopped))
 		}
 		now := at(loc, tc.now)
-		if got := show(p.Steps(plan, opened, stop, now)); got != tc.want {
+		if got := show(p.Steps(esc, opened, stop, now)); got != tc.want {
 			t.Errorf("Steps(stop %q, now %s):\n got %s\nwant %s", tc.stopped, tc.now, got, tc.want)
 		}
-		cal := p.CalendarOf(plan)
-		d, ok := Due(plan, cal, opened, stop, now)
+		cal := p.CalendarOf(esc)
+		d, ok := Due(esc, cal, opened, stop, now)
 		if got := map[bool]string{true: d.Key(), false: ""}[ok]; got != tc.due {
 			t.Errorf("Due(stop %q, now %s) = %q, want %q", tc.stopped, tc.now, got, tc.due)
 		}
-		n, ok := Next(plan, cal, opened, stop, now)
+		n, ok := Next(esc, cal, opened, stop, now)
 		if got := map[bool]string{true: n.Key(), false: ""}[ok]; got != tc.next {
 			t.Errorf("Next(stop %q, now %s) = %q, want %q", tc.stopped, tc.now, got, tc.next)
 		}
@@ -298,19 +307,21 @@ func TestSteps(t *testing.T) {
 }
 
 // TestStepsWorkingCalendar: escalation steps are measured in calendar time, so
-// on the working-day calendar they pause overnight. Seed 001 level IV plan
-// (2 h, every 1 h) opened Fri 2026-02-13 17:00: breach Sat 02-14 10:30 (make-up
-// day), TD at 11:30, deputy GM at 12:30.
+// on the working-day calendar they pause overnight. Seed 003's other-equipment
+// plan (3 h, warn 0.8, every 1 h, working days; seed 003 line 126) opened Fri
+// 2026-02-13 17:00: 30 min on Friday, then Sat 02-14 (a make-up working day)
+// from 09:00: warning at 2h24m → 10:54, breach at 3 h → 11:30, TD at 12:30,
+// deputy GM at 13:30.
 func TestStepsWorkingCalendar(t *testing.T) {
 	t.Parallel()
-	p, loc := profile(t, "seed001")
+	p, loc := profile(t, "seed003_other")
 	plan, _ := p.Timer(Plan, classify.LevelIV, classify.CategoryRoomIT)
 	steps := p.Steps(plan, at(loc, "2026-02-13 17:00"), nil, at(loc, "2026-02-28 00:00"))
 	var got []string
 	for _, s := range steps {
 		got = append(got, string(s.Role)+"@"+fmtT(loc, s.At))
 	}
-	want := []string{"engineer@2026-02-14 10:06", "project_manager@2026-02-14 10:30", "technical_director@2026-02-14 11:30", "deputy_gm@2026-02-14 12:30"}
+	want := []string{"engineer@2026-02-14 10:54", "project_manager@2026-02-14 11:30", "technical_director@2026-02-14 12:30", "deputy_gm@2026-02-14 13:30"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("steps = %v, want %v", got, want)
 	}
@@ -413,7 +424,7 @@ func TestConfigDecode(t *testing.T) {
 	if err := config.Decode("c.yml", []byte("profile: seed002\n"), &c); err != nil {
 		t.Fatal(err)
 	}
-	if c != (Config{Profile: "seed002", Dir: "rules/sla", Holidays: "rules/calendars/cn-holidays.yml", TimeZone: "Asia/Shanghai"}) {
+	if !reflect.DeepEqual(c, Config{Profile: "seed002", Dir: "rules/sla", Holidays: "rules/calendars/cn-holidays.yml", TimeZone: "Asia/Shanghai"}) {
 		t.Errorf("defaults not filled: %+v", c)
 	}
 	if err := config.Decode("c.yml", []byte("profile: a\nprofle: b\n"), &Config{}); err == nil || !strings.Contains(err.Error(), "c.yml:2: field profle not found") {

@@ -18,10 +18,89 @@ const (
 	Resolve  Kind = "resolve"  // 修复
 	Spare    Kind = "spare"    // 备件替换
 	Report   Kind = "report"   // 故障报告 (counts from resolution)
+	// Escalation (未解决升级) is the escalation clock of seed 001: an urgent
+	// fault unresolved after 2 h is reported up the chain. Met by resolving.
+	Escalation Kind = "escalation"
+	// Emergency (应急方案 / 第二解决方案) is the fallback plan a contract asks
+	// for when a fault is not fixed in time (seed 001: 16 h; seed 004: a
+	// second plan). Met by a plan submitted as an emergency plan.
+	Emergency Kind = "emergency"
+	// Restore (恢复运行) is "service restored" (seed 004: within one working
+	// day). Met by resolving, or by the fault recovering.
+	Restore Kind = "restore"
 )
 
 // Kinds returns the timer kinds in display order.
-func Kinds() []Kind { return []Kind{Respond, Dispatch, OnSite, Diagnose, Plan, Resolve, Spare, Report} }
+func Kinds() []Kind {
+	return []Kind{Respond, Dispatch, OnSite, Diagnose, Plan, Escalation, Emergency, Resolve, Restore, Spare, Report}
+}
+
+// Milestones are the ticket events that meet timers: the names of the
+// ticket actions (ack, dispatch, …) plus MilestoneEmergencyPlan, a plan
+// submitted as the emergency or second plan.
+const (
+	MilestoneAck           = "ack"
+	MilestoneDispatch      = "dispatch"
+	MilestoneOnSite        = "onsite"
+	MilestoneDiagnose      = "diagnose"
+	MilestonePlan          = "plan"
+	MilestoneEmergencyPlan = "emergency_plan"
+	MilestoneSpare         = "spare"
+	MilestoneRecover       = "recover"
+	MilestoneResolve       = "resolve"
+	MilestoneReport        = "report"
+)
+
+// Milestones lists the milestone names a profile's met_by may use.
+func Milestones() []string {
+	return []string{MilestoneAck, MilestoneDispatch, MilestoneOnSite, MilestoneDiagnose, MilestonePlan,
+		MilestoneEmergencyPlan, MilestoneSpare, MilestoneRecover, MilestoneResolve, MilestoneReport}
+}
+
+// DefaultMetBy returns the milestones that meet a timer of kind k when its
+// spec names none. Answering is met by any handling step; the later steps of
+// arrival (dispatch, on site) meet the earlier ones; every other timer is met
+// by exactly its own milestone.
+func DefaultMetBy(k Kind) []string {
+	switch k {
+	case Respond:
+		return []string{MilestoneAck, MilestoneDispatch, MilestoneOnSite, MilestoneDiagnose, MilestonePlan,
+			MilestoneEmergencyPlan, MilestoneSpare, MilestoneResolve}
+	case Dispatch:
+		return []string{MilestoneDispatch, MilestoneOnSite, MilestoneResolve}
+	case OnSite:
+		return []string{MilestoneOnSite, MilestoneResolve}
+	case Diagnose:
+		return []string{MilestoneDiagnose}
+	case Plan:
+		return []string{MilestonePlan}
+	case Emergency:
+		return []string{MilestoneEmergencyPlan}
+	case Spare:
+		return []string{MilestoneSpare}
+	case Report:
+		return []string{MilestoneReport}
+	case Escalation:
+		return []string{MilestoneResolve, MilestoneRecover}
+	case Restore:
+		return []string{MilestoneResolve, MilestoneRecover}
+	}
+	return []string{MilestoneResolve}
+}
+
+// MeetsBy reports whether milestone m meets the timer of spec.
+func (s TimerSpec) MeetsBy(m string) bool {
+	mb := s.MetBy
+	if len(mb) == 0 {
+		mb = DefaultMetBy(s.Kind)
+	}
+	for _, v := range mb {
+		if v == m {
+			return true
+		}
+	}
+	return false
+}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return k.order() >= 0 }
@@ -54,6 +133,12 @@ func (k Kind) Chinese() string {
 		return "备件替换"
 	case Report:
 		return "故障报告"
+	case Escalation:
+		return "未解决升级"
+	case Emergency:
+		return "应急方案"
+	case Restore:
+		return "恢复运行"
 	}
 	return string(k)
 }
@@ -114,6 +199,29 @@ type TimerSpec struct {
 	Every time.Duration
 	// Note is free text from the profile (the contract clause).
 	Note string
+	// Profile is the name of the profile the spec comes from (its calendar
+	// is that profile's).
+	Profile string `json:",omitempty"`
+	// MetBy are the milestones that meet the timer; empty means
+	// DefaultMetBy(Kind).
+	MetBy []string `json:",omitempty"`
+	// Pausable is true when an agreed pause (挂起) stops this timer.
+	Pausable bool `json:",omitempty"`
+}
+
+// Run is what is stored of one timer on one ticket.
+type Run struct {
+	// Started is the time of the anchor event.
+	Started time.Time
+	// Met is when the timer's milestone happened (nil: not met).
+	Met *time.Time
+	// Ended is when the timer stopped without its milestone: the ticket
+	// was resolved (the milestone no longer needed), closed or cancelled.
+	Ended *time.Time
+	// Paused is the calendar time of the pauses that are over.
+	Paused time.Duration
+	// PausedSince is the start of the pause in progress (nil: none).
+	PausedSince *time.Time
 }
 
 // TimerState is a timer evaluated at one instant.
@@ -138,15 +246,27 @@ type TimerState struct {
 	// calendar time past the deadline (at stop, or at now while running).
 	Breached   bool
 	BreachedBy time.Duration
+	// NotApplicable is true when the timer ended without its milestone before
+	// its deadline (e.g. the fault was fixed before a spare was due).
+	NotApplicable bool
+	// Paused is true while an agreed pause holds the timer; PausedFor is the
+	// calendar time paused so far (ended pauses and the one in progress).
+	Paused    bool
+	PausedFor time.Duration
 }
 
-// Status returns "met", "breached", "warning", "running" for display.
+// Status returns "met", "breached", "not_applicable", "paused", "warning"
+// or "running" for display.
 func (s TimerState) Status() string {
 	switch {
 	case s.Met:
 		return "met"
 	case s.Breached:
 		return "breached"
+	case s.NotApplicable:
+		return "not_applicable"
+	case s.Paused:
+		return "paused"
 	case s.Warned:
 		return "warning"
 	}

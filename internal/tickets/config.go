@@ -38,6 +38,9 @@ type Config struct {
 	// Routes maps an escalation role (engineer, project_manager, …) to notify
 	// channel names; a role without a route goes to every channel.
 	Routes map[string][]string `yaml:"routes"`
+	// People maps a person (an assignee's name as dispatched) to their own
+	// notify channels: the dispatch notice goes there.
+	People map[string][]string `yaml:"people"`
 	// AuditFile is the optional JSON-lines copy of the audit log ("" = none).
 	AuditFile string `yaml:"audit_file"`
 	// Auth holds the API tokens with their roles and the intake policy.

@@ -22,12 +22,19 @@ type EscalationOptions struct {
 	// Routes maps a chain role (engineer, project_manager, …) to channel
 	// names; a role without a route goes to every channel.
 	Routes map[string][]string
+	// People maps a person (an assignee's name) to their own channels, for
+	// the dispatch notice; without an entry it goes to the "assignee" route,
+	// else it is not sent (and that is recorded on the ticket).
+	People map[string][]string
 	// Interval between passes; default 30s, on the service's clock.
 	Interval time.Duration
 	// URL is the web UI's base URL for links in notices ("" = none).
 	URL    string
 	Logger *slog.Logger
 }
+
+// ErrNoChannel: a personal notice has no channel for its person.
+var ErrNoChannel = errors.New("no channel")
 
 // Escalator warns handlers at a timer's warning point and escalates breaches
 // along the chain. Due steps are computed from stored timestamps on every
@@ -65,6 +72,7 @@ func (e *Escalator) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tk.Chan():
+		case <-e.s.wake: // a ticket was opened or dispatched: its notices go now
 		}
 	}
 }
@@ -85,10 +93,10 @@ func (e *Escalator) RunOnce(ctx context.Context) error {
 			continue // in a maintenance window: its steps wait (silenced.go)
 		}
 		for _, tm := range t.Timers {
-			if tm.StartedAt == nil || tm.MetAt != nil {
+			if !tm.Running() {
 				continue
 			}
-			for _, st := range sla.Steps(tm.Spec, e.s.calendarOf(tm.Spec), *tm.StartedAt, nil, now) {
+			for _, st := range sla.StepsRun(tm.Spec, e.s.calendarOf(tm.Spec), tm.Run(), now) {
 				due = append(due, Notice{Key: noticeKey(t.ID, st), TicketID: t.ID, Timer: string(st.Timer), Step: st.Index,
 					Kind: string(st.Kind), Role: string(st.Role), DueAt: st.At})
 			}
@@ -135,9 +143,10 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 		return err
 	}
 	now := e.s.o.Clock.Now()
+	ev, role, channels, routed := e.noticeRoute(n)
 	d := notify.Data{TicketID: fmt.Sprintf("#%d", t.ID), Title: t.Title, Summary: t.Description, Level: t.Level.Label(),
 		Group: t.Group, Site: t.Site, Device: t.Device, Status: t.State.Chinese(), OpenedAt: t.OpenedAt,
-		Role: sla.Role(n.Role).Chinese(), Assignee: t.Assignee, Labels: t.Labels, Location: e.s.o.Location}
+		Role: role, Assignee: t.Assignee, Labels: t.Labels, Location: e.s.o.Location}
 	if t.Category.Valid() {
 		d.Category = t.Category.Chinese()
 	}
@@ -156,8 +165,17 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 			}
 		}
 	}
+	what := d.Timer + " " + n.Kind
+	if n.Timer == "" {
+		what = map[notify.Event]string{notify.EventNew: "新工单通知", notify.EventDispatch: "派单通知"}[ev]
+	}
 	var attempts []notify.Attempt
-	sendErr := e.o.Notifier.Notify(ctx, eventOf(n.Kind), d, e.o.Routes[n.Role], func(a notify.Attempt) { attempts = append(attempts, a) })
+	var sendErr error
+	if routed {
+		sendErr = e.o.Notifier.Notify(ctx, ev, d, channels, func(a notify.Attempt) { attempts = append(attempts, a) })
+	} else {
+		sendErr = fmt.Errorf("%w: no channel for %s (tickets.people)", ErrNoChannel, role)
+	}
 	state := NoticeSent
 	if sendErr != nil {
 		state = NoticeFailed
@@ -169,14 +187,14 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 				res = "失败 failed: " + a.Error
 			}
 			if err := tx.AddEvent(n.TicketID, Event{At: a.Start, Actor: "system:escalation", Kind: EventNotice,
-				Note:   fmt.Sprintf("%s %s → %s 经 %s 第%d次 %s", d.Timer, n.Kind, d.Role, a.Channel, a.Number, res),
+				Note:   fmt.Sprintf("%s → %s 经 %s 第%d次 %s", what, d.Role, a.Channel, a.Number, res),
 				Detail: fmt.Sprintf(`{"key":%q,"event":%q,"channel":%q,"attempt":%d,"ok":%t}`, n.Key, a.Event, a.Channel, a.Number, a.OK)}); err != nil {
 				return err
 			}
 		}
 		if len(attempts) == 0 && sendErr != nil {
 			if err := tx.AddEvent(n.TicketID, Event{At: now, Actor: "system:escalation", Kind: EventNotice,
-				Note: fmt.Sprintf("%s %s → %s 未发送 not sent: %v", d.Timer, n.Kind, d.Role, sendErr)}); err != nil {
+				Note: fmt.Sprintf("%s → %s 未发送 not sent: %v", what, d.Role, sendErr)}); err != nil {
 				return err
 			}
 		}

@@ -78,6 +78,9 @@ func (s *Service) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResul
 	}
 	res.Updated += repeats
 	res.Tickets = ids
+	if res.Opened > 0 {
+		s.nudge()
+	}
 	return res, nil
 }
 
@@ -252,11 +255,14 @@ func (s *Service) ingestOne(tx *auditTx, a *alert.Alert, fp string, now time.Tim
 		GroupKey: key, Labels: a.Labels, Reach: s.isReach(a.Labels), OpenedAt: now, UpdatedAt: now,
 		LastAlertAt: &now,
 	}
-	t.Timers = s.timersFor(t.Level, t.Category, now)
+	s.startTimers(t, now)
 	if err := tx.Insert(t); err != nil {
 		return 0, err
 	}
 	if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: EventOpened, To: StateOpen, Note: alertNote(a)}); err != nil {
+		return 0, err
+	}
+	if err := s.claimOpen(tx, t, now); err != nil {
 		return 0, err
 	}
 	newRec.TicketID = t.ID
@@ -329,6 +335,7 @@ func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertR
 	t.State = StateRecovered
 	t.RecoveredAt = &ends
 	t.UpdatedAt = now
+	s.meet(t, sla.MilestoneRecover, ends)
 	actor := actorOf(a)
 	if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: string(ActionRecover), From: from, To: StateRecovered,
 		Note: "告警已恢复 alert resolved at " + ends.In(s.o.Location).Format(time.RFC3339)}); err != nil {
@@ -337,6 +344,7 @@ func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertR
 	if slices.Contains(s.o.AutoClose, t.Level) {
 		t.State = StateClosed
 		t.ClosedAt = &now
+		s.endRunning(t, now, nil)
 		t.Cause, t.Fix = or(t.Cause, "告警自动恢复 alert recovered"), or(t.Fix, "自动关闭 auto-closed by policy")
 		if err := tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: EventAutoClose, From: StateRecovered, To: StateClosed,
 			Note: fmt.Sprintf("%s级工单恢复后自动关闭 auto-closed on recovery", t.Level)}); err != nil {
@@ -366,30 +374,11 @@ func (s *Service) reopen(tx *auditTx, t *Ticket, now time.Time, actor, note stri
 	t.UpdatedAt, t.LastAlertAt = now, &now
 	t.RecoveredAt, t.ResolvedAt, t.ClosedAt = nil, nil, nil
 	// The fault is back: the resolve timers run again from their old start.
-	for i := range t.Timers {
-		switch t.Timers[i].Name() {
-		case TimerResolve, TimerSpare, TimerDiagnose, TimerPlan:
-			t.Timers[i].MetAt = nil
-		}
-	}
+	reopenTimers(t)
 	if err := tx.Save(t); err != nil {
 		return err
 	}
 	return tx.AddEvent(t.ID, Event{At: now, Actor: actor, Kind: string(ActionReopen), From: from, To: StateReopened, Note: note})
-}
-
-func (s *Service) timersFor(level Level, cat Category, now time.Time) []Timer {
-	specs := s.o.Policy.Timers(level, cat)
-	ts := make([]Timer, 0, len(specs))
-	for _, sp := range specs {
-		t := Timer{Spec: sp}
-		if sp.From == sla.FromOpened || sp.From == "" {
-			at := now
-			t.StartedAt = &at
-		}
-		ts = append(ts, t)
-	}
-	return ts
 }
 
 func alertNote(a *alert.Alert) string {

@@ -19,7 +19,9 @@ func (s *Service) raiseLevel(tx *auditTx, t *Ticket, level Level, now time.Time,
 	}
 	from := t.Level
 	t.Level = level
-	for _, sp := range s.o.Policy.Timers(level, t.Category) {
+	profile, specs := s.o.Policy.TimersFor(s.facts(t))
+	t.Profile = profile
+	for _, sp := range specs {
 		if tm := t.Timer(string(sp.Kind)); tm != nil {
 			tm.Spec, tm.SpecChanged = sp, true
 			continue

@@ -3,6 +3,8 @@ package tickets
 import (
 	"fmt"
 	"strings"
+
+	"github.com/roomwatch/roomwatch/internal/sla"
 )
 
 // Action is something a person (or the pipeline) does to a ticket.
@@ -13,8 +15,17 @@ const (
 	ActionAck      Action = "ack"
 	ActionDispatch Action = "dispatch"
 	ActionOnSite   Action = "onsite"
+	ActionDiagnose Action = "diagnose" // 故障判断
+	ActionPlan     Action = "plan"     // 提交方案 (or the emergency / second plan)
+	ActionSpare    Action = "spare"    // 备件替换: a registered part is in place
 	ActionRecover  Action = "recover"
 	ActionResolve  Action = "resolve"
+	ActionReport   Action = "report"   // 故障报告 submitted
+	ActionConfirm  Action = "confirm"  // 用户确认: the customer accepts the fix
+	ActionReject   Action = "reject"   // the customer rejects the fix: reopens
+	ActionFollowUp Action = "followup" // 回访: satisfaction 1–5 and a comment
+	ActionPause    Action = "pause"    // 挂起, with the customer's agreement
+	ActionResume   Action = "resume"
 	ActionClose    Action = "close"
 	ActionReopen   Action = "reopen"
 	ActionCancel   Action = "cancel"
@@ -24,35 +35,50 @@ const (
 
 // Actions lists every action.
 func Actions() []Action {
-	return []Action{ActionAck, ActionDispatch, ActionOnSite, ActionRecover, ActionResolve,
-		ActionClose, ActionReopen, ActionCancel, ActionNote, ActionPart}
+	return []Action{ActionAck, ActionDispatch, ActionOnSite, ActionDiagnose, ActionPlan, ActionSpare,
+		ActionRecover, ActionResolve, ActionReport, ActionConfirm, ActionReject, ActionFollowUp,
+		ActionPause, ActionResume, ActionClose, ActionReopen, ActionCancel, ActionNote, ActionPart}
 }
 
 // transition is one row of the state machine.
 type transition struct {
 	from []State
 	to   State // "" = the state does not change
-	// stops lists the timers this milestone meets. Meeting a later milestone
-	// also meets the earlier ones (dispatching a ticket answers it).
-	stops []string
+	// milestone is the sla milestone the action is (it meets the timers whose
+	// spec lists it, see sla.DefaultMetBy); "" for none.
+	milestone string
 }
 
-var active = []State{StateOpen, StateAcknowledged, StateDispatched, StateOnSite, StateReopened}
+var (
+	active = []State{StateOpen, StateAcknowledged, StateDispatched, StateOnSite, StateReopened}
+	// handling is where work on the fault goes on: active or recovered.
+	handling = append(append([]State{}, active...), StateRecovered)
+	// fixed is where the customer's part of the loop happens.
+	fixed = []State{StateResolved, StateConfirmed}
+)
 
 // machine is the whole state machine.
 var machine = map[Action]transition{
-	ActionAck:      {from: []State{StateOpen, StateReopened}, to: StateAcknowledged, stops: []string{TimerRespond}},
-	ActionDispatch: {from: []State{StateOpen, StateReopened, StateAcknowledged}, to: StateDispatched, stops: []string{TimerRespond, TimerDispatch}},
+	ActionAck:      {from: []State{StateOpen, StateReopened}, to: StateAcknowledged, milestone: sla.MilestoneAck},
+	ActionDispatch: {from: []State{StateOpen, StateReopened, StateAcknowledged}, to: StateDispatched, milestone: sla.MilestoneDispatch},
 	ActionOnSite: {from: []State{StateOpen, StateReopened, StateAcknowledged, StateDispatched}, to: StateOnSite,
-		stops: []string{TimerRespond, TimerDispatch, TimerOnSite}},
-	ActionRecover: {from: active, to: StateRecovered},
-	ActionResolve: {from: append(append([]State{}, active...), StateRecovered), to: StateResolved,
-		stops: []string{TimerRespond, TimerDispatch, TimerOnSite, TimerDiagnose, TimerPlan, TimerResolve, TimerSpare}},
-	ActionClose:  {from: []State{StateResolved}, to: StateClosed},
-	ActionReopen: {from: []State{StateRecovered, StateResolved, StateClosed}, to: StateReopened},
-	ActionCancel: {from: append(append([]State{}, active...), StateRecovered), to: StateCancelled},
-	ActionNote:   {from: States()},
-	ActionPart:   {from: States()},
+		milestone: sla.MilestoneOnSite},
+	ActionDiagnose: {from: handling, milestone: sla.MilestoneDiagnose},
+	ActionPlan:     {from: handling, milestone: sla.MilestonePlan},
+	ActionSpare:    {from: handling, milestone: sla.MilestoneSpare},
+	ActionRecover:  {from: active, to: StateRecovered, milestone: sla.MilestoneRecover},
+	ActionResolve:  {from: handling, to: StateResolved, milestone: sla.MilestoneResolve},
+	ActionReport:   {from: fixed, milestone: sla.MilestoneReport},
+	ActionConfirm:  {from: []State{StateResolved}, to: StateConfirmed},
+	ActionReject:   {from: fixed, to: StateReopened},
+	ActionFollowUp: {from: []State{StateResolved, StateConfirmed, StateClosed}},
+	ActionPause:    {from: handling},
+	ActionResume:   {from: handling},
+	ActionClose:    {from: fixed, to: StateClosed},
+	ActionReopen:   {from: []State{StateRecovered, StateResolved, StateConfirmed, StateClosed}, to: StateReopened},
+	ActionCancel:   {from: handling, to: StateCancelled},
+	ActionNote:     {from: States()},
+	ActionPart:     {from: States()},
 }
 
 // ParseAction checks an action name.
@@ -85,5 +111,6 @@ func Next(s State, a Action) (State, error) {
 	return "", fmt.Errorf("%w: cannot %s a ticket that is %s", ErrInvalidTransition, a, s)
 }
 
-// Stops returns the timers meeting milestone a stops.
-func Stops(a Action) []string { return machine[a].stops }
+// Milestone returns the sla milestone action a is ("" for none). A plan
+// submitted as the emergency plan is sla.MilestoneEmergencyPlan instead.
+func Milestone(a Action) string { return machine[a].milestone }

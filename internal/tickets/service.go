@@ -20,9 +20,10 @@ type Classifier interface {
 	Classify(labels map[string]string) classify.Result
 }
 
-// Policy gives a new ticket its SLA timers; *sla.Profile implements it.
+// Policy gives a new ticket its SLA profile and timers; *sla.Selection
+// (several profiles chosen by matchers) and *sla.Profile (one) implement it.
 type Policy interface {
-	Timers(level classify.Level, cat classify.Category) []sla.TimerSpec
+	TimersFor(f sla.Facts) (profile string, specs []sla.TimerSpec)
 	CalendarOf(spec sla.TimerSpec) *calendar.Calendar
 }
 
@@ -69,6 +70,10 @@ type Options struct {
 	ReachabilityAlerts []string
 	Audit              AuditSink // optional, in addition to the audit table
 	Logger             *slog.Logger
+	// Notices makes opening and dispatching a ticket record a notice for the
+	// escalator to send (new ticket by level, dispatch to the assignee); set
+	// it when notify channels are configured.
+	Notices bool
 	// FiringCache bounds how many firing alert fingerprints are remembered in
 	// memory so that repeats skip the store (default 100,000; negative: off).
 	FiringCache int
@@ -93,6 +98,8 @@ func DefaultReachabilityAlerts() []string { return slices.Clone(defaultReachabil
 type Service struct {
 	o     Options
 	cache *firingCache // nil when off
+	// wake tells the escalator that notices were claimed (buffer 1).
+	wake chan struct{}
 }
 
 // New checks the options and returns a Service.
@@ -119,7 +126,7 @@ func New(o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{o: o}
+	s := &Service{o: o, wake: make(chan struct{}, 1)}
 	switch {
 	case o.FiringCache == 0:
 		s.cache = newFiringCache(100_000)

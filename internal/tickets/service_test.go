@@ -441,7 +441,7 @@ func TestByIsItsOwnField(t *testing.T) {
 	if parted == nil || parted.By != "王工" {
 		t.Errorf("part event %+v: want by 王工", parted)
 	}
-	want := tickets.Part{Part: "UPS 电池组", Serial: "BAT-0042", Location: "一号机房 A3", Cause: "电池老化", Actor: "dispatcher", By: "王工"}
+	want := tickets.Part{ID: 1, Part: "UPS 电池组", Serial: "BAT-0042", Location: "一号机房 A3", Cause: "电池老化", Actor: "dispatcher", By: "王工"}
 	if len(tk.Parts) != 1 {
 		t.Fatalf("parts %+v, want one", tk.Parts)
 	}

@@ -52,8 +52,8 @@ type Tx interface {
 	Save(t *Ticket) error
 	// AddEvent appends an event (and its audit record) to a ticket.
 	AddEvent(ticketID int64, e Event) error
-	// AddPart records a replaced part.
-	AddPart(ticketID int64, p Part) error
+	// AddPart records a replaced part and returns its number in the register.
+	AddPart(ticketID int64, p Part) (int64, error)
 	// AddAffected records a child device attached to the ticket.
 	AddAffected(ticketID int64, a Affected) error
 	// ClaimNotice records a notice before it is sent; false when its key was

@@ -25,21 +25,23 @@ const (
 	StateOnSite       State = "on_site"
 	StateRecovered    State = "recovered"
 	StateResolved     State = "resolved"
-	StateClosed       State = "closed"
-	StateReopened     State = "reopened"
-	StateCancelled    State = "cancelled"
+	// StateConfirmed: the customer accepted the fix (用户确认).
+	StateConfirmed State = "confirmed"
+	StateClosed    State = "closed"
+	StateReopened  State = "reopened"
+	StateCancelled State = "cancelled"
 )
 
 var stateChinese = map[State]string{
 	StateOpen: "待响应", StateAcknowledged: "已响应", StateDispatched: "已派单", StateOnSite: "已到场",
-	StateRecovered: "已恢复", StateResolved: "已修复", StateClosed: "已关闭", StateReopened: "重新打开",
+	StateRecovered: "已恢复", StateResolved: "已修复", StateConfirmed: "已确认", StateClosed: "已关闭", StateReopened: "重新打开",
 	StateCancelled: "已取消",
 }
 
 // States lists every state.
 func States() []State {
 	return []State{StateOpen, StateAcknowledged, StateDispatched, StateOnSite, StateRecovered,
-		StateResolved, StateClosed, StateReopened, StateCancelled}
+		StateResolved, StateConfirmed, StateClosed, StateReopened, StateCancelled}
 }
 
 // Valid reports whether s is a known state.
@@ -72,7 +74,25 @@ type Timer struct {
 	// SpecChanged makes Save store Spec too (the ticket's level was raised
 	// and the timer re-derived for the new level); never loaded.
 	SpecChanged bool
+	// EndedAt is when the timer stopped without its milestone (the ticket was
+	// resolved, closed or cancelled first).
+	EndedAt *time.Time
+	// Paused is the calendar time of the timer's pauses that are over;
+	// PausedAt the start of the pause in progress.
+	Paused   time.Duration
+	PausedAt *time.Time
 }
+
+// Run returns what sla.EvaluateRun needs (the timer must have started).
+func (t Timer) Run() sla.Run {
+	return sla.Run{Started: *t.StartedAt, Met: t.MetAt, Ended: t.EndedAt, Paused: t.Paused, PausedSince: t.PausedAt}
+}
+
+// Stopped reports whether the timer was met or ended.
+func (t Timer) Stopped() bool { return t.MetAt != nil || t.EndedAt != nil }
+
+// Running reports whether the timer has started and not stopped.
+func (t Timer) Running() bool { return t.StartedAt != nil && !t.Stopped() }
 
 // Name returns the timer's kind ("respond", "resolve", …).
 func (t Timer) Name() string { return string(t.Spec.Kind) }
@@ -89,11 +109,17 @@ type TimerView struct {
 	// Remaining is the calendar time left (negative when past) while running.
 	Remaining *Dur       `json:"remaining,omitempty"`
 	MetAt     *time.Time `json:"met_at,omitempty"`
-	Met       bool       `json:"met"`
-	Breached  bool       `json:"breached"`
+	// EndedAt is when the timer stopped without its milestone.
+	EndedAt  *time.Time `json:"ended_at,omitempty"`
+	Met      bool       `json:"met"`
+	Breached bool       `json:"breached"`
+	// PausedFor is the calendar time an agreed pause held the timer.
+	PausedFor *Dur `json:"paused_for,omitempty"`
 	// BreachedBy is the calendar time past the deadline, when breached.
 	BreachedBy *Dur `json:"breached_by,omitempty"`
-	// Status is waiting (anchor not reached), running, warning, met or breached.
+	// Status is waiting (anchor not reached), running, warning, paused, met,
+	// breached or not_applicable (ended without its milestone before its
+	// deadline, or never started on a closed or cancelled ticket).
 	Status string `json:"status"`
 }
 
@@ -148,6 +174,8 @@ const UnknownMark = "设备失联/状态未知 device silent, state unknown"
 
 // Part is a replaced spare part (备件更换记录).
 type Part struct {
+	// ID is the part's number in the register (set when stored).
+	ID       int64     `json:"id,omitempty"`
 	Part     string    `json:"part"`
 	Serial   string    `json:"serial"`
 	Location string    `json:"location"`
@@ -156,6 +184,15 @@ type Part struct {
 	Actor    string    `json:"actor"`
 	// By is who replaced the part when not the actor.
 	By string `json:"by,omitempty"`
+}
+
+// Pause is an agreed pause of a ticket's pausable timers (挂起).
+type Pause struct {
+	Since time.Time `json:"since"`
+	// Reason: waiting for the customer's consent, site access, a vendor part.
+	Reason string `json:"reason"`
+	// AgreedBy is who on the customer's side agreed to the pause.
+	AgreedBy string `json:"agreed_by"`
 }
 
 // Affected is a device attached to the ticket of its parent's reachability fault.
@@ -197,12 +234,20 @@ type Ticket struct {
 	// Unknown is UnknownMark while UnknownSince is set (for the console).
 	Unknown string `json:"unknown,omitempty"`
 	// LinkedTo is the device's reachability ticket this one waits on (0: none).
-	LinkedTo   int64       `json:"linked_ticket,omitempty"`
-	Timers     []Timer     `json:"-"`
-	TimerViews []TimerView `json:"timers"`
-	Parts      []Part      `json:"parts,omitempty"`
-	Affected   []Affected  `json:"affected,omitempty"`
-	Events     []Event     `json:"events,omitempty"`
+	LinkedTo int64 `json:"linked_ticket,omitempty"`
+	// Profile is the SLA profile the ticket's timers come from.
+	Profile string `json:"profile,omitempty"`
+	// Pause is the agreed pause in progress (挂起), nil when none.
+	Pause *Pause `json:"pause,omitempty"`
+	// PausedTotal is the wall-clock time of the pauses that are over.
+	PausedTotal Dur `json:"paused_total,omitempty"`
+	// Satisfaction is the customer's rating at the follow-up (1–5; 0 none).
+	Satisfaction int         `json:"satisfaction,omitempty"`
+	Timers       []Timer     `json:"-"`
+	TimerViews   []TimerView `json:"timers"`
+	Parts        []Part      `json:"parts,omitempty"`
+	Affected     []Affected  `json:"affected,omitempty"`
+	Events       []Event     `json:"events,omitempty"`
 }
 
 // Timer returns the named timer, or nil.

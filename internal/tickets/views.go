@@ -65,27 +65,74 @@ func (s *Service) View(t *Ticket, now time.Time) {
 	for i := range t.Affected {
 		t.Affected[i].At = t.Affected[i].At.In(loc)
 	}
+	if t.Pause != nil {
+		p := *t.Pause
+		p.Since = p.Since.In(loc)
+		t.Pause = &p
+	}
 	t.TimerViews = make([]TimerView, 0, len(t.Timers))
 	for _, tm := range t.Timers {
-		v := TimerView{Name: tm.Name(), NameZH: tm.Spec.Kind.Chinese(), Target: Dur(tm.Spec.Target),
-			Calendar: tm.Spec.Calendar, StartedAt: in(tm.StartedAt), MetAt: in(tm.MetAt), Status: "waiting"}
-		if tm.StartedAt != nil {
-			st := sla.Evaluate(tm.Spec, s.calendarOf(tm.Spec), *tm.StartedAt, tm.MetAt, now)
-			v.Deadline = in(&st.Deadline)
-			if !st.WarnAt.IsZero() {
-				v.WarnAt = in(&st.WarnAt)
-			}
-			if st.Running {
-				r := Dur(st.Remaining)
-				v.Remaining = &r
-			}
-			v.Met, v.Breached = st.Met, st.Breached
-			if st.Breached {
-				b := Dur(st.BreachedBy)
-				v.BreachedBy = &b
-			}
-			v.Status = st.Status()
-		}
-		t.TimerViews = append(t.TimerViews, v)
+		t.TimerViews = append(t.TimerViews, s.timerView(t, tm, now))
 	}
+}
+
+// finalAt is when a closed or cancelled ticket stopped (nil when it is not
+// final): its timers do not run past it.
+func finalAt(t *Ticket) *time.Time {
+	if !t.State.Final() {
+		return nil
+	}
+	if t.ClosedAt != nil {
+		return t.ClosedAt
+	}
+	u := t.UpdatedAt
+	return &u
+}
+
+// timerView evaluates one timer at now. A closed or cancelled ticket has no
+// running timer: one still running (stored before it was ended) counts as
+// ended at the close, one never started is not applicable.
+func (s *Service) timerView(t *Ticket, tm Timer, now time.Time) TimerView {
+	loc := s.o.Location
+	in := func(p *time.Time) *time.Time {
+		if p == nil {
+			return nil
+		}
+		v := p.In(loc)
+		return &v
+	}
+	v := TimerView{Name: tm.Name(), NameZH: tm.Spec.Kind.Chinese(), Target: Dur(tm.Spec.Target),
+		Calendar: tm.Spec.Calendar, StartedAt: in(tm.StartedAt), MetAt: in(tm.MetAt), EndedAt: in(tm.EndedAt), Status: "waiting"}
+	fin := finalAt(t)
+	if tm.StartedAt == nil {
+		if fin != nil {
+			v.Status = "not_applicable"
+		}
+		return v
+	}
+	run := tm.Run()
+	if fin != nil && run.Met == nil && run.Ended == nil {
+		run.Ended = fin
+		v.EndedAt = in(fin)
+	}
+	st := sla.EvaluateRun(tm.Spec, s.calendarOf(tm.Spec), run, now)
+	v.Deadline = in(&st.Deadline)
+	if !st.WarnAt.IsZero() {
+		v.WarnAt = in(&st.WarnAt)
+	}
+	if st.Running {
+		r := Dur(st.Remaining)
+		v.Remaining = &r
+	}
+	v.Met, v.Breached = st.Met, st.Breached
+	if st.Breached {
+		b := Dur(st.BreachedBy)
+		v.BreachedBy = &b
+	}
+	if st.PausedFor > 0 {
+		p := Dur(st.PausedFor)
+		v.PausedFor = &p
+	}
+	v.Status = st.Status()
+	return v
 }

@@ -51,6 +51,9 @@ var actionRoles = map[tickets.Action]auth.Role{
 	tickets.ActionAck: auth.RoleEngineer, tickets.ActionDispatch: auth.RoleEngineer, tickets.ActionOnSite: auth.RoleEngineer,
 	tickets.ActionRecover: auth.RoleEngineer, tickets.ActionResolve: auth.RoleEngineer, tickets.ActionClose: auth.RoleEngineer,
 	tickets.ActionNote: auth.RoleEngineer, tickets.ActionPart: auth.RoleEngineer,
+	tickets.ActionDiagnose: auth.RoleEngineer, tickets.ActionPlan: auth.RoleEngineer, tickets.ActionSpare: auth.RoleEngineer,
+	tickets.ActionReport: auth.RoleEngineer, tickets.ActionConfirm: auth.RoleEngineer, tickets.ActionReject: auth.RoleEngineer,
+	tickets.ActionFollowUp: auth.RoleEngineer, tickets.ActionPause: auth.RoleEngineer, tickets.ActionResume: auth.RoleEngineer,
 	tickets.ActionReopen: auth.RoleManager, tickets.ActionCancel: auth.RoleManager,
 }
 

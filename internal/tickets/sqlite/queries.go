@@ -19,8 +19,8 @@ const (
 	qRollbackTo    = `ROLLBACK TO req`
 	qRelease       = `RELEASE req`
 	qTicketByID    = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
-	qTimers        = `SELECT spec, started_at, met_at FROM timers WHERE ticket_id = ? ORDER BY rowid`
-	qParts         = `SELECT part, serial, location, cause, at, actor, worker FROM parts WHERE ticket_id = ? ORDER BY id`
+	qTimers        = `SELECT spec, started_at, met_at, ended_at, paused_ns, paused_at FROM timers WHERE ticket_id = ? ORDER BY rowid`
+	qParts         = `SELECT id, part, serial, location, cause, at, actor, worker FROM parts WHERE ticket_id = ? ORDER BY id`
 	qAffected      = `SELECT device, alertname, at FROM affected WHERE ticket_id = ? ORDER BY id`
 	qEvents        = `SELECT id, at, actor, worker, kind, from_state, to_state, note, detail FROM events WHERE ticket_id = ? ORDER BY id`
 	qLatestByGroup = `SELECT ` + ticketCols + ` FROM tickets WHERE group_key = ? AND group_key <> '' ORDER BY id DESC LIMIT 1`
@@ -31,16 +31,19 @@ const (
 	qFiring        = `SELECT COUNT(*) FROM alerts WHERE ticket_id = ? AND firing = 1 AND affected = 0`
 	qUnknown       = `SELECT COUNT(*) FROM alerts WHERE ticket_id = ? AND firing = 1 AND affected = 0 AND unknown = 1`
 	qInsertTicket  = `INSERT INTO tickets (level, state, title, description, device, site, category, grp, source,
-group_key, labels, reach, reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+group_key, labels, reach, reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at,
+profile, paused_at, pause_reason, pause_agreed_by, paused_ns, satisfaction)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qSaveTicket = `UPDATE tickets SET level = ?, state = ?, title = ?, description = ?, site = ?, category = ?,
 grp = ?, assignee = ?, cause = ?, fix = ?, updated_at = ?, recovered_at = ?, resolved_at = ?, closed_at = ?, last_alert_at = ?,
-unknown_at = ?, linked_to = ?
+unknown_at = ?, linked_to = ?,
+paused_at = ?, pause_reason = ?, pause_agreed_by = ?, paused_ns = ?, satisfaction = ?
 WHERE id = ?`
-	qSaveTimer = `UPDATE timers SET started_at = ?, met_at = ? WHERE ticket_id = ? AND kind = ?`
+	qSaveTimer = `UPDATE timers SET started_at = ?, met_at = ?, ended_at = ?, paused_ns = ?, paused_at = ? WHERE ticket_id = ? AND kind = ?`
 	// qPutTimer stores a timer whose spec changed (the ticket's level was raised).
-	qPutTimer = `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (ticket_id, kind) DO UPDATE SET spec = excluded.spec, started_at = excluded.started_at, met_at = excluded.met_at`
+	qPutTimer = `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at, ended_at, paused_ns, paused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (ticket_id, kind) DO UPDATE SET spec = excluded.spec, started_at = excluded.started_at, met_at = excluded.met_at,
+ended_at = excluded.ended_at, paused_ns = excluded.paused_ns, paused_at = excluded.paused_at`
 	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, worker, kind, from_state, to_state, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertAffect = `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`
@@ -54,8 +57,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`
 var qInsertTimers = func() []string {
 	q := []string{""}
 	for n := 1; n <= len(sla.Kinds()); n++ {
-		q = append(q, `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", "))
+		q = append(q, `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at, ended_at, paused_ns, paused_at) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n), ", "))
 	}
 	return q
 }()
@@ -169,7 +172,8 @@ func (x *txn) Insert(t *tickets.Ticket) error {
 	res, err := x.ExecContext(x.ctx, qInsertTicket,
 		int(t.Level), t.State, t.Title, t.Description, t.Device, t.Site, string(t.Category), t.Group, t.Source,
 		t.GroupKey, lj, t.Reach, t.Reporter, t.Assignee, t.Cause, t.Fix, ns(t.OpenedAt), ns(t.UpdatedAt),
-		nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt))
+		nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt),
+		t.Profile, pauseSince(t.Pause), pauseField(t.Pause, true), pauseField(t.Pause, false), int64(t.PausedTotal), t.Satisfaction)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
@@ -179,13 +183,13 @@ func (x *txn) Insert(t *tickets.Ticket) error {
 	// All timers in one statement (one row each).
 	for ts := t.Timers; len(ts) > 0; {
 		n := min(len(ts), len(qInsertTimers)-1)
-		args := make([]any, 0, 5*n)
+		args := make([]any, 0, 8*n)
 		for _, tm := range ts[:n] {
 			spec, err := json.Marshal(tm.Spec)
 			if err != nil {
 				return err
 			}
-			args = append(args, t.ID, tm.Name(), string(spec), nsp(tm.StartedAt), nsp(tm.MetAt))
+			args = append(args, t.ID, tm.Name(), string(spec), nsp(tm.StartedAt), nsp(tm.MetAt), nsp(tm.EndedAt), int64(tm.Paused), nsp(tm.PausedAt))
 		}
 		if _, err := x.ExecContext(x.ctx, qInsertTimers[n], args...); err != nil {
 			return fmt.Errorf("insert timers: %w", err)
@@ -198,7 +202,8 @@ func (x *txn) Insert(t *tickets.Ticket) error {
 func (x *txn) Save(t *tickets.Ticket) error {
 	res, err := x.ExecContext(x.ctx, qSaveTicket, int(t.Level), t.State, t.Title, t.Description, t.Site, string(t.Category), t.Group, t.Assignee, t.Cause, t.Fix,
 		ns(t.UpdatedAt), nsp(t.RecoveredAt), nsp(t.ResolvedAt), nsp(t.ClosedAt), nsp(t.LastAlertAt),
-		nsp(t.UnknownSince), t.LinkedTo, t.ID)
+		nsp(t.UnknownSince), t.LinkedTo,
+		pauseSince(t.Pause), pauseField(t.Pause, true), pauseField(t.Pause, false), int64(t.PausedTotal), t.Satisfaction, t.ID)
 	if err != nil {
 		return fmt.Errorf("save ticket %d: %w", t.ID, err)
 	}
@@ -211,13 +216,14 @@ func (x *txn) Save(t *tickets.Ticket) error {
 			if err != nil {
 				return err
 			}
-			if _, err := x.ExecContext(x.ctx, qPutTimer, t.ID, tm.Name(), string(spec), nsp(tm.StartedAt), nsp(tm.MetAt)); err != nil {
+			if _, err := x.ExecContext(x.ctx, qPutTimer, t.ID, tm.Name(), string(spec), nsp(tm.StartedAt), nsp(tm.MetAt),
+				nsp(tm.EndedAt), int64(tm.Paused), nsp(tm.PausedAt)); err != nil {
 				return fmt.Errorf("save timer: %w", err)
 			}
 			continue
 		}
 		if _, err := x.ExecContext(x.ctx, qSaveTimer,
-			nsp(tm.StartedAt), nsp(tm.MetAt), t.ID, tm.Name()); err != nil {
+			nsp(tm.StartedAt), nsp(tm.MetAt), nsp(tm.EndedAt), int64(tm.Paused), nsp(tm.PausedAt), t.ID, tm.Name()); err != nil {
 			return fmt.Errorf("save timer: %w", err)
 		}
 	}
@@ -232,16 +238,36 @@ func (x *txn) AddEvent(id int64, e tickets.Event) error {
 	return nil
 }
 
-func (x *txn) AddPart(id int64, p tickets.Part) error {
-	_, err := x.ExecContext(x.ctx, qInsertPart,
+func (x *txn) AddPart(id int64, p tickets.Part) (int64, error) {
+	res, err := x.ExecContext(x.ctx, qInsertPart,
 		id, p.Part, p.Serial, p.Location, p.Cause, ns(p.At), p.Actor, p.By)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 func (x *txn) AddAffected(id int64, a tickets.Affected) error {
 	_, err := x.ExecContext(x.ctx, qInsertAffect,
 		id, a.Device, a.Alertname, ns(a.At))
 	return err
+}
+
+func pauseSince(p *tickets.Pause) any {
+	if p == nil {
+		return nil
+	}
+	return ns(p.Since)
+}
+
+func pauseField(p *tickets.Pause, reason bool) string {
+	switch {
+	case p == nil:
+		return ""
+	case reason:
+		return p.Reason
+	}
+	return p.AgreedBy
 }
 
 func (x *txn) ClaimNotice(n tickets.Notice) (bool, error) {
@@ -306,8 +332,9 @@ func (s *Store) List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, e
 
 // RunningTimers implements tickets.Store.
 func (s *Store) RunningTimers(ctx context.Context) ([]tickets.Ticket, error) {
-	return s.queryTickets(ctx, `SELECT `+ticketCols+` FROM tickets WHERE state IN ('open','acknowledged','dispatched','on_site','reopened')
-AND id IN (SELECT ticket_id FROM timers WHERE met_at IS NULL AND started_at IS NOT NULL) ORDER BY id`)
+	// Every state but closed and cancelled: a resolved ticket's report timer runs.
+	return s.queryTickets(ctx, `SELECT `+ticketCols+` FROM tickets WHERE state NOT IN ('closed','cancelled')
+AND id IN (SELECT ticket_id FROM timers WHERE met_at IS NULL AND started_at IS NOT NULL AND ended_at IS NULL) ORDER BY id`)
 }
 
 // queryTickets runs a query selecting ticketCols and loads each ticket's timers.

@@ -32,19 +32,26 @@ func fromNull(v sql.NullInt64) *time.Time {
 
 const ticketCols = `id, level, state, title, description, device, site, category, grp, source, group_key, labels, reach,
 reporter, assignee, cause, fix, opened_at, updated_at, recovered_at, resolved_at, closed_at, last_alert_at,
-unknown_at, linked_to`
+unknown_at, linked_to, profile, paused_at, pause_reason, pause_agreed_by, paused_ns, satisfaction`
 
 func scanTicket(sc interface{ Scan(...any) error }) (*tickets.Ticket, error) {
 	var t tickets.Ticket
 	var labels string
 	var opened, updated int64
 	var rec, res, clo, last, unk sql.NullInt64
-	var cat string
+	var cat, pauseReason, pauseAgreed string
+	var pausedAt sql.NullInt64
+	var pausedNS int64
 	if err := sc.Scan(&t.ID, &t.Level, &t.State, &t.Title, &t.Description, &t.Device, &t.Site, &cat, &t.Group,
 		&t.Source, &t.GroupKey, &labels, &t.Reach, &t.Reporter, &t.Assignee, &t.Cause, &t.Fix,
-		&opened, &updated, &rec, &res, &clo, &last, &unk, &t.LinkedTo); err != nil {
+		&opened, &updated, &rec, &res, &clo, &last, &unk, &t.LinkedTo,
+		&t.Profile, &pausedAt, &pauseReason, &pauseAgreed, &pausedNS, &t.Satisfaction); err != nil {
 		return nil, err
 	}
+	if pausedAt.Valid {
+		t.Pause = &tickets.Pause{Since: fromNS(pausedAt.Int64), Reason: pauseReason, AgreedBy: pauseAgreed}
+	}
+	t.PausedTotal = tickets.Dur(pausedNS)
 	t.Category = tickets.Category(cat)
 	if labels != "" && labels != "{}" && labels != "null" {
 		if err := json.Unmarshal([]byte(labels), &t.Labels); err != nil {
@@ -80,15 +87,17 @@ func loadTimers(ctx context.Context, q querier, t *tickets.Ticket) error {
 	t.Timers = t.Timers[:0]
 	for rows.Next() {
 		var spec string
-		var st, met sql.NullInt64
-		if err := rows.Scan(&spec, &st, &met); err != nil {
+		var st, met, ended, pausedAt sql.NullInt64
+		var paused int64
+		if err := rows.Scan(&spec, &st, &met, &ended, &paused, &pausedAt); err != nil {
 			return err
 		}
 		var tm tickets.Timer
 		if err := json.Unmarshal([]byte(spec), &tm.Spec); err != nil {
 			return fmt.Errorf("ticket %d timer spec: %w", t.ID, err)
 		}
-		tm.StartedAt, tm.MetAt = fromNull(st), fromNull(met)
+		tm.StartedAt, tm.MetAt, tm.EndedAt = fromNull(st), fromNull(met), fromNull(ended)
+		tm.Paused, tm.PausedAt = time.Duration(paused), fromNull(pausedAt)
 		t.Timers = append(t.Timers, tm)
 	}
 	return rows.Err()
@@ -105,7 +114,7 @@ func loadDetails(ctx context.Context, q querier, t *tickets.Ticket, events bool)
 	for rows.Next() {
 		var p tickets.Part
 		var at int64
-		if err := rows.Scan(&p.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor, &p.By); err != nil {
+		if err := rows.Scan(&p.ID, &p.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor, &p.By); err != nil {
 			rows.Close()
 			return err
 		}
