@@ -90,6 +90,32 @@ func eventKindZH(k string) string {
 		return "备注"
 	case string(tickets.ActionPart):
 		return "更换备件"
+	case string(tickets.ActionDiagnose):
+		return "故障判断"
+	case string(tickets.ActionPlan):
+		return "提交方案"
+	case string(tickets.ActionSpare):
+		return "备件替换"
+	case string(tickets.ActionReport):
+		return "故障报告"
+	case string(tickets.ActionConfirm):
+		return "用户确认"
+	case string(tickets.ActionReject):
+		return "用户退回"
+	case string(tickets.ActionFollowUp):
+		return "回访"
+	case string(tickets.ActionPause):
+		return "挂起"
+	case string(tickets.ActionResume):
+		return "恢复计时"
+	case tickets.EventUnknown:
+		return "设备失联/状态未知"
+	case tickets.EventKnown:
+		return "恢复数据"
+	case tickets.EventLinked:
+		return "关联工单"
+	case tickets.EventLevel:
+		return "升级"
 	}
 	return k
 }
@@ -169,7 +195,27 @@ func eventNote(e tickets.Event) string {
 				add("原因：", d.Cause)
 				add("处理：", d.Fix)
 			}
-		case string(tickets.ActionPart):
+		case string(tickets.ActionDiagnose), string(tickets.ActionPlan), string(tickets.ActionReport):
+			var d struct{ Text, Attachment string }
+			if json.Unmarshal([]byte(e.Detail), &d) == nil {
+				add("", d.Text)
+				add("附件：", d.Attachment)
+			}
+		case string(tickets.ActionPause):
+			var d struct {
+				Reason string
+				Agreed string `json:"agreed_by"`
+			}
+			if json.Unmarshal([]byte(e.Detail), &d) == nil {
+				add("原因：", d.Reason)
+				add("同意人：", d.Agreed)
+			}
+		case string(tickets.ActionFollowUp):
+			var d struct{ Satisfaction int }
+			if json.Unmarshal([]byte(e.Detail), &d) == nil && d.Satisfaction > 0 {
+				add("满意度：", fmt.Sprintf("%d/5", d.Satisfaction))
+			}
+		case string(tickets.ActionPart), string(tickets.ActionSpare):
 			var p tickets.Part
 			if json.Unmarshal([]byte(e.Detail), &p) == nil {
 				add("备件：", strings.TrimSpace(p.Part+" "+p.Serial))

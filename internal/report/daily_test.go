@@ -26,6 +26,9 @@ func TestDailyEventColumns(t *testing.T) {
 			"张工", "备件：光模块 SN123；位置：A01；原因：损坏"},
 		{"dispatch", tickets.Event{Actor: "值班员", Kind: string(tickets.ActionDispatch), Detail: `{"assignee":"王工"}`}, "值班员", "派给：王工"},
 		{"garbage detail keeps the note", tickets.Event{Actor: "a", Kind: string(tickets.ActionResolve), Detail: `{`, Note: "n"}, "a", "n"},
+		{"plan", tickets.Event{Actor: "李工", Kind: string(tickets.ActionPlan), Detail: `{"text":"更换主板","attachment":"plan.pdf","emergency":false}`}, "李工", "更换主板；附件：plan.pdf"},
+		{"pause", tickets.Event{Actor: "李工", Kind: string(tickets.ActionPause), Detail: `{"reason":"等待厂家备件","agreed_by":"王科长"}`}, "李工", "原因：等待厂家备件；同意人：王科长"},
+		{"followup", tickets.Event{Actor: "值班员", Kind: string(tickets.ActionFollowUp), Detail: `{"satisfaction":4}`, Note: "响应及时"}, "值班员", "满意度：4/5；响应及时"},
 		{"alert", tickets.Event{Actor: "system:rules", Kind: tickets.EventAlert, Note: "UPSOnBattery"}, "system:rules", "UPSOnBattery"},
 	}
 	for _, tc := range tests {

@@ -72,7 +72,7 @@ func (r *Reporter) engineerStats(ctx context.Context, p Period) ([]EngineerStats
 		score  float64
 	}
 	for _, e := range evs {
-		if e.Kind == "followup" { // the follow-up action (回访)
+		if e.Kind == string(tickets.ActionFollowUp) {
 			var d struct {
 				Satisfaction float64 `json:"satisfaction"`
 			}

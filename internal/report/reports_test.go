@@ -125,10 +125,11 @@ func TestMonthlyNumbers(t *testing.T) {
 	}
 	// Per person, from the fixture's timeline: 张工 acknowledged the camera
 	// fault at 12 minutes and resolved it; 李工 the three UPS faults, each at
-	// 12 minutes, and replaced one part; 王科长 closed the three. The
+	// 12 minutes, and replaced one part; 王科长 closed the three and rated
+	// 张工's fix 4 at the follow-up. The
 	// cancellation and the system's events count for nobody.
 	wantEng := []EngineerStats{
-		{Name: "张工", Acks: 1, AckMean: 12 * time.Minute, Resolved: 1},
+		{Name: "张工", Acks: 1, AckMean: 12 * time.Minute, Resolved: 1, Satisfaction: 4, Rated: 1},
 		{Name: "李工", Acks: 3, AckMean: 12 * time.Minute, Resolved: 3, Parts: 1},
 		{Name: "王科长", Closed: 3},
 	}

@@ -226,6 +226,8 @@ func buildTickets(t testing.TB, ctx context.Context, env *ticketstest.Env, start
 	ingest(cam)
 	to(at(10, 9, 0))
 	do(camID, tickets.ActionRequest{Action: tickets.ActionResolve, Actor: "张工", Cause: "光纤收发器掉电", Fix: "更换收发器电源"})
+	to(at(10, 10, 0))
+	do(camID, tickets.ActionRequest{Action: tickets.ActionFollowUp, Actor: "王科长", Satisfaction: 4, Note: "恢复及时"})
 
 	// Three level-II UPS faults, each acknowledged after 12 minutes.
 	type upsFault struct {
