@@ -90,6 +90,7 @@ func DefaultReachabilityAlerts() []string { return slices.Clone(defaultReachabil
 type Service struct {
 	o     Options
 	cache *firingCache // nil when off
+	hub   *changeHub   // committed changes to subscribers (changes.go)
 }
 
 // New checks the options and returns a Service.
@@ -116,7 +117,7 @@ func New(o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{o: o}
+	s := &Service{o: o, hub: &changeHub{subs: map[*Subscription]struct{}{}}}
 	switch {
 	case o.FiringCache == 0:
 		s.cache = newFiringCache(100_000)
@@ -159,6 +160,7 @@ func (s *Service) update(ctx context.Context, fn func(tx *auditTx) error) error 
 	if err != nil {
 		return err
 	}
+	s.hub.publish(recs)
 	if s.o.Audit != nil {
 		for _, r := range recs {
 			if err := s.o.Audit.AppendJSON(r); err != nil {
