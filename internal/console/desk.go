@@ -60,9 +60,9 @@ type downDevice struct {
 
 // inspRow is an inspection that finished today.
 type inspRow struct {
-	ID                     int64
+	ID                      int64
 	Title, Status, Finished string
-	Totals                 inspect.Totals
+	Totals                  inspect.Totals
 }
 
 func activeStates() []tickets.State {
