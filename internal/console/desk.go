@@ -19,6 +19,13 @@ import (
 // one click away in the ticket list).
 const deskMax = 200
 
+// deskAlertsMax and deskDownMax bound the alerts and the devices of one
+// site and class listed (the rest are counted).
+const (
+	deskAlertsMax = 50
+	deskDownMax   = 30
+)
+
 // deskData is what the duty desk shows.
 type deskData struct {
 	NowMS        int64 // the server's clock, for desk.js's countdowns
@@ -27,6 +34,8 @@ type deskData struct {
 	Tickets      []ticketRow
 	More         int
 	Alerts       []alertRow
+	AlertsTotal  int
+	AlertsMore   int
 	Down         []downGroup
 	DownTotal    int
 	Inspections  []inspRow
@@ -51,6 +60,7 @@ type alertRow struct {
 type downGroup struct {
 	Site, Class string
 	Devices     []downDevice
+	N, More     int // all the devices; those not listed
 }
 
 type downDevice struct {
@@ -90,7 +100,7 @@ func (c *Console) deskData(ctx context.Context, lang string, u accounts.User) (d
 	for i := range ts {
 		t := &ts[i]
 		counts[int(t.Level)]++
-		rows = append(rows, c.rowOf(lang, t, now))
+		rows = append(rows, briefRow(t))
 		if t.Source != "" && t.LastAlertAt != nil && t.RecoveredAt == nil && !isManual(t.Source) {
 			d.Alerts = append(d.Alerts, alertRow{TicketID: t.ID, Level: int(t.Level), Name: cmp.Or(t.Labels["alertname"], t.Title),
 				Device: t.Device, Site: t.Site, Since: c.fmtTime(&t.OpenedAt), Last: c.fmtTime(t.LastAlertAt)})
@@ -120,11 +130,23 @@ func (c *Console) deskData(ctx context.Context, lang string, u accounts.User) (d
 		d.More = len(rows) - deskMax
 		rows = rows[:deskMax]
 	}
+	for i := range rows {
+		c.formatTimer(lang, &rows[i], now)
+	}
 	d.Tickets = rows
 	slices.SortFunc(d.Alerts, func(a, b alertRow) int {
 		return cmp.Or(cmp.Compare(a.Level, b.Level), cmp.Compare(b.TicketID, a.TicketID))
 	})
+	d.AlertsTotal = len(d.Alerts)
+	if len(d.Alerts) > deskAlertsMax {
+		d.AlertsMore = len(d.Alerts) - deskAlertsMax
+		d.Alerts = d.Alerts[:deskAlertsMax]
+	}
 	for _, g := range down {
+		g.N = len(g.Devices)
+		if g.N > deskDownMax {
+			g.More, g.Devices = g.N-deskDownMax, g.Devices[:deskDownMax]
+		}
 		d.Down = append(d.Down, *g)
 	}
 	slices.SortFunc(d.Down, func(a, b downGroup) int { return cmp.Or(cmp.Compare(a.Site, b.Site), cmp.Compare(a.Class, b.Class)) })

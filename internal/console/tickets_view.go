@@ -41,6 +41,7 @@ type ticketRow struct {
 	Timer                      *timerCell // the most urgent running timer, if any
 	rank                       int
 	deadline                   time.Time
+	tv                         *tickets.TimerView // the timer shown, until formatted
 	openedAt                   time.Time
 }
 
@@ -105,22 +106,38 @@ func statusRank(s string) int {
 // rowOf renders a ticket for a list; its timer is the running one with the
 // earliest deadline.
 func (c *Console) rowOf(lang string, t *tickets.Ticket, now time.Time) ticketRow {
+	r := briefRow(t)
+	c.formatTimer(lang, &r, now)
+	return r
+}
+
+// briefRow is rowOf without formatting the timer (the desk sorts 1,000
+// rows and formats the ones it shows).
+func briefRow(t *tickets.Ticket) ticketRow {
 	r := ticketRow{ID: t.ID, Level: int(t.Level), State: string(t.State), Title: t.Title, Device: t.Device, Site: t.Site,
-		Category: string(t.Category), Assignee: t.Assignee, Source: t.Source, Opened: c.fmtTime(&t.OpenedAt),
-		rank: 4, openedAt: t.OpenedAt}
+		Category: string(t.Category), Assignee: t.Assignee, Source: t.Source, rank: 4, openedAt: t.OpenedAt}
 	if t.State.Active() {
-		for _, v := range t.TimerViews {
+		for i := range t.TimerViews {
+			v := &t.TimerViews[i]
 			if v.Deadline == nil || v.Met || (v.Status != "running" && v.Status != "warning" && v.Status != "breached") {
 				continue
 			}
 			rk := statusRank(v.Status)
-			if r.Timer == nil || rk < r.rank || (rk == r.rank && v.Deadline.Before(r.deadline)) {
-				tc := c.timerCellOf(lang, v, now)
-				r.Timer, r.rank, r.deadline = &tc, rk, *v.Deadline
+			if r.tv == nil || rk < r.rank || (rk == r.rank && v.Deadline.Before(r.deadline)) {
+				r.tv, r.rank, r.deadline = v, rk, *v.Deadline
 			}
 		}
 	}
 	return r
+}
+
+// formatTimer fills the row's times and timer cell.
+func (c *Console) formatTimer(lang string, r *ticketRow, now time.Time) {
+	r.Opened = c.fmtTime(&r.openedAt)
+	if r.tv != nil {
+		tc := c.timerCellOf(lang, *r.tv, now)
+		r.Timer = &tc
+	}
 }
 
 // byUrgency sorts rows: breached first, then warning, then running, each by
@@ -130,7 +147,7 @@ func byUrgency(rows []ticketRow) {
 		if x := cmp.Compare(a.rank, b.rank); x != 0 {
 			return x
 		}
-		if a.Timer != nil && b.Timer != nil {
+		if a.tv != nil && b.tv != nil {
 			if x := a.deadline.Compare(b.deadline); x != 0 {
 				return x
 			}

@@ -289,10 +289,8 @@ func (s *Store) queryTickets(ctx context.Context, q string, args ...any) ([]tick
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if err := loadTimers(ctx, s.r, &out[i]); err != nil {
-			return nil, err
-		}
+	if err := loadTimersOf(ctx, s.r, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
