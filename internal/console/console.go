@@ -82,6 +82,7 @@ type Console struct {
 
 	stop     chan struct{} // closed by StopStreams
 	stopOnce sync.Once
+	panels   panelCache // desk_cache.go
 }
 
 // New builds the console. It serves:

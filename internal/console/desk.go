@@ -199,40 +199,44 @@ func (c *Console) desk(w http.ResponseWriter, r *http.Request) {
 }
 
 // deskPanel is the desk's live part (GET /desk/panel), fetched by desk.js
-// when a ticket changes.
+// when a ticket changes; desks of the same language and sites share one
+// rendering per change (desk_cache.go).
 func (c *Console) deskPanel(w http.ResponseWriter, r *http.Request) {
 	sess, _ := SessionFrom(r.Context())
-	d, err := c.deskData(r.Context(), langOf(r), sess.User)
+	lang, u := langOf(r), sess.User
+	key := panelKey(lang, siteScope(u), u.Role >= registerRole)
+	body, err := c.panels.get(key, c.o.Tickets.ChangeSeq(), c.o.Clock.Now(), func() ([]byte, error) {
+		d, err := c.deskData(r.Context(), lang, u)
+		if err != nil {
+			return nil, err
+		}
+		return c.partBytes(r, "desk", "desk-panel", page{Data: d})
+	})
 	if err != nil {
 		c.internalError(w, r, err)
 		return
 	}
-	c.renderPart(w, r, "desk", "desk-panel", page{Data: d})
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(body)
 }
 
-// renderPart writes the template part of page name (no layout).
-func (c *Console) renderPart(w http.ResponseWriter, r *http.Request, name, part string, p page) {
+// partBytes renders the template part of page name (no layout).
+func (c *Console) partBytes(r *http.Request, name, part string, p page) ([]byte, error) {
 	p.Lang, p.Path = langOf(r), r.URL.Path
-	if sess, ok := SessionFrom(r.Context()); ok {
-		u := sess.User
-		p.User, p.CSRF = &u, sess.CSRF
-	}
 	base, ok := c.pages.set[name]
 	if !ok {
-		c.internalError(w, r, fmt.Errorf("no page %q", name))
-		return
+		return nil, fmt.Errorf("no page %q", name)
 	}
 	t, err := base.Clone()
-	if err == nil {
-		var buf bytes.Buffer
-		if err = t.Funcs(funcs(c.cat, c.static, p.Lang)).ExecuteTemplate(&buf, part, p); err == nil {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-store")
-			_, _ = buf.WriteTo(w)
-			return
-		}
+	if err != nil {
+		return nil, err
 	}
-	c.internalError(w, r, fmt.Errorf("render %s/%s: %w", name, part, err))
+	var buf bytes.Buffer
+	if err := t.Funcs(funcs(c.cat, c.static, p.Lang)).ExecuteTemplate(&buf, part, p); err != nil {
+		return nil, fmt.Errorf("render %s/%s: %w", name, part, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // sseBuffer bounds the changes waiting for one desk's stream; a desk that

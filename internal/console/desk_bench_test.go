@@ -1,13 +1,16 @@
 package console_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -42,7 +45,7 @@ func (m mapDevices) Device(name string) (string, string, string, bool) {
 // benchConsole fills a ticket database (30 days of closed tickets, then
 // 1,000 open ones from alerts, a fifth of them devices down) and returns the
 // console and a session cookie of a duty operator.
-func benchConsole(b *testing.B) (*console.Console, *http.Cookie) {
+func benchConsole(b *testing.B) (*console.Console, *http.Cookie, *ticketstest.Env) {
 	b.Helper()
 	ctx := context.Background()
 	tk := ticketstest.New(b, nil)
@@ -117,7 +120,7 @@ func benchConsole(b *testing.B) (*console.Console, *http.Cookie) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return c, &http.Cookie{Name: console.SessionCookie, Value: sess.Token}
+	return c, &http.Cookie{Name: console.SessionCookie, Value: sess.Token}, tk
 }
 
 // cpuTime is the process's user and system CPU time so far.
@@ -131,10 +134,12 @@ func cpuTime(b *testing.B) time.Duration {
 
 // BenchmarkDeskPages measures the server time of each page (the handler, from
 // request to the last byte written) and reports p50 and p95, and the
-// process's CPU time per request (less disturbed by other jobs' load).
+// process's CPU time per request (less disturbed by other jobs' load). The
+// desk page "/" renders every time; its panel (/desk/panel) is shared per
+// change (desk_cache.go), measured by fanout-50.
 func BenchmarkDeskPages(b *testing.B) {
-	c, ck := benchConsole(b)
-	for _, path := range []string{"/", "/desk/panel", "/tickets", "/tickets?state=active&level=1", "/tickets?page=20"} {
+	c, ck, tk := benchConsole(b)
+	for _, path := range []string{"/", "/tickets", "/tickets?state=active&level=1", "/tickets?page=20"} {
 		b.Run(path, func(b *testing.B) {
 			var times []time.Duration
 			var size int
@@ -160,4 +165,71 @@ func BenchmarkDeskPages(b *testing.B) {
 			b.ReportMetric(float64(cpu)/1e6/float64(len(times)), "cpu-ms/op")
 		})
 	}
+	b.Run("fanout-50", func(b *testing.B) { benchFanout(b, c, ck, tk, 50) })
+}
+
+// benchFanout connects n desks to the event stream over loopback HTTP; each
+// change makes every desk fetch its panel, as desk.js does. It reports the
+// time from a ticket's creation until the last desk has its new panel.
+func benchFanout(b *testing.B, c *console.Console, ck *http.Cookie, tk *ticketstest.Env, n int) {
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	defer c.StopStreams()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan time.Time, n)
+	var ready sync.WaitGroup
+	for range n {
+		ready.Add(1)
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/desk/events", nil)
+			req.AddCookie(ck)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				ready.Done()
+				return
+			}
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() && sc.Text() != "" { // the opening comment: subscribed
+			}
+			ready.Done()
+			for sc.Scan() {
+				if !strings.HasPrefix(sc.Text(), "data:") {
+					continue
+				}
+				preq, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/desk/panel", nil)
+				preq.AddCookie(ck)
+				presp, err := http.DefaultClient.Do(preq)
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, presp.Body)
+				presp.Body.Close()
+				got <- time.Now()
+			}
+		}()
+	}
+	ready.Wait()
+	var lat []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := tk.Service.Create(ctx, tickets.Manual{Title: "fan-out", Level: 1, Actor: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		var last time.Time
+		for range n {
+			select {
+			case at := <-got:
+				last = at
+			case <-time.After(30 * time.Second):
+				b.Fatal("a desk got no update within 30 s")
+			}
+		}
+		lat = append(lat, last.Sub(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-last-desk-ms")
+	b.ReportMetric(float64(lat[int(0.95*float64(len(lat)-1))])/1e6, "p95-last-desk-ms")
+	b.ReportMetric(float64(lat[len(lat)-1])/1e6, "max-last-desk-ms")
 }

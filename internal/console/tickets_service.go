@@ -19,6 +19,8 @@ type Tickets interface {
 	Create(ctx context.Context, m tickets.Manual) (*tickets.Ticket, error)
 	// Subscribe delivers committed changes (the desk's server-sent events).
 	Subscribe(buf int) *tickets.Subscription
+	// ChangeSeq counts committed changes (the desk panel's cache key).
+	ChangeSeq() uint64
 }
 
 // People lists the accounts a ticket can be dispatched to (*accounts.Store).

@@ -3,6 +3,7 @@ package tickets
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Change is one committed change of a ticket: the ticket and the kinds of
@@ -19,6 +20,7 @@ type Change struct {
 type changeHub struct {
 	mu   sync.Mutex
 	subs map[*Subscription]struct{}
+	seq  atomic.Uint64 // commits with changes so far
 }
 
 // Subscription receives changes until Close.
@@ -65,11 +67,17 @@ func (s *Service) Subscribe(buf int) *Subscription {
 	return sub
 }
 
+// ChangeSeq counts the commits that changed tickets. It is advanced before
+// subscribers hear of a commit, so a cache keyed by it and read after a
+// Change arrived is never older than that change.
+func (s *Service) ChangeSeq() uint64 { return s.hub.seq.Load() }
+
 // publish sends the changes of one commit, one Change per ticket.
 func (h *changeHub) publish(recs []AuditRecord) {
 	if len(recs) == 0 {
 		return
 	}
+	h.seq.Add(1)
 	var cs []Change
 	for _, r := range recs {
 		i := slices.IndexFunc(cs, func(c Change) bool { return c.TicketID == r.TicketID })

@@ -30,9 +30,13 @@ func TestSubscribe(t *testing.T) {
 	ctx := context.Background()
 	a, b := env.Service.Subscribe(8), env.Service.Subscribe(1)
 	defer a.Close()
+	seq0 := env.Service.ChangeSeq()
 	tk, err := env.Service.Create(ctx, tickets.Manual{Title: "电话报修", Level: 2, Actor: "duty"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := env.Service.ChangeSeq() - seq0; n != 1 {
+		t.Errorf("ChangeSeq advanced by %d for one commit", n)
 	}
 	for _, sub := range []*tickets.Subscription{a, b} {
 		if c := next(t, sub); c.TicketID != tk.ID || !slices.Equal(c.Kinds, []string{tickets.EventOpened}) {
