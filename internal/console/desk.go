@@ -72,6 +72,7 @@ type downDevice struct {
 type inspRow struct {
 	ID                      int64
 	Title, Status, Finished string
+	StatusLabel             string
 	Totals                  inspect.Totals
 }
 
@@ -152,7 +153,7 @@ func (c *Console) deskData(ctx context.Context, lang string, u accounts.User) (d
 	slices.SortFunc(d.Down, func(a, b downGroup) int { return cmp.Or(cmp.Compare(a.Site, b.Site), cmp.Compare(a.Class, b.Class)) })
 	d.NoInspection = c.o.Inspections == nil
 	if !d.NoInspection {
-		if ins, err := c.inspectionsToday(ctx, now); err != nil {
+		if ins, err := c.inspectionsToday(ctx, lang, now); err != nil {
 			c.o.Logger.Warn("console: desk: inspections", "err", err)
 			d.InspectErr = true
 		} else {
@@ -165,7 +166,7 @@ func (c *Console) deskData(ctx context.Context, lang string, u accounts.User) (d
 func isManual(source string) bool { return len(source) >= 7 && source[:7] == "manual:" }
 
 // inspectionsToday lists the inspections that finished today (local time).
-func (c *Console) inspectionsToday(ctx context.Context, now time.Time) ([]inspRow, error) {
+func (c *Console) inspectionsToday(ctx context.Context, lang string, now time.Time) ([]inspRow, error) {
 	local := now.In(c.o.Location)
 	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, c.o.Location)
 	sums, err := c.o.Inspections.List(ctx, inspect.Filter{Limit: 100})
@@ -177,7 +178,11 @@ func (c *Console) inspectionsToday(ctx context.Context, now time.Time) ([]inspRo
 		if s.FinishedAt.Before(day) {
 			continue
 		}
-		out = append(out, inspRow{ID: s.ID, Title: cmp.Or(s.Title, s.Template), Status: s.Status,
+		label := s.Status
+		if k := "desk.insp." + s.Status; c.cat.Has(k) {
+			label = c.cat.T(lang, k)
+		}
+		out = append(out, inspRow{ID: s.ID, Title: cmp.Or(s.Title, s.Template), Status: s.Status, StatusLabel: label,
 			Finished: s.FinishedAt.In(c.o.Location).Format("15:04"), Totals: s.Totals})
 	}
 	return out, nil

@@ -43,6 +43,9 @@ func TestDeskKeysExist(t *testing.T) {
 		keys = append(keys, "tickets.channel."+ch)
 	}
 	keys = append(keys, "tickets.dur.dh", "tickets.dur.hm", "tickets.dur.ms")
+	for _, s := range []string{"pending", "completed", "signed", "countersigned"} { // inspect.Summary.Status
+		keys = append(keys, "desk.insp."+s)
+	}
 	for _, k := range keys {
 		if !cat.Has(k) {
 			t.Errorf("key %q is built at run time but missing from the catalogue", k)

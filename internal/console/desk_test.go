@@ -19,6 +19,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/console"
+	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/tickets/ticketstest"
 )
@@ -31,7 +32,10 @@ type deskEnv struct {
 	tk    *ticketstest.Env
 }
 
-func newDeskEnv(t *testing.T) *deskEnv {
+func newDeskEnv(t *testing.T) *deskEnv { return newDeskEnvWith(t, nil) }
+
+// newDeskEnvWith is newDeskEnv with edited console options.
+func newDeskEnvWith(t *testing.T, edit func(*console.Options)) *deskEnv {
 	t.Helper()
 	tk := ticketstest.New(t, nil)
 	st, err := accounts.Open(context.Background(), accounts.Options{
@@ -40,8 +44,11 @@ func newDeskEnv(t *testing.T) *deskEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c, err := console.New(console.Options{Accounts: st, Clock: tk.Clock, Logger: slog.New(slog.DiscardHandler),
-		Tickets: tk.Service, People: st})
+	o := console.Options{Accounts: st, Clock: tk.Clock, Logger: slog.New(slog.DiscardHandler), Tickets: tk.Service, People: st}
+	if edit != nil {
+		edit(&o)
+	}
+	c, err := console.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,5 +334,38 @@ func TestHostileTicketText(t *testing.T) {
 		if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") || !strings.Contains(body, "{{.Secret}}") {
 			t.Errorf("%s: hostile text not shown as text", path)
 		}
+	}
+}
+
+// TestDeskInspectionsToday: the desk lists the inspections that finished
+// today with their totals and signing status, not yesterday's.
+func TestDeskInspectionsToday(t *testing.T) {
+	ins, err := inspect.OpenStore(filepath.Join(t.TempDir(), "inspections.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ins.Close() })
+	ctx := context.Background()
+	for _, r := range []struct {
+		title string
+		at    time.Time
+	}{{"昨日巡检", ticketstest.Start.Add(-24 * time.Hour)}, {"今日每日巡检", ticketstest.Start.Add(-30 * time.Minute)}} {
+		if _, err := ins.AppendRun(ctx, &inspect.Run{Template: "daily", Title: r.title, FinishedAt: r.at, Rows: []inspect.Row{
+			{Device: "ups-1", Item: "ups_charge", Kind: "metric", Verdict: inspect.Normal},
+			{Device: "ups-2", Item: "ups_charge", Kind: "metric", Verdict: inspect.Abnormal}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newDeskEnvWith(t, func(o *console.Options) { o.Inspections = ins })
+	c := e.user(t, "duty", auth.RoleViewer)
+	_, body := get(t, c, e.srv.URL+"/")
+	if !strings.Contains(body, "今日每日巡检") || strings.Contains(body, "昨日巡检") || !strings.Contains(body, "正常 1 · 预警 0 · 异常 1") {
+		t.Errorf("today's inspections on the desk:\n%s", body)
+	}
+	// Without an inspection store the desk says so.
+	e2 := newDeskEnv(t)
+	_, body = get(t, e2.user(t, "duty", auth.RoleViewer), e2.srv.URL+"/")
+	if !strings.Contains(body, "本控制台未接入巡检记录") {
+		t.Errorf("desk without inspections:\n%s", body)
 	}
 }
