@@ -157,6 +157,9 @@ func TestTicketActionsByRole(t *testing.T) {
 		t.Errorf("events %v: actions not attributed to the logged-in person", actors)
 	}
 	_, body = get(t, eng, e.srv.URL+id)
+	if !strings.Contains(body, `<span class="met-early">提前 30分0秒</span>`) {
+		t.Errorf("the met respond timer does not say how early:\n%s", body)
+	}
 	if !strings.Contains(body, "li-显示名") || !strings.Contains(body, "zhang-显示名") {
 		t.Errorf("timeline does not name the people:\n%s", body)
 	}

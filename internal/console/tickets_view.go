@@ -27,6 +27,7 @@ type timerCell struct {
 	Left       string // wall time until the deadline (the countdown's first text)
 	Remaining  string // calendar time left, as the SLA counts it
 	MetAt      string
+	MetEarly   string // how long before the deadline it was met
 	BreachedBy string
 }
 
@@ -83,6 +84,9 @@ func (c *Console) timerCellOf(lang string, v tickets.TimerView, now time.Time) t
 	}
 	if v.Remaining != nil {
 		tc.Remaining = c.durText(lang, time.Duration(*v.Remaining))
+	}
+	if v.Met && !v.Breached && v.MetAt != nil && v.Deadline != nil {
+		tc.MetEarly = c.durText(lang, v.Deadline.Sub(*v.MetAt))
 	}
 	if v.BreachedBy != nil {
 		tc.BreachedBy = c.durText(lang, time.Duration(*v.BreachedBy))
