@@ -68,10 +68,17 @@ type Server struct {
 	// closers run after they stopped, before the TSDB closes.
 	parts   []func(context.Context) error
 	closers []func() error
+	// onShutdown run as the HTTP server starts shutting down (long-lived
+	// streams end so that it need not wait for them).
+	onShutdown []func()
 }
 
 // Go adds a part that runs from Run until shutdown (before Run only).
 func (s *Server) Go(part func(context.Context) error) { s.parts = append(s.parts, part) }
+
+// OnShutdown adds a function run when the HTTP server starts shutting down
+// (before Run only): it ends long-lived requests such as event streams.
+func (s *Server) OnShutdown(fn func()) { s.onShutdown = append(s.onShutdown, fn) }
 
 // OnClose adds a function run at shutdown once every part stopped (before Run only).
 func (s *Server) OnClose(fn func() error) { s.closers = append(s.closers, fn) }
@@ -268,6 +275,9 @@ func (s *Server) Run(ctx context.Context) error {
 	// Connection limit, read timeouts and a rate-limited error log: slow
 	// clients cannot exhaust descriptors or flood the log (internal/web).
 	srv := web.NewServer(s.mux, wopts)
+	for _, fn := range s.onShutdown {
+		srv.RegisterOnShutdown(fn)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup

@@ -28,10 +28,19 @@ func wireConsole(ctx context.Context, s *Server) error {
 		return fmt.Errorf("console: accounts: %w", err)
 	}
 	loc, _ := s.cfg.Location()
-	c, err := console.New(console.Options{Accounts: acc, Clock: s.opts.Clock, Logger: s.log, Location: loc})
+	co := console.Options{Accounts: acc, Clock: s.opts.Clock, Logger: s.log, Location: loc, People: acc,
+		Devices: newDeviceIndex(&s.cfg.Inventory)}
+	if st.Tickets != nil { // the duty desk and the ticket pages
+		co.Tickets = st.Tickets.svc
+	}
+	if st.Inspections != nil {
+		co.Inspections = st.Inspections
+	}
+	c, err := console.New(co)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
+	s.OnShutdown(c.StopStreams)
 	s.Handle("/", c)
 	return nil
 }

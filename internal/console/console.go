@@ -18,6 +18,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -58,6 +59,17 @@ type Options struct {
 	// enforces them); defaults 5 and 15 minutes.
 	MaxFailures int
 	Lockout     time.Duration
+
+	// Tickets is the ticket service: with it "/" is the duty desk and the
+	// ticket pages are served (desk.go, tickets_pages.go); without it "/"
+	// is the plain home page.
+	Tickets Tickets
+	// People are the accounts tickets are dispatched to; optional.
+	People People
+	// Inspections gives the desk today's inspections; optional.
+	Inspections Inspections
+	// Devices gives the desk the site and class of a device; optional.
+	Devices DeviceLookup
 }
 
 // Console is the console's HTTP handler.
@@ -67,6 +79,10 @@ type Console struct {
 	pages  *pages
 	static *staticFiles
 	mux    *http.ServeMux
+
+	stop     chan struct{} // closed by StopStreams
+	stopOnce sync.Once
+	panels   panelCache // desk_cache.go
 }
 
 // New builds the console. It serves:
@@ -109,7 +125,7 @@ func New(o Options) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{o: o, cat: cat, static: st}
+	c := &Console{o: o, cat: cat, static: st, stop: make(chan struct{})}
 	if c.pages, err = parsePages(cat, st); err != nil {
 		return nil, err
 	}
@@ -125,7 +141,12 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /logout", c.logout)
 	m.Handle("GET /password", c.Authenticated(http.HandlerFunc(c.passwordForm)))
 	m.Handle("POST /password", c.Authenticated(http.HandlerFunc(c.passwordPost)))
-	m.Handle("GET /{$}", c.Authenticated(http.HandlerFunc(c.home)))
+	home := c.home
+	if c.o.Tickets != nil {
+		home = c.desk
+		c.ticketRoutes(m) // tickets_pages.go
+	}
+	m.Handle("GET /{$}", c.Authenticated(http.HandlerFunc(home)))
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
 }

@@ -16,7 +16,7 @@ import (
 var templateFiles embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"login", "password", "home", "error"}
+var pageNames = []string{"login", "password", "home", "error", "desk", "tickets", "tickets_detail", "tickets_new"}
 
 type pages struct {
 	cat *i18n.Catalogue
@@ -96,6 +96,7 @@ type page struct {
 	MaxFail    int
 	LockMins   int
 	MustChange bool
+	Data       any // the page's own data (desk, tickets…)
 }
 
 // render writes page name with status code.

@@ -100,6 +100,7 @@ type Service struct {
 	cache *firingCache // nil when off
 	// wake tells the escalator that notices were claimed (buffer 1).
 	wake chan struct{}
+	hub  *changeHub // committed changes to subscribers (changes.go)
 }
 
 // New checks the options and returns a Service.
@@ -126,7 +127,7 @@ func New(o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{o: o, wake: make(chan struct{}, 1)}
+	s := &Service{o: o, wake: make(chan struct{}, 1), hub: &changeHub{subs: map[*Subscription]struct{}{}}}
 	switch {
 	case o.FiringCache == 0:
 		s.cache = newFiringCache(100_000)
@@ -169,6 +170,7 @@ func (s *Service) update(ctx context.Context, fn func(tx *auditTx) error) error 
 	if err != nil {
 		return err
 	}
+	s.hub.publish(recs)
 	if s.o.Audit != nil {
 		for _, r := range recs {
 			if err := s.o.Audit.AppendJSON(r); err != nil {

@@ -83,11 +83,15 @@ type Filter struct {
 	States []State
 	Level  Level
 	Site   string
-	Device string
-	From   time.Time // opened at or after
-	To     time.Time // opened before
-	Limit  int       // default 100, at most 1000
-	Offset int
+	// Sites, when not empty, keeps only tickets of these sites (a customer
+	// account's sites).
+	Sites    []string
+	Device   string
+	Category Category
+	From     time.Time // opened at or after
+	To       time.Time // opened before
+	Limit    int       // default 100, at most 1000
+	Offset   int
 }
 
 // NoticeState is where a notice is.

@@ -310,6 +310,17 @@ func (s *Store) List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, e
 	if f.Device != "" {
 		where, args = append(where, "device = ?"), append(args, f.Device)
 	}
+	if len(f.Sites) > 0 {
+		ph := make([]string, len(f.Sites))
+		for i, site := range f.Sites {
+			ph[i] = "?"
+			args = append(args, site)
+		}
+		where = append(where, "site IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.Category != "" {
+		where, args = append(where, "category = ?"), append(args, string(f.Category))
+	}
 	if !f.From.IsZero() {
 		where, args = append(where, "opened_at >= ?"), append(args, ns(f.From))
 	}
@@ -356,10 +367,8 @@ func (s *Store) queryTickets(ctx context.Context, q string, args ...any) ([]tick
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if err := loadTimers(ctx, s.r, &out[i]); err != nil {
-			return nil, err
-		}
+	if err := loadTimersOf(ctx, s.r, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
@@ -99,6 +101,51 @@ func loadTimers(ctx context.Context, q querier, t *tickets.Ticket) error {
 		tm.StartedAt, tm.MetAt, tm.EndedAt = fromNull(st), fromNull(met), fromNull(ended)
 		tm.Paused, tm.PausedAt = time.Duration(paused), fromNull(pausedAt)
 		t.Timers = append(t.Timers, tm)
+	}
+	return rows.Err()
+}
+
+// loadTimersOf loads the timers of many tickets in one query (a list of
+// 1,000 open tickets on the duty desk), parsing each distinct spec once
+// (tickets of one spec share its read-only Chain).
+func loadTimersOf(ctx context.Context, q querier, ts []tickets.Ticket) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	idx := make(map[int64]int, len(ts))
+	ph := make([]string, len(ts))
+	args := make([]any, len(ts))
+	for i := range ts {
+		idx[ts[i].ID] = i
+		ph[i], args[i] = "?", ts[i].ID
+		ts[i].Timers = ts[i].Timers[:0]
+	}
+	rows, err := q.QueryContext(ctx, `SELECT ticket_id, spec, started_at, met_at FROM timers WHERE ticket_id IN (`+
+		strings.Join(ph, ",")+`) ORDER BY rowid`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	specs := map[string]sla.TimerSpec{}
+	for rows.Next() {
+		var id int64
+		var spec string
+		var st, met sql.NullInt64
+		if err := rows.Scan(&id, &spec, &st, &met); err != nil {
+			return err
+		}
+		i, ok := idx[id]
+		if !ok {
+			continue
+		}
+		tm := tickets.Timer{StartedAt: fromNull(st), MetAt: fromNull(met)}
+		if tm.Spec, ok = specs[spec]; !ok {
+			if err := json.Unmarshal([]byte(spec), &tm.Spec); err != nil {
+				return fmt.Errorf("ticket %d timer spec: %w", id, err)
+			}
+			specs[spec] = tm.Spec
+		}
+		ts[i].Timers = append(ts[i].Timers, tm)
 	}
 	return rows.Err()
 }

@@ -1,0 +1,88 @@
+package console
+
+import (
+	"context"
+	"slices"
+
+	"github.com/roomwatch/roomwatch/internal/accounts"
+	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/tickets"
+)
+
+// Tickets is what the duty desk and the ticket pages need of the ticket
+// service (*tickets.Service).
+type Tickets interface {
+	List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error)
+	Get(ctx context.Context, id int64) (*tickets.Ticket, error)
+	Do(ctx context.Context, id int64, r tickets.ActionRequest) (*tickets.Ticket, error)
+	Create(ctx context.Context, m tickets.Manual) (*tickets.Ticket, error)
+	// Subscribe delivers committed changes (the desk's server-sent events).
+	Subscribe(buf int) *tickets.Subscription
+	// ChangeSeq counts committed changes (the desk panel's cache key).
+	ChangeSeq() uint64
+}
+
+// People lists the accounts a ticket can be dispatched to (*accounts.Store).
+type People interface {
+	List(ctx context.Context) ([]accounts.User, error)
+}
+
+// Inspections lists inspection runs (*inspect.Store), for the desk's
+// "today's inspections".
+type Inspections interface {
+	List(ctx context.Context, f inspect.Filter) ([]inspect.Summary, error)
+}
+
+// DeviceLookup gives a device's site and class (the inventory), for the
+// desk's "devices down by site and class".
+type DeviceLookup interface {
+	Device(name string) (site, class, parent string, ok bool)
+}
+
+// actionRole is the role each console action needs; the same as the
+// ticket API's (internal/tickets/api): engineers act on tickets, managers
+// also reopen and cancel. The duty operator (viewer) and the customer act
+// on none, but both may register a reported fault (registerRole).
+var actionRole = map[tickets.Action]auth.Role{
+	tickets.ActionAck: auth.RoleEngineer, tickets.ActionDispatch: auth.RoleEngineer, tickets.ActionOnSite: auth.RoleEngineer,
+	tickets.ActionResolve: auth.RoleEngineer, tickets.ActionClose: auth.RoleEngineer, tickets.ActionNote: auth.RoleEngineer,
+	tickets.ActionReopen: auth.RoleManager, tickets.ActionCancel: auth.RoleManager,
+}
+
+// consoleActions are the actions offered as buttons, in order.
+var consoleActions = []tickets.Action{tickets.ActionAck, tickets.ActionDispatch, tickets.ActionOnSite,
+	tickets.ActionResolve, tickets.ActionClose, tickets.ActionReopen, tickets.ActionCancel, tickets.ActionNote}
+
+// registerRole may register a phone or e-mail report (报修登记).
+const registerRole = auth.RoleViewer
+
+// allowedActions returns the actions u may take on a ticket in state s.
+func allowedActions(u accounts.User, s tickets.State) []tickets.Action {
+	var out []tickets.Action
+	for _, a := range consoleActions {
+		need, ok := actionRole[a]
+		if !ok || u.Role < need || u.Role == auth.RoleCustomer {
+			continue
+		}
+		if _, err := tickets.Next(s, a); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// siteScope returns the sites u may see tickets of: a customer account
+// with sites sees only those (its bureau's); nil means all.
+func siteScope(u accounts.User) []string {
+	if u.Role == auth.RoleCustomer && len(u.Sites) > 0 {
+		return slices.Clone(u.Sites)
+	}
+	return nil
+}
+
+// maysee reports whether u may see a ticket of site.
+func maysee(u accounts.User, site string) bool {
+	sc := siteScope(u)
+	return sc == nil || slices.Contains(sc, site)
+}
