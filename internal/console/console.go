@@ -58,6 +58,10 @@ type Options struct {
 	// enforces them); defaults 5 and 15 minutes.
 	MaxFailures int
 	Lockout     time.Duration
+	// Sources feed the inspections, reports, devices, wall display and
+	// administration pages (sources.go); a nil source leaves its page
+	// saying so.
+	Sources Sources
 }
 
 // Console is the console's HTTP handler.
@@ -126,6 +130,7 @@ func (c *Console) routes() {
 	m.Handle("GET /password", c.Authenticated(http.HandlerFunc(c.passwordForm)))
 	m.Handle("POST /password", c.Authenticated(http.HandlerFunc(c.passwordPost)))
 	m.Handle("GET /{$}", c.Authenticated(http.HandlerFunc(c.home)))
+	c.areaRoutes(m) // sources.go
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
 }

@@ -16,7 +16,7 @@ import (
 var templateFiles embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"login", "password", "home", "error"}
+var pageNames = append([]string{"login", "password", "home", "error"}, areaPages...)
 
 type pages struct {
 	cat *i18n.Catalogue
@@ -96,6 +96,8 @@ type page struct {
 	MaxFail    int
 	LockMins   int
 	MustChange bool
+	// Data is the page's own view (inspections, reports, devices, wall, admin).
+	Data any
 }
 
 // render writes page name with status code.
