@@ -105,6 +105,16 @@ func (c *Console) areaRoutes(m *http.ServeMux) {
 	eng := func(h http.HandlerFunc) http.Handler { return c.RequireRole(auth.RoleEngineer, h) }
 	adm := func(h http.HandlerFunc) http.Handler { return c.RequireRole(auth.RoleAdmin, h) }
 
+	// A document without an icon link (a downloaded sheet or report viewed
+	// in the browser) makes the browser ask for /favicon.ico.
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		u, err := c.static.url("favicon.svg")
+		if err != nil {
+			c.notFound(w, r)
+			return
+		}
+		http.Redirect(w, r, u, http.StatusMovedPermanently)
+	})
 	m.Handle("GET /inspections", view(c.inspectionList))
 	m.Handle("POST /inspections", eng(c.inspectionRun))
 	m.Handle("GET /inspections/{id}", view(c.inspectionSheet))

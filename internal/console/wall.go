@@ -125,6 +125,15 @@ func (c *Console) wallData(ctx context.Context, u accounts.User, query string) w
 		return out
 	}
 	v.Classes, v.Sites = flat(byClass), flat(bySite)
+	if inv := c.o.Sources.Inventory; inv != nil {
+		for i := range v.Sites {
+			for _, s := range inv.Sites {
+				if s.Name == v.Sites[i].Name && s.DisplayName != "" {
+					v.Sites[i].Name = s.DisplayName
+				}
+			}
+		}
+	}
 
 	levels := map[string]int{}
 	var open []tickets.Ticket
@@ -166,7 +175,8 @@ func (c *Console) wallData(ctx context.Context, u accounts.User, query string) w
 
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.o.Location)
 	secs := max(int(now.Sub(midnight).Seconds()), 60)
-	avail := c.byDevice(ctx, fmt.Sprintf(`avg by (device) (avg_over_time(roomwatch_probe_up{probe="icmp"}[%ds]))`, secs))
+	// A device is as available as its least available check today.
+	avail := c.byDevice(ctx, fmt.Sprintf(`min by (device) (avg_over_time(roomwatch_probe_up[%ds]))`, secs))
 	var sum float64
 	var n int
 	for _, r := range rows {
