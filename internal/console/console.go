@@ -71,6 +71,7 @@ type Console struct {
 	pages  *pages
 	static *staticFiles
 	mux    *http.ServeMux
+	wallc  wallCache // the wall display's shared data (wall.go)
 }
 
 // New builds the console. It serves:

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
@@ -19,6 +21,63 @@ import (
 
 // WallRefresh is how often the wall display fetches its panel again.
 const WallRefresh = 10 * time.Second
+
+// The wall's data is shared by every display showing the same sites: it is
+// computed at most once per wallTTL (so 50 displays cost what one does),
+// and today's availability, a scan of the day's samples, once per availTTL.
+const (
+	wallTTL  = 2 * time.Second
+	availTTL = time.Minute
+)
+
+type wallEntry struct {
+	at time.Time
+	v  wallView
+}
+
+type availEntry struct {
+	at time.Time
+	m  map[string]float64
+}
+
+// wallCache holds the wall's data by the sites it covers ("" = all).
+type wallCache struct {
+	mu    sync.Mutex // held while computing: concurrent displays wait for one computation
+	views map[string]wallEntry
+	avail *availEntry
+}
+
+// cachedWall returns the wall's data for u, computed at most once per wallTTL.
+func (c *Console) cachedWall(ctx context.Context, u accounts.User, query string) wallView {
+	key := strings.Join(u.Sites, ",")
+	c.wallc.mu.Lock()
+	defer c.wallc.mu.Unlock()
+	now := c.o.Clock.Now()
+	e, ok := c.wallc.views[key]
+	if !ok || now.Sub(e.at) >= wallTTL || now.Before(e.at) {
+		e = wallEntry{at: now, v: c.wallData(ctx, u)}
+		if c.wallc.views == nil {
+			c.wallc.views = map[string]wallEntry{}
+		}
+		c.wallc.views[key] = e
+	}
+	v := e.v
+	v.Query = query
+	return v
+}
+
+// availToday is each device's availability since midnight (the least
+// available of its checks), computed at most once per availTTL. Called
+// with c.wallc.mu held.
+func (c *Console) availToday(ctx context.Context, now, midnight time.Time) map[string]float64 {
+	if a := c.wallc.avail; a != nil && now.Sub(a.at) < availTTL && !now.Before(a.at) && !a.at.Before(midnight) {
+		return a.m
+	}
+	secs := max(int(now.Sub(midnight).Seconds()), 60)
+	m := c.byDevice(ctx, fmt.Sprintf(`min by (device) (avg_over_time(roomwatch_probe_up[%ds]))`, secs))
+	c.wallc.avail = &availEntry{at: now, m: m}
+	return m
+}
 
 // wallAccess decides who sees the wall display: a kiosk token in the URL
 // (?k=, issued by an admin; read-only, no session) or a logged-in user. It
@@ -80,9 +139,9 @@ type wallView struct {
 	TicketsAbsent bool
 }
 
-func (c *Console) wallData(ctx context.Context, u accounts.User, query string) wallView {
+func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 	now := c.o.Clock.Now().In(c.o.Location)
-	v := wallView{Now: now.Format("2006-01-02 15:04:05"), Query: query, RefreshMS: WallRefresh.Milliseconds(),
+	v := wallView{Now: now.Format("2006-01-02 15:04:05"), RefreshMS: WallRefresh.Milliseconds(),
 		TicketsAbsent: c.o.Sources.Tickets == nil}
 	rows := c.deviceRows(ctx, u)
 	byClass := map[string]*wallCount{}
@@ -174,9 +233,7 @@ func (c *Console) wallData(ctx context.Context, u accounts.User, query string) w
 	}
 
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.o.Location)
-	secs := max(int(now.Sub(midnight).Seconds()), 60)
-	// A device is as available as its least available check today.
-	avail := c.byDevice(ctx, fmt.Sprintf(`min by (device) (avg_over_time(roomwatch_probe_up[%ds]))`, secs))
+	avail := c.availToday(ctx, now, midnight)
 	var sum float64
 	var n int
 	for _, r := range rows {
@@ -232,7 +289,7 @@ func (c *Console) wall(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusUnauthorized, "error", page{TitleKey: "wall.title", ErrKey: "wall.need_token"})
 		return
 	}
-	c.render(w, r, http.StatusOK, "wall", page{TitleKey: "wall.title", Data: c.wallData(r.Context(), u, q)})
+	c.render(w, r, http.StatusOK, "wall", page{TitleKey: "wall.title", Data: c.cachedWall(r.Context(), u, q)})
 }
 
 // wallPanel is the wall's panel alone, fetched by htmx every WallRefresh.
@@ -251,7 +308,7 @@ func (c *Console) wallPanel(w http.ResponseWriter, r *http.Request) {
 	}
 	t = t.Funcs(funcs(c.cat, c.static, langOf(r)))
 	var buf bytes.Buffer
-	p := page{Lang: langOf(r), Path: wallPrefix, TitleKey: "wall.title", Data: c.wallData(r.Context(), u, q)}
+	p := page{Lang: langOf(r), Path: wallPrefix, TitleKey: "wall.title", Data: c.cachedWall(r.Context(), u, q)}
 	if err := t.ExecuteTemplate(&buf, "panel", p); err != nil {
 		c.internalError(w, r, err)
 		return
