@@ -4,13 +4,15 @@
 # probes run at their normal rhythm), its RSS before any console request,
 # then an admin browsing every page and $WALLS wall displays refreshing
 # their panel every 10 s for $DURATION; the panel's server time gives the
-# wall's update latency. Run from anywhere: deploy/dev/bench-console.sh
+# wall's update latency. A control minute without console requests comes
+# first: the TSDB head keeps growing meanwhile, and the console's share is
+# what the load phase adds beyond that. Run: deploy/dev/bench-console.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 devices=${DEVICES:-5000}
 walls=${WALLS:-50}
 duration=${DURATION:-60s}
-settle=${SETTLE:-30}
+settle=${SETTLE:-90}
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && tail -5 "$work/collector.log"; [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -49,6 +51,6 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 pid=$!
 for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/-/ready" > /dev/null && break; sleep 0.2; done
 echo "machine: $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg); $devices devices, $walls wall displays"
-sleep "$settle" # the probes reach their rhythm before the baseline
+sleep "$settle" # every device probed at least once (60 s interval) before the control
 "$work/benchconsole" -url "http://127.0.0.1:$port" -pid "$pid" -initial Initial-Pass-2024 -password Bench-Pass-2024x \
   -walls "$walls" -duration "$duration"

@@ -31,11 +31,19 @@ func main() {
 	walls := flag.Int("walls", 50, "wall displays polling at once")
 	dur := flag.Duration("duration", 60*time.Second, "how long the walls poll")
 	every := flag.Duration("every", 10*time.Second, "each wall's refresh interval (the console's WallRefresh)")
+	idle := flag.Duration("idle", 60*time.Second, "first watch the RSS this long without console requests (the control)")
 	flag.Parse()
 	if *base == "" || *pid == 0 {
 		log.Fatal("need -url and -pid")
 	}
+	idle0 := rss(*pid)
+	idlePeak := idle0
+	for end := time.Now().Add(*idle); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+		idlePeak = max(idlePeak, rss(*pid))
+	}
 	before := rss(*pid)
+	fmt.Printf("control, %v without console requests: RSS %.1f MB -> %.1f MB (peak %.1f MB, %+.1f MB)\n",
+		*idle, mb(idle0), mb(before), mb(idlePeak), mb(before-idle0))
 	fmt.Printf("collector RSS before any console request: %.1f MB\n", mb(before))
 
 	jar, _ := cookiejar.New(nil)
