@@ -52,6 +52,7 @@ type Server struct {
 	stores    *Stores             // the data directory: its lock, the TSDB and the other stores
 	auth      *auth.Authenticator // API tokens, shared by every API (serve only)
 	templates []*inspect.Template // inspection templates (serve only)
+	runner    *inspect.Runner     // runs inspections now (serve only; the console's "run now")
 	app       *store.FutureGuard  // over the store, or a Tee to it and the outbound senders
 	out       *outbound
 	ingest    *store.IngestMetrics

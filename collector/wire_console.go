@@ -6,12 +6,14 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/console"
+	"github.com/roomwatch/roomwatch/internal/report"
 )
 
 // wireConsole opens the account database and mounts the web console at "/":
 // every path the APIs above do not claim (/api/…, /metrics, /-/…) is the
 // console's. Logins, logouts and failures go to the audit file when one is
-// configured (tickets.audit_file).
+// configured (tickets.audit_file). API tokens an admin issues in the console
+// are accepted by every API beside the configured ones.
 func wireConsole(ctx context.Context, s *Server) error {
 	st := s.stores
 	ao := accounts.Options{Path: st.Dir.AccountsDB(), Clock: s.opts.Clock, Logger: s.log}
@@ -27,9 +29,12 @@ func wireConsole(ctx context.Context, s *Server) error {
 	if err := acc.WarnIfNoAdmin(ctx, s.log, st.Dir.Root); err != nil {
 		return fmt.Errorf("console: accounts: %w", err)
 	}
+	if s.auth != nil {
+		s.auth.UseSource(acc)
+	}
 	loc, _ := s.cfg.Location()
 	co := console.Options{Accounts: acc, Clock: s.opts.Clock, Logger: s.log, Location: loc, People: acc,
-		Devices: newDeviceIndex(&s.cfg.Inventory)}
+		Devices: newDeviceIndex(&s.cfg.Inventory), Sources: s.consoleSources(acc)}
 	if st.Tickets != nil { // the duty desk and the ticket pages
 		co.Tickets = st.Tickets.svc
 	}
@@ -43,4 +48,37 @@ func wireConsole(ctx context.Context, s *Server) error {
 	s.OnShutdown(c.StopStreams)
 	s.Handle("/", c)
 	return nil
+}
+
+// consoleSources are the stores behind the console's pages.
+func (s *Server) consoleSources(acc *accounts.Store) console.Sources {
+	st := s.stores
+	loc, _ := s.cfg.Location()
+	src := console.Sources{
+		Templates: s.templates,
+		Sheet:     report.SheetOptions{Bureau: s.cfg.Global.Bureau, Location: loc},
+		PhotoDir:  st.Dir.PhotoDir(),
+		Report:    report.Options{Bureau: s.cfg.Global.Bureau, Location: loc, Clock: s.opts.Clock},
+		Inventory: &s.cfg.Inventory,
+		Users:     acc,
+		Tokens:    acc,
+	}
+	rs := st.ReportSources(&s.cfg, s.templates)
+	src.Reports = &rs
+	if st.Inspections != nil {
+		src.Inspections = st.Inspections
+	}
+	if s.runner != nil {
+		src.Runner = s.runner
+	}
+	if st.Metrics != nil {
+		src.Metrics = st.Metrics
+	}
+	if svc := st.TicketService(); svc != nil {
+		src.Tickets = svc
+	}
+	if f := s.cfg.Tickets.AuditFile; f != "" {
+		src.Audit = console.AuditFile(f)
+	}
+	return src
 }

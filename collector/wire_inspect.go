@@ -31,6 +31,7 @@ func wireInspections(s *Server) error {
 	if err != nil {
 		return fmt.Errorf("inspections: %w", err)
 	}
+	s.runner = runner
 	h := inspectapi.New(inspectapi.Options{
 		Store: st.Inspections, Runner: runner, Templates: templates, Auth: s.auth, Clock: s.opts.Clock, Logger: s.log,
 		Sheet:    report.SheetOptions{Bureau: cfg.Global.Bureau, Location: loc},

@@ -23,6 +23,8 @@ type Env struct {
 	// Clock is what "now" is for the commands (the real clock when nil;
 	// tests pass a fake one).
 	Clock clockwork.Clock
+	// Stdin is where --password-stdin reads (os.Stdin when nil).
+	Stdin io.Reader
 }
 
 // clock returns the Env's clock, the real one when none is set.

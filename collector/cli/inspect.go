@@ -19,6 +19,8 @@ import (
 
 	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/collector/client"
+	"github.com/roomwatch/roomwatch/internal/accounts"
+	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/report"
 )
@@ -31,7 +33,9 @@ const inspectUsage = `usage: roomwatch-collector inspect COMMAND [flags]
   list [--template T] [--limit N]               list the records, newest first
   show ID [--html F] [--xlsx F]                 print a record as JSON, or write the check sheet
   complete ID --device D --item I --verdict V --user U [--value X] [--note N] [--photo F]
-  sign ID --role engineer|customer --user U [--title T] [--note N]
+  sign ID --role engineer --user U [--title T] [--note N]
+  sign ID --role customer --user ACCOUNT --password-stdin [--title T]
+                                                the representative's own console account (role customer)
   verify                                        check the hash chain and the photos
 Records are <data_dir>/inspections.db of the --config file.`
 
@@ -42,7 +46,7 @@ type inspectFlags struct {
 	device, item, verdict, value, note string
 	photo, user, role, title           string
 	limit                              int
-	noTickets                          bool
+	noTickets, passwordStdin           bool
 	timeout                            time.Duration
 }
 
@@ -65,6 +69,7 @@ func (f *inspectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.user, "user", "", "complete, sign: who (name) / 检查人、签字人")
 	fs.StringVar(&f.role, "role", "", "sign: engineer (巡检工程师) or customer (甲方代表)")
 	fs.StringVar(&f.title, "title", "", "sign: the signer's position, e.g. 科长")
+	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "sign --role customer: the representative's console password, from standard input / 甲方代表的控制台密码")
 }
 
 // runInspect is `roomwatch-collector inspect run|list|show|complete|sign|verify`.
@@ -352,7 +357,18 @@ func (c *inspectCmd) sign(ctx context.Context, id int64) error {
 	if f.role == "" || f.user == "" {
 		return usageError("--role and --user are required")
 	}
-	in, err := c.recs.Sign(ctx, id, inspect.Signature{Role: f.role, User: f.user, Title: f.title, Note: f.note, At: c.env.clock().Now()})
+	who := f.user
+	if f.role == inspect.RoleCustomer {
+		// The countersignature proves the bureau's acceptance only if the
+		// representative gave it: it needs the representative's own
+		// account and password, never a name taken on trust.
+		name, err := c.customerCredentials(ctx)
+		if err != nil {
+			return err
+		}
+		who = name
+	}
+	in, err := c.recs.Sign(ctx, id, inspect.Signature{Role: f.role, User: who, Title: f.title, Note: f.note, At: c.env.clock().Now()})
 	if err != nil {
 		return err
 	}
@@ -395,4 +411,59 @@ func inspectRemote(ctx context.Context, env Env, f *inspectFlags, name string) i
 	e.SetIndent("", "  ")
 	_ = e.Encode(runSummary(&in))
 	return 0
+}
+
+// errCustomerCredentials: a countersignature without the representative's credentials.
+var errCustomerCredentials = errors.New("the customer's countersignature (甲方代表) needs the representative's own console account: " +
+	"--user NAME --password-stdin (role customer), or countersign in the console (/inspections/ID)")
+
+// customerCredentials checks --user and the password on standard input
+// against the console's accounts (a login, audited like one, then a
+// logout) and returns the name the signature records.
+func (c *inspectCmd) customerCredentials(ctx context.Context) (string, error) {
+	if !c.f.passwordStdin {
+		return "", usageError(errCustomerCredentials.Error())
+	}
+	in := c.env.Stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	pw, err := readPassword(in)
+	if err != nil {
+		return "", err
+	}
+	path := c.st.Dir.AccountsDB()
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("%w (no account database at %s)", errCustomerCredentials, path)
+	}
+	ao := accounts.Options{Path: path}
+	if f := c.cfg.Tickets.AuditFile; f != "" {
+		audit, err := auth.OpenAuditFile(f)
+		if err != nil {
+			return "", err
+		}
+		defer audit.Close()
+		ao.Audit = audit
+	}
+	st, err := accounts.Open(ctx, ao)
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	sess, err := st.Login(ctx, c.f.user, pw, "cli")
+	if err != nil {
+		return "", fmt.Errorf("countersign: %w", err)
+	}
+	_ = st.Logout(ctx, sess.Token, "cli")
+	u := sess.User
+	if u.Role != auth.RoleCustomer && u.Role != auth.RoleAdmin {
+		return "", fmt.Errorf("countersign: account %q has role %s; the customer's countersignature needs role customer", u.Name, u.Role)
+	}
+	if u.MustChangePassword {
+		return "", fmt.Errorf("countersign: account %q still has its initial password; change it in the console first", u.Name)
+	}
+	if u.DisplayName == "" || u.DisplayName == u.Name {
+		return u.Name, nil
+	}
+	return u.DisplayName + " (" + u.Name + ")", nil
 }

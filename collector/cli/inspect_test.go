@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/roomwatch/roomwatch/collector"
+	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	inspectapi "github.com/roomwatch/roomwatch/internal/inspect/api"
@@ -161,10 +162,43 @@ func TestInspectCLI(t *testing.T) {
 		t.Errorf("complete %+v", r)
 	}
 	mustRun("inspect", "sign", "1", "--config", cfg, "--role", "engineer", "--user", "张工")
-	mustRun("inspect", "sign", "1", "--config", cfg, "--role", "customer", "--user", "李明", "--title", "科长")
+	// The countersignature needs the representative's own account: a name
+	// alone no longer signs, nor an engineer's account.
+	if code, _, errs := runCLI(ctx, "inspect", "sign", "1", "--config", cfg, "--role", "customer", "--user", "李明", "--title", "科长"); code != 2 || !strings.Contains(errs, "--password-stdin") {
+		t.Errorf("countersign without credentials: exit %d %q", code, errs)
+	}
+	addUser := func(name, display, role string) {
+		t.Helper()
+		var o, e bytes.Buffer
+		if code := userMain(ctx, Env{Stdout: &o, Stderr: &e}, strings.NewReader("Initial-Pass-2024\n"),
+			[]string{"add", name, "--config", cfg, "--role", role, "--display-name", display, "--password-stdin"}); code != 0 {
+			t.Fatalf("user add %s: %d %s", name, code, e.String())
+		}
+	}
+	addUser("liming", "李明", "customer")
+	addUser("zhanggong", "张工", "engineer")
+	signAs := func(user, pw string) (int, string) {
+		var o, e bytes.Buffer
+		code := Main(ctx, Env{Stdout: &o, Stderr: &e, Stdin: strings.NewReader(pw + "\n")},
+			[]string{"inspect", "sign", "1", "--config", cfg, "--role", "customer", "--user", user, "--password-stdin", "--title", "科长"})
+		return code, o.String() + e.String()
+	}
+	if code, out := signAs("liming", "wrong-password"); code != 1 || !strings.Contains(out, "countersign") {
+		t.Errorf("countersign with a wrong password: exit %d %q", code, out)
+	}
+	if code, out := signAs("zhanggong", "Initial-Pass-2024"); code != 1 || !strings.Contains(out, "needs role customer") {
+		t.Errorf("countersign with an engineer's account: exit %d %q", code, out)
+	}
+	if code, out := signAs("liming", "Initial-Pass-2024"); code != 1 || !strings.Contains(out, "initial password") {
+		t.Errorf("countersign with an initial password: exit %d %q", code, out)
+	}
+	changePassword(t, dataDir, "liming", "Initial-Pass-2024", "Changed-Pass-2024")
+	if code, out := signAs("liming", "Changed-Pass-2024"); code != 0 {
+		t.Fatalf("countersign with the representative's account: exit %d %q", code, out)
+	}
 	html, xlsx := filepath.Join(t.TempDir(), "s.html"), filepath.Join(t.TempDir(), "s.xlsx")
 	mustRun("inspect", "show", "1", "--config", cfg, "--html", html, "--xlsx", xlsx)
-	if b, _ := os.ReadFile(html); !bytes.Contains(b, []byte("李明 科长")) || !bytes.Contains(b, []byte("指示灯正常")) {
+	if b, _ := os.ReadFile(html); !bytes.Contains(b, []byte("李明 (liming) 科长")) || !bytes.Contains(b, []byte("指示灯正常")) {
 		t.Errorf("html sheet lacks the countersignature or the note")
 	}
 	if b, _ := os.ReadFile(xlsx); !bytes.HasPrefix(b, []byte("PK\x03\x04")) {
@@ -197,7 +231,7 @@ func TestInspectCLI(t *testing.T) {
 		{[]string{"inspect", "show", "x", "--config", cfg}, 2, "not an inspection id"},
 		{[]string{"inspect", "run", "nope", "--config", cfg}, 1, `no template "nope"`},
 		{[]string{"inspect", "complete", "1", "--config", cfg}, 2, "--device, --item, --verdict and --user are required"},
-		{[]string{"inspect", "sign", "1", "--config", cfg, "--role", "customer", "--user", "x"}, 1, "already countersigned"},
+		{[]string{"inspect", "sign", "1", "--config", cfg, "--role", "engineer", "--user", "x"}, 1, "already signed"},
 		{[]string{"inspect", "show", "99", "--config", cfg}, 1, "not found"},
 	} {
 		code, out, errs := runCLI(ctx, c.args...)
@@ -440,5 +474,18 @@ func TestProgressPrinter(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "巡检 daily: 4/4 项, 400/400 检查 (100 台设备/站点)") {
 		t.Errorf("progress output %q", b.String())
+	}
+}
+
+// changePassword changes an account's password as its user would in the console.
+func changePassword(t *testing.T, dataDir, name, old, nw string) {
+	t.Helper()
+	st, err := accounts.Open(context.Background(), accounts.Options{Path: filepath.Join(dataDir, accounts.FileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.ChangePassword(context.Background(), name, old, nw, "test"); err != nil {
+		t.Fatal(err)
 	}
 }

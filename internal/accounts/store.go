@@ -72,10 +72,11 @@ type Options struct {
 
 // Store is the account database.
 type Store struct {
-	db    *sql.DB
-	o     Options
-	mu    sync.Mutex // serialises read-modify-write of failure counters
-	dummy []byte     // a bcrypt hash compared against for unknown names (same timing)
+	db     *sql.DB
+	o      Options
+	mu     sync.Mutex // serialises read-modify-write of failure counters
+	dummy  []byte     // a bcrypt hash compared against for unknown names (same timing)
+	tokens tokenCache // issued tokens that passed bcrypt (tokens.go)
 	// compare is bcrypt.CompareHashAndPassword; a test counts the
 	// comparisons a login makes.
 	compare func(hash, password []byte) error
@@ -190,7 +191,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+tokenSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
 	}

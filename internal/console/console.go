@@ -70,6 +70,10 @@ type Options struct {
 	Inspections Inspections
 	// Devices gives the desk the site and class of a device; optional.
 	Devices DeviceLookup
+	// Sources feed the inspections, reports, devices, wall display and
+	// administration pages (sources.go); a nil source leaves its page
+	// saying so.
+	Sources Sources
 }
 
 // Console is the console's HTTP handler.
@@ -83,6 +87,7 @@ type Console struct {
 	stop     chan struct{} // closed by StopStreams
 	stopOnce sync.Once
 	panels   panelCache // desk_cache.go
+	wallc    wallCache  // the wall display's shared data (wall.go)
 }
 
 // New builds the console. It serves:
@@ -147,6 +152,7 @@ func (c *Console) routes() {
 		c.ticketRoutes(m) // tickets_pages.go
 	}
 	m.Handle("GET /{$}", c.Authenticated(http.HandlerFunc(home)))
+	c.areaRoutes(m) // sources.go
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
 }

@@ -152,7 +152,11 @@ func (c *Console) Authenticated(h http.Handler) http.Handler {
 			return
 		}
 		if !safeMethod(r.Method) {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			limit := int64(maxForm)
+			if isMultipart(r) {
+				limit = maxUpload // a photo of an inspection item (inspections.go)
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			got := r.Header.Get("X-CSRF-Token")
 			if got == "" {
 				got = r.PostFormValue("csrf")

@@ -16,7 +16,7 @@ import (
 var templateFiles embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"login", "password", "home", "error", "desk", "tickets", "tickets_detail", "tickets_new"}
+var pageNames = append([]string{"login", "password", "home", "error", "desk", "tickets", "tickets_detail", "tickets_new"}, areaPages...)
 
 type pages struct {
 	cat *i18n.Catalogue
@@ -96,7 +96,8 @@ type page struct {
 	MaxFail    int
 	LockMins   int
 	MustChange bool
-	Data       any // the page's own data (desk, tickets…)
+	// Data is the page's own view (inspections, reports, devices, wall, admin).
+	Data any
 }
 
 // render writes page name with status code.

@@ -44,7 +44,7 @@ func BuildMail(from string, to []string, subject, body string, date time.Time) [
 
 // BuildMailWith is BuildMail with attachments: with any, the message is
 // multipart/mixed, the text first, then each file base64 encoded with its
-// name in RFC 2231 form (filename*=UTF-8'').
+// name in RFC 2231 form (filename*=, UTF-8, percent-encoded).
 func BuildMailWith(from string, to []string, subject, body string, date time.Time, atts []Attachment) []byte {
 	var b strings.Builder
 	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }

@@ -1,0 +1,105 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/roomwatch/roomwatch/internal/report"
+)
+
+// reportForm is one report's form on /reports.
+type reportForm struct {
+	Kind, TitleKey, Param, InputType, Default, Pattern string
+}
+
+type reportsView struct {
+	Absent bool
+	Forms  []reportForm
+}
+
+// reportParam is the query parameter naming each report's period (as in
+// the reports API).
+var reportParam = map[report.Kind]string{
+	report.KindDaily: "date", report.KindMonthly: "month", report.KindQuarterly: "quarter",
+}
+
+func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
+	v := reportsView{Absent: c.o.Sources.Reports == nil}
+	now := c.o.Clock.Now()
+	for _, k := range report.Kinds() {
+		f := reportForm{Kind: string(k), TitleKey: "reports.kind." + string(k), Param: reportParam[k]}
+		if p, err := report.PeriodOf(k, "", now, c.o.Location); err == nil && f.Param != "" {
+			f.Default = p.Label
+		}
+		switch k {
+		case report.KindDaily:
+			f.InputType = "date"
+		case report.KindMonthly:
+			f.InputType = "month"
+		case report.KindQuarterly:
+			f.InputType, f.Pattern = "text", `[0-9]{4}-?[Qq][1-4]`
+		}
+		v.Forms = append(v.Forms, f)
+	}
+	p := page{TitleKey: "reports.title", Data: v}
+	if r.URL.Query().Has("bad") {
+		p.ErrKey = "reports.bad_period"
+	}
+	c.render(w, r, http.StatusOK, "reports", p)
+}
+
+// reportDownload builds a report over the collector's stores, exactly as
+// `roomwatch-collector report` and the reports API do, and sends it as HTML
+// (viewed in the browser, printed to PDF from there) or Excel.
+func (c *Console) reportDownload(w http.ResponseWriter, r *http.Request) {
+	kind, err := report.ParseKind(r.PathValue("kind"))
+	if err != nil || c.o.Sources.Reports == nil {
+		c.notFound(w, r)
+		return
+	}
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format != "xlsx" {
+		format = "html"
+	}
+	ro := c.o.Sources.Report
+	if ro.Location == nil {
+		ro.Location = c.o.Location
+	}
+	if ro.Clock == nil {
+		ro.Clock = c.o.Clock
+	}
+	p, err := report.PeriodOf(kind, q.Get(reportParam[kind]), ro.Clock.Now(), ro.Location)
+	if err != nil {
+		http.Redirect(w, r, "/reports?bad=1", http.StatusSeeOther)
+		return
+	}
+	rep, err := report.New(*c.o.Sources.Reports, ro)
+	if err != nil {
+		c.internalError(w, r, err)
+		return
+	}
+	doc, err := rep.Build(r.Context(), kind, p)
+	if errors.Is(err, report.ErrBadPeriod) {
+		http.Redirect(w, r, "/reports?bad=1", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		c.internalError(w, r, err)
+		return
+	}
+	name := string(kind) + "-" + p.Label
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "xlsx" {
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		err = doc.WriteExcel(w)
+	} else {
+		w.Header().Set("Content-Security-Policy", documentCSP)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		err = doc.WriteHTML(w)
+	}
+	if err != nil {
+		c.o.Logger.Error("console: report", "report", name, "err", err)
+	}
+}

@@ -1,0 +1,319 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/roomwatch/roomwatch/internal/accounts"
+	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/tickets"
+)
+
+// WallRefresh is how often the wall display fetches its panel again.
+const WallRefresh = 10 * time.Second
+
+// The wall's data is shared by every display showing the same sites: it is
+// computed at most once per wallTTL (so 50 displays cost what one does),
+// and today's availability, a scan of the day's samples, once per availTTL.
+const (
+	wallTTL  = 2 * time.Second
+	availTTL = time.Minute
+)
+
+type wallEntry struct {
+	at time.Time
+	v  wallView
+}
+
+type availEntry struct {
+	at time.Time
+	m  map[string]float64
+}
+
+// wallCache holds the wall's data by the sites it covers ("" = all).
+type wallCache struct {
+	mu    sync.Mutex // held while computing: concurrent displays wait for one computation
+	views map[string]wallEntry
+	avail *availEntry
+}
+
+// cachedWall returns the wall's data for u, computed at most once per wallTTL.
+func (c *Console) cachedWall(ctx context.Context, u accounts.User, query string) wallView {
+	key := strings.Join(u.Sites, ",")
+	c.wallc.mu.Lock()
+	defer c.wallc.mu.Unlock()
+	now := c.o.Clock.Now()
+	e, ok := c.wallc.views[key]
+	if !ok || now.Sub(e.at) >= wallTTL || now.Before(e.at) {
+		e = wallEntry{at: now, v: c.wallData(ctx, u)}
+		if c.wallc.views == nil {
+			c.wallc.views = map[string]wallEntry{}
+		}
+		c.wallc.views[key] = e
+	}
+	v := e.v
+	v.Query = query
+	return v
+}
+
+// availToday is each device's availability since midnight (the least
+// available of its checks), computed at most once per availTTL. Called
+// with c.wallc.mu held.
+func (c *Console) availToday(ctx context.Context, now, midnight time.Time) map[string]float64 {
+	if a := c.wallc.avail; a != nil && now.Sub(a.at) < availTTL && !now.Before(a.at) && !a.at.Before(midnight) {
+		return a.m
+	}
+	secs := max(int(now.Sub(midnight).Seconds()), 60)
+	m := c.byDevice(ctx, fmt.Sprintf(`min by (device) (avg_over_time(roomwatch_probe_up[%ds]))`, secs))
+	c.wallc.avail = &availEntry{at: now, m: m}
+	return m
+}
+
+// wallAccess decides who sees the wall display: a kiosk token in the URL
+// (?k=, issued by an admin; read-only, no session) or a logged-in user. It
+// returns the user whose sites bound what is shown (none for a kiosk) and
+// the query string the panel's refreshes carry.
+func (c *Console) wallAccess(r *http.Request) (u accounts.User, query string, ok bool) {
+	if k := r.URL.Query().Get("k"); k != "" {
+		if c.o.Sources.Tokens == nil {
+			return accounts.User{}, "", false
+		}
+		if _, err := c.o.Sources.Tokens.CheckToken(r.Context(), k, accounts.TokenKiosk); err != nil {
+			if !errors.Is(err, accounts.ErrNoToken) {
+				c.o.Logger.Error("console: kiosk token", "err", err)
+			}
+			return accounts.User{}, "", false
+		}
+		return accounts.User{}, "?" + url.Values{"k": {k}}.Encode(), true
+	}
+	ck, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return accounts.User{}, "", false
+	}
+	sess, err := c.o.Accounts.Session(r.Context(), ck.Value)
+	if err != nil || sess.User.MustChangePassword || sess.User.Role < auth.RoleViewer {
+		return accounts.User{}, "", false
+	}
+	return sess.User, "", true
+}
+
+type wallCount struct {
+	Key, Name         string // a message key, or a site's name
+	Up, Down, Unknown int
+}
+
+type wallTicket struct {
+	ID                 int64
+	Level, LevelKey    string
+	Title, Device      string
+	Timer, Left, Class string // the most urgent running timer: name, time left, warning/breached
+}
+
+type wallWorst struct {
+	Device, Display string
+	Avail           string
+}
+
+type wallView struct {
+	Now           string
+	Query         string // ?k=… for the refreshes
+	RefreshMS     int64
+	Classes       []wallCount
+	Sites         []wallCount
+	Levels        []wallCount // Up holds the number of open tickets
+	Tickets       []wallTicket
+	Avail         string // availability today, percent ("" unknown)
+	InspDone      int
+	InspTotal     int
+	Worst         []wallWorst
+	TicketsAbsent bool
+}
+
+func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
+	now := c.o.Clock.Now().In(c.o.Location)
+	v := wallView{Now: now.Format("2006-01-02 15:04:05"), RefreshMS: WallRefresh.Milliseconds(),
+		TicketsAbsent: c.o.Sources.Tickets == nil}
+	rows := c.deviceRows(ctx, u)
+	byClass := map[string]*wallCount{}
+	bySite := map[string]*wallCount{}
+	display := map[string]string{}
+	for _, r := range rows {
+		display[r.Name] = r.Display
+		for _, m := range []struct {
+			m   map[string]*wallCount
+			key string
+			wc  wallCount
+		}{{byClass, r.Class, wallCount{Key: r.ClassKey}}, {bySite, r.Site, wallCount{Name: r.Site}}} {
+			wc := m.m[m.key]
+			if wc == nil {
+				x := m.wc
+				wc = &x
+				m.m[m.key] = wc
+			}
+			switch r.State {
+			case "up":
+				wc.Up++
+			case "down":
+				wc.Down++
+			default:
+				wc.Unknown++
+			}
+		}
+	}
+	flat := func(m map[string]*wallCount) []wallCount {
+		out := make([]wallCount, 0, len(m))
+		for _, wc := range m {
+			out = append(out, *wc)
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if out[i].Down != out[j].Down {
+				return out[i].Down > out[j].Down
+			}
+			return out[i].Key+out[i].Name < out[j].Key+out[j].Name
+		})
+		return out
+	}
+	v.Classes, v.Sites = flat(byClass), flat(bySite)
+	if inv := c.o.Sources.Inventory; inv != nil {
+		for i := range v.Sites {
+			for _, s := range inv.Sites {
+				if s.Name == v.Sites[i].Name && s.DisplayName != "" {
+					v.Sites[i].Name = s.DisplayName
+				}
+			}
+		}
+	}
+
+	levels := map[string]int{}
+	var open []tickets.Ticket
+	for _, t := range c.openTickets(ctx, tickets.Filter{}) {
+		if maySee(u, t.Site) {
+			open = append(open, t)
+			levels[t.Level.String()]++
+		}
+	}
+	for _, l := range []string{"I", "II", "III", "IV"} {
+		v.Levels = append(v.Levels, wallCount{Key: "wall.level." + l, Up: levels[l]})
+	}
+	for _, t := range open {
+		wt := wallTicket{ID: t.ID, Level: t.Level.String(), LevelKey: "wall.level." + t.Level.String(), Title: t.Title, Device: t.Device}
+		best := time.Duration(math.MaxInt64)
+		for _, tv := range t.TimerViews {
+			if tv.Remaining == nil || (tv.Status != "running" && tv.Status != "warning" && tv.Status != "breached") {
+				continue
+			}
+			if rem := time.Duration(*tv.Remaining); rem < best {
+				best, wt.Timer, wt.Class = rem, tv.NameZH, tv.Status
+			}
+		}
+		if best != time.Duration(math.MaxInt64) {
+			wt.Left = fmtLeft(best)
+		}
+		v.Tickets = append(v.Tickets, wt)
+	}
+	sort.SliceStable(v.Tickets, func(i, j int) bool {
+		a, b := v.Tickets[i], v.Tickets[j]
+		if a.Level != b.Level {
+			return len(a.Level) < len(b.Level) || (len(a.Level) == len(b.Level) && a.Level < b.Level)
+		}
+		return a.ID < b.ID
+	})
+	if len(v.Tickets) > 12 {
+		v.Tickets = v.Tickets[:12]
+	}
+
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.o.Location)
+	avail := c.availToday(ctx, now, midnight)
+	var sum float64
+	var n int
+	for _, r := range rows {
+		if a, ok := avail[r.Name]; ok {
+			sum += a
+			n++
+			if a < 1 {
+				v.Worst = append(v.Worst, wallWorst{Device: r.Name, Display: r.Display, Avail: fmt.Sprintf("%.2f%%", 100*a)})
+			}
+		}
+	}
+	if n > 0 {
+		v.Avail = fmt.Sprintf("%.2f%%", 100*sum/float64(n))
+	}
+	sort.SliceStable(v.Worst, func(i, j int) bool { return avail[v.Worst[i].Device] < avail[v.Worst[j].Device] })
+	if len(v.Worst) > 8 {
+		v.Worst = v.Worst[:8]
+	}
+
+	if st := c.o.Sources.Inspections; st != nil {
+		list, err := st.List(ctx, inspect.Filter{From: midnight, Limit: 500})
+		if err == nil {
+			for _, s := range list {
+				v.InspTotal++
+				if s.Status != "pending" {
+					v.InspDone++
+				}
+			}
+		}
+	}
+	return v
+}
+
+// fmtLeft shows a timer's time left ("1h05m", "-12m" when past).
+func fmtLeft(d time.Duration) string {
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	if h > 0 {
+		return fmt.Sprintf("%s%dh%02dm", sign, h, m)
+	}
+	return fmt.Sprintf("%s%dm", sign, m)
+}
+
+// wall is the 1920×1080 wall display (GET /wall): no login, only a kiosk
+// token in the URL, or a logged-in user's session. It may be framed by the
+// same origin (middleware.go); every other page may not.
+func (c *Console) wall(w http.ResponseWriter, r *http.Request) {
+	u, q, ok := c.wallAccess(r)
+	if !ok {
+		c.render(w, r, http.StatusUnauthorized, "error", page{TitleKey: "wall.title", ErrKey: "wall.need_token"})
+		return
+	}
+	c.render(w, r, http.StatusOK, "wall", page{TitleKey: "wall.title", Data: c.cachedWall(r.Context(), u, q)})
+}
+
+// wallPanel is the wall's panel alone, fetched by htmx every WallRefresh.
+func (c *Console) wallPanel(w http.ResponseWriter, r *http.Request) {
+	u, q, ok := c.wallAccess(r)
+	if !ok {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, c.cat.T(langOf(r), "wall.need_token"), http.StatusUnauthorized)
+		return
+	}
+	base := c.pages.set["wall"]
+	t, err := base.Clone()
+	if err != nil {
+		c.internalError(w, r, err)
+		return
+	}
+	t = t.Funcs(funcs(c.cat, c.static, langOf(r)))
+	var buf bytes.Buffer
+	p := page{Lang: langOf(r), Path: wallPrefix, TitleKey: "wall.title", Data: c.cachedWall(r.Context(), u, q)}
+	if err := t.ExecuteTemplate(&buf, "panel", p); err != nil {
+		c.internalError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = buf.WriteTo(w)
+}
