@@ -44,6 +44,8 @@ type Config struct {
 	Auth   auth.Config   `yaml:"auth"`
 	SLA    sla.Config    `yaml:"sla"`
 	Notify notify.Config `yaml:"notify"`
+	// Integrity: the records' keyed hash chains (chains.go).
+	Integrity Integrity `yaml:"integrity"`
 }
 
 // Global holds settings shared by every part.
@@ -143,6 +145,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateTickets(); err != nil {
+		return err
+	}
+	if err := c.Integrity.validate(); err != nil {
 		return err
 	}
 	return c.validateAuth()

@@ -14,19 +14,21 @@ import (
 //	<root>/inspections/photos inspection photos, named by content hash
 //	<root>/agents.json        the agent registry
 //	<root>/accounts.db        console accounts and sessions
+//	<root>/integrity.key      the records' HMAC key (integrity.key_file overrides)
 //	<root>/rules/             the embedded rules, extracted by serve
 //
 // Stores (stores.go) opens what is in it; nothing else joins these names.
 type DataDir struct {
 	// Root is global.data_dir.
 	Root string
-	// tsdb and tickets are the configured overrides (storage.path, tickets.db).
-	tsdb, tickets string
+	// tsdb, tickets and key are the configured overrides (storage.path,
+	// tickets.db, integrity.key_file).
+	tsdb, tickets, key string
 }
 
 // NewDataDir returns the data directory of cfg, with its path overrides.
 func NewDataDir(cfg *Config) DataDir {
-	return DataDir{Root: cfg.Global.DataDir, tsdb: cfg.Storage.Path, tickets: cfg.Tickets.DB}
+	return DataDir{Root: cfg.Global.DataDir, tsdb: cfg.Storage.Path, tickets: cfg.Tickets.DB, key: cfg.Integrity.KeyFile}
 }
 
 // File names inside the data directory.

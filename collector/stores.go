@@ -11,6 +11,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/store"
@@ -59,6 +60,10 @@ type Stores struct {
 	Inspections *inspect.Store     // inspections.db
 	Agents      *registry.Registry // agents.json
 	Accounts    *accounts.Store    // accounts.db: console accounts and sessions (serve)
+	// Key is the integrity key file and Chain the chain new records are
+	// linked with; nil when a read-only tool found no key.
+	Key   *integrity.KeyFile
+	Chain *integrity.Chain
 	// Metrics is the query source: inspections.prometheus_url when set, else
 	// the TSDB opened here, else the holder's query API; nil when none.
 	Metrics report.Querier
@@ -116,8 +121,11 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 	case err != nil:
 		return nil, err
 	}
+	if st.Key, st.Chain, err = openChain(cfg, st.Dir, !ro, o.Clock.Now(), o.Logger); err != nil {
+		return nil, err
+	}
 	if path := st.Dir.TicketsDB(); cfg.Tickets.On() && (!ro || exists(path)) {
-		if st.Tickets, err = openTickets(ctx, cfg, st.Dir, ticketsOptions{Clock: o.Clock, Logger: o.Logger, ReadOnly: ro}); err != nil {
+		if st.Tickets, err = openTickets(ctx, cfg, st.Dir, ticketsOptions{Clock: o.Clock, Logger: o.Logger, ReadOnly: ro, Chain: st.Chain}); err != nil {
 			return nil, err
 		}
 		st.onClose(st.Tickets.close)
@@ -125,12 +133,17 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 		progress("没有工单库 no ticket database at " + path)
 	}
 	if path := st.Dir.InspectionsDB(); !ro || exists(path) {
-		if st.Inspections, err = openInspections(st.Dir); err != nil {
+		if st.Inspections, err = openInspections(st.Dir, st.Chain); err != nil {
 			return nil, err
 		}
 		st.onClose(st.Inspections.Close)
 	} else {
 		progress("没有巡检记录 no inspection records at " + path)
+	}
+	if !ro {
+		if err := st.startChains(ctx, o.Logger); err != nil {
+			return nil, err
+		}
 	}
 	if path := st.Dir.Agents(); !ro || exists(path) {
 		if st.Agents, err = openAgents(st.Dir, o.Clock, o.Logger); err != nil {
@@ -218,8 +231,8 @@ func (st *Stores) ReportSources(cfg *Config, templates []*inspect.Template) repo
 
 // openInspections opens the inspection records; the directory exists (the
 // lock is in it).
-func openInspections(d DataDir) (*inspect.Store, error) {
-	recs, err := inspect.OpenStore(d.InspectionsDB())
+func openInspections(d DataDir, chain *integrity.Chain) (*inspect.Store, error) {
+	recs, err := inspect.OpenStoreWith(d.InspectionsDB(), inspect.StoreOptions{Chain: chain})
 	if err != nil {
 		return nil, fmt.Errorf("inspections: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/alertrules"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/classify"
+	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/probe/checks"
@@ -110,16 +111,22 @@ func (s *Server) openServeStores(ctx context.Context) error {
 		return err
 	}
 	var err error
+	if st.Key, st.Chain, err = openChain(&s.cfg, st.Dir, true, s.opts.Clock.Now(), s.log); err != nil { // chains.go
+		return err
+	}
 	if s.cfg.Tickets.On() {
-		if st.Tickets, err = openTickets(ctx, &s.cfg, st.Dir, ticketsOptions{Clock: s.opts.Clock, Logger: s.log}); err != nil {
+		if st.Tickets, err = openTickets(ctx, &s.cfg, st.Dir, ticketsOptions{Clock: s.opts.Clock, Logger: s.log, Chain: st.Chain}); err != nil {
 			return err
 		}
 		st.onClose(st.Tickets.close)
 	}
-	if st.Inspections, err = openInspections(st.Dir); err != nil {
+	if st.Inspections, err = openInspections(st.Dir, st.Chain); err != nil {
 		return err
 	}
 	st.onClose(st.Inspections.Close)
+	if err := st.startChains(ctx, s.log); err != nil {
+		return err
+	}
 	st.Agents, err = openAgents(st.Dir, s.opts.Clock, s.log)
 	return err
 }
@@ -154,6 +161,8 @@ type ticketsOptions struct {
 	Logger *slog.Logger
 	// ReadOnly is for tools that only read: no audit file is opened.
 	ReadOnly bool
+	// Chain keys the event and audit chains (nil: unkeyed).
+	Chain *integrity.Chain
 }
 
 // openTickets opens the ticket service over the data directory's ticket
@@ -173,7 +182,7 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 			return nil, fmt.Errorf("tickets: %w", err)
 		}
 	}
-	db, err := sqlite.Open(ctx, sqlite.Options{Path: path, Logger: o.Logger})
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: path, Logger: o.Logger, Chain: o.Chain})
 	if err != nil {
 		return nil, fmt.Errorf("tickets: open %s: %w", path, err)
 	}
