@@ -12,6 +12,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/integrity"
+	"github.com/roomwatch/roomwatch/internal/report"
 )
 
 // Integrity configures the hash chains of the records (docs/security.md,
@@ -127,4 +128,45 @@ func (st *Stores) startChain(name string, next int64, log *slog.Logger) error {
 		log.Info("integrity: chain keyed from this record on; earlier records keep their unkeyed hashes", "chain", name, "from", next)
 	}
 	return nil
+}
+
+// VerifyChains verifies every chain of the stores that are open.
+func (st *Stores) VerifyChains(ctx context.Context) ([]integrity.Report, error) {
+	var out []integrity.Report
+	if st.Inspections != nil {
+		res, err := st.Inspections.Verify(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("verify inspections: %w", err)
+		}
+		out = append(out, res.Report())
+	}
+	if st.Tickets != nil {
+		reps, err := st.Tickets.db.Verify(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("verify tickets: %w", err)
+		}
+		out = append(out, reps...)
+	}
+	return out, nil
+}
+
+// anchors are the chains' heads printed on the monthly report.
+func (st *Stores) anchors(ctx context.Context) ([]report.Anchor, error) {
+	var out []report.Anchor
+	if st.Inspections != nil {
+		seq, hash, err := st.Inspections.Head(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, report.Anchor{Chain: integrity.ChainInspections, Seq: seq, Hash: hash})
+	}
+	if st.Tickets != nil {
+		ev, au, err := st.Tickets.db.Heads(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, report.Anchor{Chain: integrity.ChainTicketEvents, Seq: ev.ID, Hash: ev.Hash},
+			report.Anchor{Chain: integrity.ChainAudit, Seq: au.ID, Hash: au.Hash})
+	}
+	return out, nil
 }

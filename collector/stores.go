@@ -226,6 +226,7 @@ func (st *Stores) ReportSources(cfg *Config, templates []*inspect.Template) repo
 	if st.Agents != nil {
 		src.Agents = st.Agents
 	}
+	src.Anchors = st.anchors // chains.go
 	return src
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/collector/client"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/report"
 )
 
@@ -291,6 +292,11 @@ func (c *inspectCmd) show(ctx context.Context, id int64) error {
 	}
 	loc, _ := c.cfg.Location()
 	so := report.SheetOptions{Bureau: c.cfg.Global.Bureau, Location: loc}
+	seq, hash, err := c.recs.Head(ctx)
+	if err != nil {
+		return err
+	}
+	so.Anchors = []report.Anchor{{Chain: integrity.ChainInspections, Seq: seq, Hash: hash}}
 	wrote := false
 	for _, w := range []struct {
 		path  string

@@ -78,11 +78,20 @@ type Monthly struct {
 	Worst       []DeviceAvail
 	Inspections InspectionStats
 	Tickets     []tickets.Ticket
+	// Anchors are the record chains' heads when the report was made.
+	Anchors []Anchor
 }
 
 // Monthly gathers the monthly fault summary for p (usually a calendar month).
 func (r *Reporter) Monthly(ctx context.Context, p Period) (*Monthly, error) {
 	m := &Monthly{Period: p, Generated: r.o.Clock.Now()}
+	if r.src.Anchors != nil {
+		as, err := r.src.Anchors(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("chain heads: %w", err)
+		}
+		m.Anchors = as
+	}
 	r.progress("工单 tickets %s", p.Label)
 	ts, err := r.listTickets(ctx, p)
 	if err != nil {
@@ -480,6 +489,9 @@ func (m *Monthly) Document(r *Reporter) *Document {
 
 	list := r.ticketSection(m.Tickets, "故障清单", "当月故障清单", "Faults of the month")
 	d.Sections = []Section{levels, timers, byClass, worstSec, inspSec, list}
+	if len(m.Anchors) > 0 {
+		d.Sections = append(d.Sections, anchorSection(m.Anchors))
+	}
 	return d
 }
 

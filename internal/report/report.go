@@ -62,6 +62,9 @@ type Sources struct {
 	Agents    AgentLister
 	// Templates are the inspection templates; their schedules give the runs due.
 	Templates []*inspect.Template
+	// Anchors, when set, gives the record chains' heads printed on the
+	// monthly report (anchor.go).
+	Anchors AnchorSource
 }
 
 // Options configure a Reporter.
