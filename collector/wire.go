@@ -75,6 +75,7 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 		err = s.stores.Tickets.mount(s)
 	}
 	if err == nil {
+		s.Handle("/api/v1/admin/backup", s.backupHandler()) // backup.go
 		err = wireIngest(s)
 	}
 	if err == nil {
