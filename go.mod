@@ -29,6 +29,8 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
+require github.com/emmansun/gmsm v0.15.5
+
 require (
 	cloud.google.com/go/auth v0.24.1-0.20261001053825-dbc26066f70a // indirect
 	cloud.google.com/go/auth/oauth2adapt v0.3.0 // indirect

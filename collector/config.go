@@ -50,6 +50,8 @@ type Config struct {
 	Notify notify.Config   `yaml:"notify"`
 	// Reports: where scheduled reports are kept and whom they are sent to.
 	Reports deliver.Config `yaml:"reports"`
+	// Integrity: the records' keyed hash chains (chains.go).
+	Integrity Integrity `yaml:"integrity"`
 }
 
 // Global holds settings shared by every part.
@@ -168,6 +170,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Agents.Validate(); err != nil {
 		return &config.LineError{Msg: err.Error()}
+	}
+	if err := c.Integrity.validate(); err != nil {
+		return err
 	}
 	return c.validateAuth()
 }

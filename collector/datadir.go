@@ -17,20 +17,21 @@ import (
 //	<root>/rollups.db         daily availability per device, kept 800 days
 //	<root>/reports/           scheduled reports as delivered (reports.dir overrides)
 //	<root>/silences.db        maintenance windows (silences)
+//	<root>/integrity.key      the records' HMAC key (integrity.key_file overrides)
 //	<root>/rules/             the embedded rules, extracted by serve
 //
 // Stores (stores.go) opens what is in it; nothing else joins these names.
 type DataDir struct {
 	// Root is global.data_dir.
 	Root string
-	// tsdb, tickets and reports are the configured overrides (storage.path,
-	// tickets.db, reports.dir).
-	tsdb, tickets, reports string
+	// tsdb, tickets, reports and key are the configured overrides
+	// (storage.path, tickets.db, reports.dir, integrity.key_file).
+	tsdb, tickets, reports, key string
 }
 
 // NewDataDir returns the data directory of cfg, with its path overrides.
 func NewDataDir(cfg *Config) DataDir {
-	return DataDir{Root: cfg.Global.DataDir, tsdb: cfg.Storage.Path, tickets: cfg.Tickets.DB, reports: cfg.Reports.Dir}
+	return DataDir{Root: cfg.Global.DataDir, tsdb: cfg.Storage.Path, tickets: cfg.Tickets.DB, reports: cfg.Reports.Dir, key: cfg.Integrity.KeyFile}
 }
 
 // File names inside the data directory.

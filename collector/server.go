@@ -181,6 +181,7 @@ func New(opts Options) (*Server, error) {
 		s.scrapers = append(s.scrapers, newScraper(t, s.app.Source("scrape"), st.Metadata(), s.ingest, opts.Clock, log))
 	}
 	s.mux = s.routes()
+	s.Go(s.recoverStorage) // diskfull.go
 	return s, nil
 }
 
@@ -219,6 +220,10 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !s.ready.Load() {
 			http.Error(w, "roomwatch-collector is starting.", http.StatusServiceUnavailable)
+			return
+		}
+		if err := s.store.Health(); err != nil { // diskfull.go
+			http.Error(w, "roomwatch-collector is not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "roomwatch-collector is ready.")

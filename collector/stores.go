@@ -11,6 +11,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/report/rollup"
@@ -65,6 +66,10 @@ type Stores struct {
 	// Silences is silences.db and, in serve, the Alertmanagers' silences;
 	// a one-shot tool opens the database only (for reports).
 	Silences *silences
+	// Key is the integrity key file and Chain the chain new records are
+	// linked with; nil when a read-only tool found no key.
+	Key   *integrity.KeyFile
+	Chain *integrity.Chain
 	// Metrics is the query source: inspections.prometheus_url when set, else
 	// the TSDB opened here, else the holder's query API; nil when none.
 	Metrics report.Querier
@@ -122,8 +127,11 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 	case err != nil:
 		return nil, err
 	}
+	if st.Key, st.Chain, err = openChain(cfg, st.Dir, !ro, o.Clock.Now(), o.Logger); err != nil {
+		return nil, err
+	}
 	if path := st.Dir.TicketsDB(); cfg.Tickets.On() && (!ro || exists(path)) {
-		if st.Tickets, err = openTickets(ctx, cfg, st.Dir, ticketsOptions{Clock: o.Clock, Logger: o.Logger, ReadOnly: ro}); err != nil {
+		if st.Tickets, err = openTickets(ctx, cfg, st.Dir, ticketsOptions{Clock: o.Clock, Logger: o.Logger, ReadOnly: ro, Chain: st.Chain}); err != nil {
 			return nil, err
 		}
 		st.onClose(st.Tickets.close)
@@ -131,12 +139,17 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 		progress("没有工单库 no ticket database at " + path)
 	}
 	if path := st.Dir.InspectionsDB(); !ro || exists(path) {
-		if st.Inspections, err = openInspections(st.Dir); err != nil {
+		if st.Inspections, err = openInspections(st.Dir, st.Chain); err != nil {
 			return nil, err
 		}
 		st.onClose(st.Inspections.Close)
 	} else {
 		progress("没有巡检记录 no inspection records at " + path)
+	}
+	if !ro {
+		if err := st.startChains(ctx, o.Logger); err != nil {
+			return nil, err
+		}
 	}
 	if path := st.Dir.SilencesDB(); exists(path) {
 		ss, err := silence.OpenStore(ctx, path)
@@ -239,6 +252,7 @@ func (st *Stores) ReportSources(cfg *Config, templates []*inspect.Template) repo
 	if st.Silences != nil {
 		src.Silences = st.Silences.store
 	}
+	src.Anchors = st.anchors // chains.go
 	return src
 }
 
@@ -262,8 +276,8 @@ func (st *Stores) openRollups(ctx context.Context, ro bool) error {
 
 // openInspections opens the inspection records; the directory exists (the
 // lock is in it).
-func openInspections(d DataDir) (*inspect.Store, error) {
-	recs, err := inspect.OpenStore(d.InspectionsDB())
+func openInspections(d DataDir, chain *integrity.Chain) (*inspect.Store, error) {
+	recs, err := inspect.OpenStoreWith(d.InspectionsDB(), inspect.StoreOptions{Chain: chain})
 	if err != nil {
 		return nil, fmt.Errorf("inspections: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/alertrules"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/classify"
+	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/probe/checks"
@@ -75,6 +76,7 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 		err = s.stores.Tickets.mount(s)
 	}
 	if err == nil {
+		s.Handle("/api/v1/admin/backup", s.backupHandler()) // backup.go
 		err = wireIngest(s)
 	}
 	if err == nil {
@@ -118,17 +120,23 @@ func (s *Server) openServeStores(ctx context.Context) error {
 		return err
 	}
 	st.onClose(st.Silences.close)
+	if st.Key, st.Chain, err = openChain(&s.cfg, st.Dir, true, s.opts.Clock.Now(), s.log); err != nil { // chains.go
+		return err
+	}
 	if s.cfg.Tickets.On() {
-		to := ticketsOptions{Clock: s.opts.Clock, Logger: s.log, Silencer: st.Silences.all}
+		to := ticketsOptions{Clock: s.opts.Clock, Logger: s.log, Silencer: st.Silences.all, Chain: st.Chain}
 		if st.Tickets, err = openTickets(ctx, &s.cfg, st.Dir, to); err != nil {
 			return err
 		}
 		st.onClose(st.Tickets.close)
 	}
-	if st.Inspections, err = openInspections(st.Dir); err != nil {
+	if st.Inspections, err = openInspections(st.Dir, st.Chain); err != nil {
 		return err
 	}
 	st.onClose(st.Inspections.Close)
+	if err := st.startChains(ctx, s.log); err != nil {
+		return err
+	}
 	ag := s.cfg.Agents
 	st.Agents, err = openAgents(st.Dir, registry.Options{
 		MaxAgents: ag.MaxAgents, RegisterRate: ag.RegisterRate, RegisterBurst: ag.RegisterBurst,
@@ -173,6 +181,8 @@ type ticketsOptions struct {
 	ReadOnly bool
 	// Silencer holds back alerts in maintenance windows (nil: none).
 	Silencer tickets.Silencer
+	// Chain keys the event and audit chains (nil: unkeyed).
+	Chain *integrity.Chain
 }
 
 // openTickets opens the ticket service over the data directory's ticket
@@ -192,7 +202,7 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 			return nil, fmt.Errorf("tickets: %w", err)
 		}
 	}
-	db, err := sqlite.Open(ctx, sqlite.Options{Path: path, Logger: o.Logger})
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: path, Logger: o.Logger, Chain: o.Chain})
 	if err != nil {
 		return nil, fmt.Errorf("tickets: open %s: %w", path, err)
 	}

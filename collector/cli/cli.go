@@ -51,6 +51,9 @@ func commands() map[string]command {
 		"report":  {summary: "write the daily, monthly, quarterly or asset report (HTML, Excel) / 报表", run: runReport},
 		"silence": {summary: "add, list and expire maintenance windows through a collector's API / 计划维护（屏蔽）", run: runSilence},
 		"user":    {summary: "add, list, reset, disable and enable console accounts / 用户账户", run: runUser},
+		"backup":  {summary: "take a consistent copy of the data directory, also while serving / 备份", run: runBackup},
+		"restore": {summary: "put a backup into a new, empty data directory / 恢复", run: runRestore},
+		"verify":  {summary: "verify the hash chains of inspections, ticket events and the audit log, and stated heads / 记录完整性校验", run: runVerify},
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/report"
 )
 
@@ -296,6 +297,11 @@ func (c *inspectCmd) show(ctx context.Context, id int64) error {
 	}
 	loc, _ := c.cfg.Location()
 	so := report.SheetOptions{Bureau: c.cfg.Global.Bureau, Location: loc}
+	seq, hash, err := c.recs.Head(ctx)
+	if err != nil {
+		return err
+	}
+	so.Anchors = []report.Anchor{{Chain: integrity.ChainInspections, Seq: seq, Hash: hash}}
 	wrote := false
 	for _, w := range []struct {
 		path  string

@@ -85,7 +85,7 @@ func TestLegacyTicketRecord(t *testing.T) {
 		`"tickets":{"alerts":1,"opened":1,"updated":0}}`
 	e := &entry{Kind: KindRun, At: "2026-05-20T00:30:02Z", Template: "daily", PeriodStart: "2026-05-19T00:00:00Z",
 		PeriodEnd: "2026-05-20T00:00:00Z", Summary: `{"title":"每日巡检"}`, Body: old}
-	if err := st.append(ctx, func(tx *sql.Tx) error { return appendEntry(ctx, tx, e) }); err != nil {
+	if err := st.append(ctx, func(tx *sql.Tx) error { return appendEntry(ctx, tx, nil, e) }); err != nil {
 		t.Fatal(err)
 	}
 	in, err := st.Get(ctx, e.Inspection)

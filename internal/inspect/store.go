@@ -14,6 +14,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go driver "sqlite"
+
+	"github.com/roomwatch/roomwatch/internal/integrity"
 )
 
 // Errors of the store.
@@ -42,24 +44,43 @@ CREATE TABLE IF NOT EXISTS entries (
   summary      TEXT NOT NULL DEFAULT '',
   body         TEXT NOT NULL,
   prev_hash    TEXT NOT NULL,
-  hash         TEXT NOT NULL
+  hash         TEXT NOT NULL,
+  alg          TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS entries_inspection ON entries(inspection);
 CREATE INDEX IF NOT EXISTS entries_period ON entries(kind, period_end);
-CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
-  BEGIN SELECT RAISE(ABORT, 'inspection records are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
-  BEGIN SELECT RAISE(ABORT, 'inspection records are append-only'); END;
 `
+
+// protectiveTriggers refuse to change or delete a record. OpenStore recreates
+// a missing one and says so (Recreated).
+var protectiveTriggers = map[string]string{
+	"entries_no_update": `CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries
+  BEGIN SELECT RAISE(ABORT, 'inspection records are append-only'); END`,
+	"entries_no_delete": `CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
+  BEGIN SELECT RAISE(ABORT, 'inspection records are append-only'); END`,
+}
 
 // Store keeps inspection records in SQLite as a hash chain.
 type Store struct {
-	db *sql.DB
-	mu sync.Mutex // serialises appends (the chain has one head)
+	db    *sql.DB
+	mu    sync.Mutex // serialises appends (the chain has one head)
+	chain *integrity.Chain
+	// recreated are the protective triggers that were missing at open.
+	recreated []string
 }
 
-// OpenStore opens (or creates) the record database at path.
-func OpenStore(path string) (*Store, error) {
+// StoreOptions configure OpenStoreWith.
+type StoreOptions struct {
+	// Chain keys new entries (and checks keyed ones); nil writes unkeyed
+	// SHA-256 links, as before keys existed.
+	Chain *integrity.Chain
+}
+
+// OpenStore opens (or creates) the record database at path, unkeyed.
+func OpenStore(path string) (*Store, error) { return OpenStoreWith(path, StoreOptions{}) }
+
+// OpenStoreWith opens (or creates) the record database at path.
+func OpenStoreWith(path string, o StoreOptions) (*Store, error) {
 	v := url.Values{}
 	v.Add("_pragma", "busy_timeout(10000)")
 	v.Add("_pragma", "journal_mode(WAL)")
@@ -81,7 +102,63 @@ func OpenStore(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db, chain: o.Chain}
+	if err := s.upgrade(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// upgrade adds the alg column to a database from before keyed chains and
+// recreates missing protective triggers.
+func (s *Store) upgrade() error {
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'alg'`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := s.db.Exec(`ALTER TABLE entries ADD COLUMN alg TEXT NOT NULL DEFAULT ''`); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{"entries_no_update", "entries_no_delete"} {
+		if err := s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?`, name).Scan(&n); err != nil {
+			return err
+		}
+		if n == 1 {
+			continue
+		}
+		if _, err := s.db.Exec(protectiveTriggers[name]); err != nil {
+			return fmt.Errorf("recreate trigger %s: %w", name, err)
+		}
+		s.recreated = append(s.recreated, name)
+	}
+	return nil
+}
+
+// Recreated names the protective triggers that were missing when the store
+// opened (someone dropped them) and were recreated.
+func (s *Store) Recreated() []string { return s.recreated }
+
+// NextSeq is the sequence number the next entry will get.
+func (s *Store) NextSeq(ctx context.Context) (int64, error) {
+	var last sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MAX(seq) FROM entries`).Scan(&last)
+	return last.Int64 + 1, err
+}
+
+// Head returns the last entry's sequence number and hash (0, "" when empty):
+// printed on each check sheet, so a later truncation or rewrite is found by
+// verify --head.
+func (s *Store) Head(ctx context.Context) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	return seq, hash, err
 }
 
 // Close closes the database.
@@ -102,11 +179,13 @@ type entry struct {
 	Body        string
 	PrevHash    string
 	Hash        string
+	Alg         string // "" for unkeyed SHA-256, else an integrity tag
 }
 
-// hashOf is the entry's SHA-256 over the previous hash and the canonical JSON
-// of every column but the hash itself.
-func hashOf(e *entry) (string, error) {
+// hashOf is the entry's hash over the previous hash and the canonical JSON of
+// every column but the hash itself: plain SHA-256 for entries written before
+// keys (Alg ""), else the chain's keyed link (HMAC-SHA-256 or HMAC-SM3).
+func hashOf(c *integrity.Chain, e *entry) (string, error) {
 	body, err := canonical(e.Body)
 	if err != nil {
 		return "", fmt.Errorf("body: %w", err)
@@ -116,6 +195,12 @@ func hashOf(e *entry) (string, error) {
 		return "", fmt.Errorf("summary: %w", err)
 	}
 	doc := hashDoc(e, body, summary)
+	if e.Alg != "" {
+		if c == nil {
+			return "", errNoKey
+		}
+		return c.Sum(e.Alg, e.PrevHash, doc)
+	}
 	h := sha256.New()
 	h.Write([]byte(e.PrevHash))
 	h.Write([]byte{'\n'})
@@ -155,8 +240,11 @@ func hashDoc(e *entry, body, summary []byte) []byte {
 
 const timeFmt = time.RFC3339Nano
 
+// errNoKey is a keyed entry checked without the key.
+var errNoKey = errors.New("the entry is keyed and no integrity key was given")
+
 // appendEntry adds e at the head of the chain in tx; inspection 0 means "this entry's seq".
-func appendEntry(ctx context.Context, tx *sql.Tx, e *entry) error {
+func appendEntry(ctx context.Context, tx *sql.Tx, c *integrity.Chain, e *entry) error {
 	var last sql.NullInt64
 	var prev sql.NullString
 	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
@@ -168,11 +256,12 @@ func appendEntry(ctx context.Context, tx *sql.Tx, e *entry) error {
 	if e.Inspection == 0 {
 		e.Inspection = e.Seq
 	}
-	if e.Hash, err = hashOf(e); err != nil {
+	e.Alg = c.Tag()
+	if e.Hash, err = hashOf(c, e); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO entries(seq, inspection, kind, at, template, period_start, period_end, summary, body, prev_hash, hash)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?)`, e.Seq, e.Inspection, e.Kind, e.At, e.Template, e.PeriodStart, e.PeriodEnd, e.Summary, e.Body, e.PrevHash, e.Hash)
+	_, err = tx.ExecContext(ctx, `INSERT INTO entries(seq, inspection, kind, at, template, period_start, period_end, summary, body, prev_hash, hash, alg)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, e.Seq, e.Inspection, e.Kind, e.At, e.Template, e.PeriodStart, e.PeriodEnd, e.Summary, e.Body, e.PrevHash, e.Hash, e.Alg)
 	return err
 }
 
@@ -210,7 +299,7 @@ func (s *Store) AppendRun(ctx context.Context, r *Run) (int64, error) {
 	e := &entry{Kind: KindRun, At: r.FinishedAt.UTC().Format(timeFmt), Template: r.Template,
 		PeriodStart: r.PeriodStart.UTC().Format(timeFmt), PeriodEnd: r.PeriodEnd.UTC().Format(timeFmt),
 		Summary: string(sum), Body: string(body)}
-	err = s.append(ctx, func(tx *sql.Tx) error { return appendEntry(ctx, tx, e) })
+	err = s.append(ctx, func(tx *sql.Tx) error { return appendEntry(ctx, tx, s.chain, e) })
 	if err != nil {
 		return 0, fmt.Errorf("store inspection: %w", err)
 	}
@@ -251,7 +340,7 @@ func (s *Store) Complete(ctx context.Context, id int64, c Completion, at time.Ti
 		if err != nil {
 			return err
 		}
-		if err := appendEntry(ctx, tx, &entry{Inspection: id, Kind: KindComplete, At: at.UTC().Format(timeFmt), Body: string(body)}); err != nil {
+		if err := appendEntry(ctx, tx, s.chain, &entry{Inspection: id, Kind: KindComplete, At: at.UTC().Format(timeFmt), Body: string(body)}); err != nil {
 			return err
 		}
 		applyCompletion(in, c, at)
@@ -297,7 +386,7 @@ func (s *Store) Sign(ctx context.Context, id int64, sig Signature) (*Inspection,
 		if err != nil {
 			return err
 		}
-		if err := appendEntry(ctx, tx, &entry{Inspection: id, Kind: KindSign, At: sig.At.Format(timeFmt), Body: string(body)}); err != nil {
+		if err := appendEntry(ctx, tx, s.chain, &entry{Inspection: id, Kind: KindSign, At: sig.At.Format(timeFmt), Body: string(body)}); err != nil {
 			return err
 		}
 		in.Signatures = append(in.Signatures, sig)
@@ -521,6 +610,9 @@ func adjust(t *Totals, v Verdict, d int) {
 // VerifyResult is what Verify found.
 type VerifyResult struct {
 	Entries int `json:"entries"`
+	// Legacy counts the entries written before the chain was keyed
+	// (unkeyed SHA-256 links).
+	Legacy int `json:"legacy,omitempty"`
 	// OK is false when an entry's hash or link is wrong; Bad* name the first.
 	OK            bool   `json:"ok"`
 	BadSeq        int64  `json:"bad_seq,omitempty"`
@@ -528,35 +620,60 @@ type VerifyResult struct {
 	BadKind       string `json:"bad_kind,omitempty"`
 	Reason        string `json:"reason,omitempty"`
 	Head          string `json:"head,omitempty"` // the last hash: write it down to detect truncation
+	HeadSeq       int64  `json:"head_seq,omitempty"`
+	// Recreated names protective triggers found missing at open.
+	Recreated []string `json:"recreated_triggers,omitempty"`
+	// hashes maps every keyed entry's hash to its seq (for stated heads).
+	hashes map[string]int64
+}
+
+// Report is r as one chain's integrity report.
+func (r VerifyResult) Report() integrity.Report {
+	rep := integrity.Report{Chain: integrity.ChainInspections, Records: r.Entries, Legacy: r.Legacy, OK: r.OK,
+		BadSeq: r.BadSeq, Reason: r.Reason, Head: r.Head, HeadSeq: r.HeadSeq, Hashes: r.hashes}
+	if len(r.Recreated) > 0 && rep.OK {
+		rep.Fail(0, fmt.Sprintf("protective triggers %v were missing (dropped) and were recreated at open", r.Recreated))
+	}
+	return rep
 }
 
 // Verify walks the chain from the first entry and reports the first entry
 // whose hash does not match its content, whose link to the previous entry is
-// broken, or whose sequence number has a gap (a deleted record).
+// broken, whose sequence number has a gap (a deleted record), or that is
+// unkeyed although written after the chain was keyed (a rewrite that
+// recomputed the plain hashes).
 func (s *Store) Verify(ctx context.Context) (VerifyResult, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, inspection, kind, at, template, period_start, period_end, summary, body, prev_hash, hash FROM entries ORDER BY seq`)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, inspection, kind, at, template, period_start, period_end, summary, body, prev_hash, hash, alg FROM entries ORDER BY seq`)
 	if err != nil {
 		return VerifyResult{}, err
 	}
 	defer rows.Close()
-	res := VerifyResult{OK: true}
+	res := VerifyResult{OK: true, Recreated: s.recreated, hashes: map[string]int64{}}
+	keyedFrom := s.chain.KeyedFrom(integrity.ChainInspections)
 	prev := ""
 	var want int64 = 1
 	for rows.Next() {
 		var e entry
-		if err := rows.Scan(&e.Seq, &e.Inspection, &e.Kind, &e.At, &e.Template, &e.PeriodStart, &e.PeriodEnd, &e.Summary, &e.Body, &e.PrevHash, &e.Hash); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Inspection, &e.Kind, &e.At, &e.Template, &e.PeriodStart, &e.PeriodEnd, &e.Summary, &e.Body, &e.PrevHash, &e.Hash, &e.Alg); err != nil {
 			return res, err
 		}
 		res.Entries++
+		if e.Alg == "" {
+			res.Legacy++
+		}
 		bad := func(reason string) {
 			res.OK, res.BadSeq, res.BadInspection, res.BadKind, res.Reason = false, e.Seq, e.Inspection, e.Kind, reason
 		}
-		h, herr := hashOf(&e)
+		h, herr := hashOf(s.chain, &e)
 		switch {
 		case e.Seq != want:
 			bad(fmt.Sprintf("sequence gap: expected record %d, found %d (records deleted)", want, e.Seq))
 		case e.PrevHash != prev:
 			bad("link to the previous record is broken (prev_hash does not match)")
+		case e.Alg == "" && keyedFrom > 0 && e.Seq >= keyedFrom:
+			bad(fmt.Sprintf("record is unkeyed but the chain is keyed from record %d on (rewritten with plain hashes)", keyedFrom))
+		case errors.Is(herr, errNoKey):
+			bad("record is keyed and no integrity key was given (integrity.key_file)")
 		case herr != nil:
 			bad("content is not valid JSON: " + herr.Error())
 		case h != e.Hash:
@@ -565,8 +682,11 @@ func (s *Store) Verify(ctx context.Context) (VerifyResult, error) {
 		if !res.OK {
 			return res, nil
 		}
+		if e.Alg != "" {
+			res.hashes[e.Hash] = e.Seq
+		}
 		prev, want = e.Hash, e.Seq+1
 	}
-	res.Head = prev
+	res.Head, res.HeadSeq = prev, want-1
 	return res, rows.Err()
 }

@@ -210,6 +210,11 @@ func (h *Handler) serve(r *http.Request) (int, error) {
 		if re, ok := errors.AsType[*requestError](err); ok {
 			return re.code, err
 		}
+		if errors.Is(err, store.ErrUnavailable) {
+			// A full disk: nothing of this write is acknowledged; the
+			// sender keeps it and retries (Prometheus retries 5xx).
+			return http.StatusServiceUnavailable, err
+		}
 		return http.StatusInternalServerError, err
 	}
 	if agent := r.Header.Get(AgentHeader); agent != "" && h.opts.OnPush != nil {

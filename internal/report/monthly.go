@@ -83,11 +83,20 @@ type Monthly struct {
 	// Windows are the maintenance windows of the period; nil when the
 	// reporter has no silence source (no section then).
 	Windows []*silence.Silence
+	// Anchors are the record chains' heads when the report was made.
+	Anchors []Anchor
 }
 
 // Monthly gathers the monthly fault summary for p (usually a calendar month).
 func (r *Reporter) Monthly(ctx context.Context, p Period) (*Monthly, error) {
 	m := &Monthly{Period: p, Generated: r.o.Clock.Now()}
+	if r.src.Anchors != nil {
+		as, err := r.src.Anchors(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("chain heads: %w", err)
+		}
+		m.Anchors = as
+	}
 	r.progress("工单 tickets %s", p.Label)
 	ts, err := r.listTickets(ctx, p)
 	if err != nil {
@@ -498,6 +507,9 @@ func (m *Monthly) Document(r *Reporter) *Document {
 		d.Sections = append(d.Sections, r.maintenanceSection(m.Windows, m.Period))
 	}
 	d.Sections = append(d.Sections, list)
+	if len(m.Anchors) > 0 {
+		d.Sections = append(d.Sections, anchorSection(m.Anchors))
+	}
 	return d
 }
 

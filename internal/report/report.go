@@ -70,6 +70,9 @@ type Sources struct {
 	// Silences are the maintenance windows: the monthly report lists them
 	// and availability leaves them out (nil: none known).
 	Silences WindowLister
+	// Anchors, when set, gives the record chains' heads printed on the
+	// monthly report (anchor.go).
+	Anchors AnchorSource
 }
 
 // DayRollups are the per-device daily availability rows; *rollup.Store

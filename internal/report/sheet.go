@@ -26,14 +26,18 @@ var sheetHTML string
 type SheetOptions struct {
 	Bureau   string         // printed in the heading; DefaultBureau when empty
 	Location *time.Location // calendar.DefaultZone when nil
+	// Anchors are the record chains' heads when the sheet is printed
+	// (anchor.go); printed at its foot.
+	Anchors []Anchor
 }
 
 type sheetData struct {
-	Bureau string
-	In     *inspect.Inspection
-	Loc    *time.Location
-	Eng    *inspect.Signature
-	Cust   *inspect.Signature
+	Anchors []string
+	Bureau  string
+	In      *inspect.Inspection
+	Loc     *time.Location
+	Eng     *inspect.Signature
+	Cust    *inspect.Signature
 }
 
 var funcs = template.FuncMap{
@@ -87,6 +91,9 @@ func newData(in *inspect.Inspection, o SheetOptions) sheetData {
 		o.Bureau = DefaultBureau
 	}
 	d := sheetData{Bureau: o.Bureau, In: in, Loc: o.Location}
+	for _, a := range o.Anchors {
+		d.Anchors = append(d.Anchors, anchorText(a))
+	}
 	if s, ok := in.Signed(inspect.RoleEngineer); ok {
 		d.Eng = &s
 	}
@@ -162,6 +169,9 @@ func WriteExcel(w io.Writer, in *inspect.Inspection, o SheetOptions) error {
 	}
 	set(fmt.Sprintf("A%d", last), eng)
 	set(fmt.Sprintf("F%d", last), cust)
+	for i, a := range d.Anchors {
+		set(fmt.Sprintf("A%d", last+2+i), "记录链头 chain head: "+a)
+	}
 	_ = f.SetColWidth(sh, "B", "B", 18)
 	_ = f.SetColWidth(sh, "E", "F", 24)
 	_ = f.SetColWidth(sh, "J", "J", 40)

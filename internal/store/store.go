@@ -69,7 +69,11 @@ const headStripes = 1024
 // Store is an open TSDB with a PromQL engine. It implements storage.Appendable,
 // storage.AppendableV2, storage.Queryable and storage.ExemplarQueryable.
 type Store struct {
+	// mu guards db, which reopen replaces after a failed WAL write
+	// (health.go); readers take it only to fetch the pointer.
+	mu     sync.RWMutex
 	db     *tsdb.DB
+	health health
 	engine *promql.Engine
 	meta   *MetadataStore
 	opts   Options
@@ -104,6 +108,24 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	db, err := openDB(opts)
+	if err != nil {
+		return nil, err
+	}
+	engine := promql.NewEngine(promql.EngineOpts{
+		Logger:               opts.Logger.With("component", "promql"),
+		Reg:                  opts.Registerer,
+		MaxSamples:           opts.MaxSamples,
+		Timeout:              opts.QueryTimeout,
+		LookbackDelta:        DefaultLookback,
+		EnableAtModifier:     true,
+		EnableNegativeOffset: true,
+	})
+	return &Store{db: db, engine: engine, meta: NewMetadataStore(), opts: opts}, nil
+}
+
+// openDB opens the TSDB of opts (Open's defaults applied).
+func openDB(opts Options) (*tsdb.DB, error) {
 	to := tsdb.DefaultOptions()
 	to.RetentionDuration = opts.Retention.Milliseconds()
 	if opts.MaxBlockDuration <= 0 {
@@ -121,7 +143,11 @@ func Open(opts Options) (*Store, error) {
 	to.StripeSize = headStripes
 	limiter := &seriesLimiter{max: opts.MaxSeries}
 	to.SeriesLifecycleCallback = limiter
-	db, err := tsdb.Open(opts.Dir, opts.Logger.With("component", "tsdb"), opts.Registerer, to, nil)
+	var reg prometheus.Registerer
+	if opts.Registerer != nil {
+		reg = replacingRegisterer{opts.Registerer}
+	}
+	db, err := tsdb.Open(opts.Dir, opts.Logger.With("component", "tsdb"), reg, to, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: open tsdb in %s: %w", opts.Dir, err)
 	}
@@ -130,42 +156,64 @@ func Open(opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	engine := promql.NewEngine(promql.EngineOpts{
-		Logger:               opts.Logger.With("component", "promql"),
-		Reg:                  opts.Registerer,
-		MaxSamples:           opts.MaxSamples,
-		Timeout:              opts.QueryTimeout,
-		LookbackDelta:        DefaultLookback,
-		EnableAtModifier:     true,
-		EnableNegativeOffset: true,
-	})
-	return &Store{db: db, engine: engine, meta: NewMetadataStore(), opts: opts}, nil
+	return db, nil
 }
 
+// tsdbDB is the TSDB type (health.go names it without the import).
+type tsdbDB = tsdb.DB
+
 // Appender implements storage.Appendable.
-func (s *Store) Appender(ctx context.Context) storage.Appender { return s.db.Appender(ctx) }
+func (s *Store) Appender(ctx context.Context) storage.Appender {
+	if err := s.health.err(); err != nil {
+		r := refusingAppender{err: err}
+		if db := s.tsdb(); db != nil {
+			r.Appender = db.Appender(ctx)
+		}
+		return r
+	}
+	return &watchedAppender{Appender: s.tsdb().Appender(ctx), s: s}
+}
 
 // AppenderV2 implements storage.AppendableV2.
-func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 { return s.db.AppenderV2(ctx) }
+func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 {
+	if err := s.health.err(); err != nil {
+		r := refusingAppenderV2{err: err}
+		if db := s.tsdb(); db != nil {
+			r.AppenderV2 = db.AppenderV2(ctx)
+		}
+		return r
+	}
+	return &watchedAppenderV2{AppenderV2: s.tsdb().AppenderV2(ctx), s: s}
+}
 
 // Querier implements storage.Queryable.
-func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) { return s.db.Querier(mint, maxt) }
+func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) {
+	return s.tsdb().Querier(mint, maxt)
+}
 
 // ChunkQuerier implements storage.ChunkQueryable.
 func (s *Store) ChunkQuerier(mint, maxt int64) (storage.ChunkQuerier, error) {
-	return s.db.ChunkQuerier(mint, maxt)
+	db := s.tsdb()
+	if db == nil {
+		return nil, s.health.err()
+	}
+	return db.ChunkQuerier(mint, maxt)
 }
 
 // ExemplarQuerier implements storage.ExemplarQueryable.
 func (s *Store) ExemplarQuerier(ctx context.Context) (storage.ExemplarQuerier, error) {
-	return s.db.ExemplarQuerier(ctx)
+	db := s.tsdb()
+	if db == nil {
+		return nil, s.health.err()
+	}
+	return db.ExemplarQuerier(ctx)
 }
 
 // Engine returns the PromQL engine that queries this store.
 func (s *Store) Engine() *promql.Engine { return s.engine }
 
 // DB returns the underlying TSDB (for status pages and benchmarks).
-func (s *Store) DB() *tsdb.DB { return s.db }
+func (s *Store) DB() *tsdb.DB { return s.tsdb() }
 
 // Metadata returns the metric metadata (type, help, unit) seen by ingest.
 func (s *Store) Metadata() *MetadataStore { return s.meta }
@@ -184,6 +232,11 @@ func (s *Store) Retention() time.Duration { return s.opts.Retention }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closeErr = s.engine.Close()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.db == nil {
+			return
+		}
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("store: close tsdb: %w", err)
 		}

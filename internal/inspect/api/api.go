@@ -22,6 +22,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/report"
 )
 
@@ -167,16 +168,25 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	so := h.o.Sheet
+	if ext != "" {
+		seq, hash, err := h.o.Store.Head(r.Context())
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		so.Anchors = []report.Anchor{{Chain: integrity.ChainInspections, Seq: seq, Hash: hash}}
+	}
 	switch ext {
 	case "":
 		writeJSON(w, http.StatusOK, in)
 	case "html":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = report.WriteHTML(w, in, h.o.Sheet)
+		_ = report.WriteHTML(w, in, so)
 	case "xlsx":
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="inspection-%d.xlsx"`, id))
-		_ = report.WriteExcel(w, in, h.o.Sheet)
+		_ = report.WriteExcel(w, in, so)
 	default:
 		fail(w, fmt.Errorf("%w: format %q", inspect.ErrNotFound, ext))
 	}

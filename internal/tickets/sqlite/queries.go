@@ -44,7 +44,8 @@ WHERE id = ?`
 	qPutTimer = `INSERT INTO timers (ticket_id, kind, spec, started_at, met_at, ended_at, paused_ns, paused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (ticket_id, kind) DO UPDATE SET spec = excluded.spec, started_at = excluded.started_at, met_at = excluded.met_at,
 ended_at = excluded.ended_at, paused_ns = excluded.paused_ns, paused_at = excluded.paused_at`
-	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, worker, kind, from_state, to_state, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, worker, kind, from_state, to_state, note, detail, alg, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertAudit  = `INSERT INTO audit_log (ticket_id, at, actor, worker, kind, from_state, to_state, note, alg, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertAffect = `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`
 	qClaimNotice  = `INSERT OR IGNORE INTO notices (key, ticket_id, timer, step, kind, role, due_at, state)
@@ -65,7 +66,7 @@ var qInsertTimers = func() []string {
 
 var writerQueries = append([]string{qSavepoint, qRollbackTo, qRelease, qTicketByID, qTimers, qParts, qAffected, qEvents,
 	qLatestByGroup, qLatestReach, qUnknownByDev, qAlert, qPutAlert, qFiring, qUnknown, qInsertTicket, qSaveTicket, qSaveTimer, qPutTimer,
-	qInsertEvent, qInsertPart, qInsertAffect, qClaimNotice, qFinishNotice}, qInsertTimers[1:]...)
+	qInsertEvent, qInsertAudit, qInsertPart, qInsertAffect, qClaimNotice, qFinishNotice}, qInsertTimers[1:]...)
 
 func (x *txn) Get(id int64) (*tickets.Ticket, error) { return getTicket(x.ctx, x, id, true) }
 
@@ -230,11 +231,24 @@ func (x *txn) Save(t *tickets.Ticket) error {
 	return nil
 }
 
+// AddEvent writes the event and its audit record, each linked into its
+// chain (chain.go) when the store has a key.
 func (x *txn) AddEvent(id int64, e tickets.Event) error {
-	// The events_audit trigger (migration 0003) writes the audit record.
-	if _, err := x.ExecContext(x.ctx, qInsertEvent, id, ns(e.At), e.Actor, e.By, e.Kind, e.From, e.To, e.Note, e.Detail); err != nil {
+	var evPrev, evHash, auPrev, auHash string
+	if x.chain != nil {
+		d := docOf(id, e)
+		evPrev, auPrev = x.heads.event, x.heads.audit
+		evHash = x.chain.Link(evPrev, mustJSON(d))
+		auHash = x.chain.Link(auPrev, mustJSON(d.audit()))
+	}
+	tag := x.chain.Tag()
+	if _, err := x.ExecContext(x.ctx, qInsertEvent, id, ns(e.At), e.Actor, e.By, e.Kind, e.From, e.To, e.Note, e.Detail, tag, evPrev, evHash); err != nil {
 		return fmt.Errorf("add event: %w", err)
 	}
+	if _, err := x.ExecContext(x.ctx, qInsertAudit, id, ns(e.At), e.Actor, e.By, e.Kind, e.From, e.To, e.Note, tag, auPrev, auHash); err != nil {
+		return fmt.Errorf("add audit record: %w", err)
+	}
+	x.heads.event, x.heads.audit = evHash, auHash
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // the pure-Go driver "sqlite"
 
+	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
@@ -33,7 +34,10 @@ type Options struct {
 	// CheckpointEvery is how many commits pass between WAL checkpoints
 	// (PASSIVE, on a separate connection); default 256.
 	CheckpointEvery int
-	Logger          *slog.Logger
+	// Chain keys the event and audit chains; nil writes their records
+	// unkeyed (no hashes), as before keys existed.
+	Chain  *integrity.Chain
+	Logger *slog.Logger
 }
 
 // Store is the SQLite ticket store.
@@ -54,6 +58,10 @@ type Store struct {
 	ckptEvery int
 	commits   int // writer goroutine only
 	log       *slog.Logger
+
+	chain     *integrity.Chain
+	heads     heads    // the chains' last hashes; writer goroutine only
+	recreated []string // protective triggers missing at Open
 }
 
 var _ tickets.Store = (*Store)(nil)
@@ -109,6 +117,20 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("migrate %s: %w", o.Path, err)
 	}
+	recreated, err := recreateTriggers(ctx, w)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", o.Path, err)
+	}
+	if len(recreated) > 0 {
+		o.Logger.Warn("tickets: protective triggers were missing (dropped outside roomwatch) and are recreated; run roomwatch-collector verify",
+			"db", o.Path, "triggers", recreated)
+	}
+	hd, err := loadHeads(ctx, w)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", o.Path, err)
+	}
 	r, err := sql.Open("sqlite", dsn(o.Path, sync, true))
 	if err != nil {
 		w.Close()
@@ -124,7 +146,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	c.SetMaxOpenConns(1)
 	s := &Store{w: w, r: r, reqs: make(chan *request), quit: make(chan struct{}), done: make(chan struct{}), max: o.MaxBatch,
 		stmts: make(map[string]*sql.Stmt, len(writerQueries)),
-		ckpt:  c, kick: make(chan struct{}, 1), ckptDone: make(chan struct{}), ckptEvery: o.CheckpointEvery, log: o.Logger}
+		ckpt:  c, kick: make(chan struct{}, 1), ckptDone: make(chan struct{}), ckptEvery: o.CheckpointEvery, log: o.Logger,
+		chain: o.Chain, heads: hd, recreated: recreated}
 	for _, q := range writerQueries {
 		st, err := w.PrepareContext(ctx, q)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
@@ -104,7 +105,8 @@ func (s *Store) commit(batch []*request) {
 		}
 		return
 	}
-	x := &txn{tx: tx, ctx: ctx, prepared: s.stmts, bound: make(map[string]*sql.Stmt, len(s.stmts))}
+	x := &txn{tx: tx, ctx: ctx, prepared: s.stmts, bound: make(map[string]*sql.Stmt, len(s.stmts)), chain: s.chain, heads: &s.heads}
+	batchHeads := s.heads
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
@@ -114,8 +116,10 @@ func (s *Store) commit(batch []*request) {
 			errs[i] = err
 			continue
 		}
+		reqHeads := s.heads
 		errs[i] = r.fn(x)
 		if errs[i] != nil {
+			s.heads = reqHeads // the request's records are rolled back
 			if _, err := x.ExecContext(ctx, qRollbackTo); err != nil {
 				errs[i] = errors.Join(errs[i], err)
 			}
@@ -125,6 +129,7 @@ func (s *Store) commit(batch []*request) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		s.heads = batchHeads
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("commit: %w", err)
@@ -150,6 +155,8 @@ type txn struct {
 	ctx      context.Context
 	prepared map[string]*sql.Stmt // the Store's, read-only
 	bound    map[string]*sql.Stmt // prepared statements bound to tx
+	chain    *integrity.Chain     // nil: records unkeyed
+	heads    *heads               // the Store's chain heads, advanced per record
 }
 
 var _ querier = (*txn)(nil)
