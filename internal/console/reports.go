@@ -17,23 +17,19 @@ type reportsView struct {
 	Forms  []reportForm
 }
 
-// reportParam is the query parameter naming each report's period (as in
-// the reports API).
-var reportParam = map[report.Kind]string{
-	report.KindDaily: "date", report.KindMonthly: "month", report.KindQuarterly: "quarter",
-}
-
 func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
 	v := reportsView{Absent: c.o.Sources.Reports == nil}
 	now := c.o.Clock.Now()
 	for _, k := range report.Kinds() {
-		f := reportForm{Kind: string(k), TitleKey: "reports.kind." + string(k), Param: reportParam[k]}
+		f := reportForm{Kind: string(k), TitleKey: "reports.kind." + string(k), Param: k.PeriodParam()}
 		if p, err := report.PeriodOf(k, "", now, c.o.Location); err == nil && f.Param != "" {
 			f.Default = p.Label
 		}
 		switch k {
 		case report.KindDaily:
 			f.InputType = "date"
+		case report.KindParts:
+			f.InputType = "week" // the browser sends YYYY-Www
 		case report.KindMonthly:
 			f.InputType = "month"
 		case report.KindQuarterly:
@@ -69,7 +65,7 @@ func (c *Console) reportDownload(w http.ResponseWriter, r *http.Request) {
 	if ro.Clock == nil {
 		ro.Clock = c.o.Clock
 	}
-	p, err := report.PeriodOf(kind, q.Get(reportParam[kind]), ro.Clock.Now(), ro.Location)
+	p, err := report.PeriodOf(kind, q.Get(kind.PeriodParam()), ro.Clock.Now(), ro.Location)
 	if err != nil {
 		http.Redirect(w, r, "/reports?bad=1", http.StatusSeeOther)
 		return

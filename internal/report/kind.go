@@ -22,6 +22,23 @@ const (
 // Kinds lists the reports in the order they are offered.
 func Kinds() []Kind { return []Kind{KindDaily, KindParts, KindMonthly, KindQuarterly, KindAssets} }
 
+// PeriodParam is the name of the parameter (query parameter, CLI flag)
+// that names a report's period: date, week, month or quarter; "" for the
+// asset inventory (as of now).
+func (k Kind) PeriodParam() string {
+	switch k {
+	case KindDaily:
+		return "date"
+	case KindParts:
+		return "week"
+	case KindMonthly:
+		return "month"
+	case KindQuarterly:
+		return "quarter"
+	}
+	return ""
+}
+
 // ErrUnknownKind is returned for a report name that is not one of Kinds.
 var ErrUnknownKind = errors.New("unknown report")
 

@@ -48,11 +48,6 @@ func New(o Options) http.Handler {
 	return mux
 }
 
-// periodParam is the query parameter that names each report's period.
-var periodParam = map[report.Kind]string{
-	report.KindDaily: "date", report.KindParts: "week", report.KindMonthly: "month", report.KindQuarterly: "quarter",
-}
-
 func (h *handler) report(w http.ResponseWriter, r *http.Request) {
 	kind, err := report.ParseKind(r.PathValue("kind"))
 	if err != nil {
@@ -69,7 +64,7 @@ func (h *handler) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := h.o.Report.Location
-	p, err := report.PeriodOf(kind, q.Get(periodParam[kind]), h.o.Report.Clock.Now(), loc)
+	p, err := report.PeriodOf(kind, q.Get(kind.PeriodParam()), h.o.Report.Clock.Now(), loc)
 	if err != nil {
 		auth.WriteError(w, http.StatusBadRequest, err.Error())
 		return
