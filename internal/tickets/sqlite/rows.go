@@ -120,7 +120,7 @@ func loadTimersOf(ctx context.Context, q querier, ts []tickets.Ticket) error {
 		ph[i], args[i] = "?", ts[i].ID
 		ts[i].Timers = ts[i].Timers[:0]
 	}
-	rows, err := q.QueryContext(ctx, `SELECT ticket_id, spec, started_at, met_at FROM timers WHERE ticket_id IN (`+
+	rows, err := q.QueryContext(ctx, `SELECT ticket_id, spec, started_at, met_at, ended_at, paused_ns, paused_at FROM timers WHERE ticket_id IN (`+
 		strings.Join(ph, ",")+`) ORDER BY rowid`, args...)
 	if err != nil {
 		return err
@@ -130,15 +130,17 @@ func loadTimersOf(ctx context.Context, q querier, ts []tickets.Ticket) error {
 	for rows.Next() {
 		var id int64
 		var spec string
-		var st, met sql.NullInt64
-		if err := rows.Scan(&id, &spec, &st, &met); err != nil {
+		var st, met, ended, pausedAt sql.NullInt64
+		var paused int64
+		if err := rows.Scan(&id, &spec, &st, &met, &ended, &paused, &pausedAt); err != nil {
 			return err
 		}
 		i, ok := idx[id]
 		if !ok {
 			continue
 		}
-		tm := tickets.Timer{StartedAt: fromNull(st), MetAt: fromNull(met)}
+		tm := tickets.Timer{StartedAt: fromNull(st), MetAt: fromNull(met), EndedAt: fromNull(ended),
+			Paused: time.Duration(paused), PausedAt: fromNull(pausedAt)}
 		if tm.Spec, ok = specs[spec]; !ok {
 			if err := json.Unmarshal([]byte(spec), &tm.Spec); err != nil {
 				return fmt.Errorf("ticket %d timer spec: %w", id, err)
