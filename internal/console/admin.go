@@ -140,10 +140,7 @@ func (c *Console) adminAddUser(w http.ResponseWriter, r *http.Request) {
 		c.adminFail(w, r, accounts.ErrInvalidRole)
 		return
 	}
-	var sites []string
-	for _, s := range strings.FieldsFunc(r.PostFormValue("sites"), func(r rune) bool { return r == ',' || r == ' ' || r == '，' }) {
-		sites = append(sites, s)
-	}
+	sites := strings.FieldsFunc(r.PostFormValue("sites"), func(r rune) bool { return r == ',' || r == ' ' || r == '，' })
 	n := accounts.NewUser{Name: strings.TrimSpace(r.PostFormValue("name")), DisplayName: strings.TrimSpace(r.PostFormValue("display")),
 		Phone: strings.TrimSpace(r.PostFormValue("phone")), Email: strings.TrimSpace(r.PostFormValue("email")),
 		WeComID: strings.TrimSpace(r.PostFormValue("wecom")), DingTalkID: strings.TrimSpace(r.PostFormValue("dingtalk")),

@@ -168,3 +168,29 @@ func TestKeyedChainTamper(t *testing.T) {
 		})
 	}
 }
+
+// TestFreshStoreRecreatesNothing: a new database gets its protective
+// triggers without reporting them as dropped (only a database that existed
+// and lost them is reported).
+func TestFreshStoreRecreatesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inspections.db")
+	s, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Recreated(); len(r) != 0 {
+		t.Errorf("fresh database: recreated %v, want none", r)
+	}
+	if _, err := s.DB().Exec(`DROP TRIGGER entries_no_delete`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if r := s.Recreated(); len(r) != 1 || r[0] != "entries_no_delete" {
+		t.Errorf("after a drop: recreated %v, want [entries_no_delete]", r)
+	}
+}

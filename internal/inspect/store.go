@@ -94,6 +94,11 @@ func OpenStoreWith(path string, o StoreOptions) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
 	}
+	var existed int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'entries'`).Scan(&existed); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
+	}
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
@@ -103,7 +108,7 @@ func OpenStoreWith(path string, o StoreOptions) (*Store, error) {
 		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
 	}
 	s := &Store{db: db, chain: o.Chain}
-	if err := s.upgrade(); err != nil {
+	if err := s.upgrade(existed == 1); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
 	}
@@ -111,8 +116,9 @@ func OpenStoreWith(path string, o StoreOptions) (*Store, error) {
 }
 
 // upgrade adds the alg column to a database from before keyed chains and
-// recreates missing protective triggers.
-func (s *Store) upgrade() error {
+// recreates missing protective triggers; on a database that existed before
+// this open, a missing trigger was dropped and is reported (Recreated).
+func (s *Store) upgrade(existed bool) error {
 	var n int
 	if err := s.db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'alg'`).Scan(&n); err != nil {
 		return err
@@ -132,7 +138,9 @@ func (s *Store) upgrade() error {
 		if _, err := s.db.Exec(protectiveTriggers[name]); err != nil {
 			return fmt.Errorf("recreate trigger %s: %w", name, err)
 		}
-		s.recreated = append(s.recreated, name)
+		if existed {
+			s.recreated = append(s.recreated, name)
+		}
 	}
 	return nil
 }

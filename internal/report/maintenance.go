@@ -106,7 +106,7 @@ func (r *Reporter) sumsIn(ctx context.Context, s span) (map[string]*DeviceAvail,
 		if err != nil {
 			return nil, err
 		}
-		return scanShard(ctx, r.src.Series, ms, dayShard{s.from, s.to})
+		return scanShard(ctx, r.src.Series, ms, dayShard(s))
 	}
 	out := map[string]*DeviceAvail{}
 	rng := model.Duration(s.to.Sub(s.from)).String()

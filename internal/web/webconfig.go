@@ -84,7 +84,7 @@ func (c *WebConfig) read() (*toolkit.Config, fileStamp, error) {
 	}
 	// The toolkit's defaults (its getConfig is not exported).
 	cfg := &toolkit.Config{
-		TLSConfig:  toolkit.TLSConfig{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13, PreferServerCipherSuites: true},
+		TLSConfig:  toolkit.TLSConfig{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13},
 		HTTPConfig: toolkit.HTTPConfig{HTTP2: true},
 	}
 	if err := yamlv2.UnmarshalStrict(data, cfg); err != nil {
