@@ -50,6 +50,8 @@ type Config struct {
 	Notify notify.Config   `yaml:"notify"`
 	// Reports: where scheduled reports are kept and whom they are sent to.
 	Reports deliver.Config `yaml:"reports"`
+	// Console: password policy, lockout and session timeouts (console_config.go).
+	Console Console `yaml:"console"`
 	// Integrity: the records' keyed hash chains (chains.go).
 	Integrity Integrity `yaml:"integrity"`
 }
@@ -166,6 +168,9 @@ func (c *Config) Validate() error {
 		channels = append(channels, ch.Name)
 	}
 	if err := c.Reports.Validate(channels); err != nil {
+		return err
+	}
+	if err := c.Console.Validate(); err != nil {
 		return err
 	}
 	if err := c.Agents.Validate(); err != nil {

@@ -16,7 +16,8 @@ import (
 // are accepted by every API beside the configured ones.
 func wireConsole(ctx context.Context, s *Server) error {
 	st := s.stores
-	ao := accounts.Options{Path: st.Dir.AccountsDB(), Clock: s.opts.Clock, Logger: s.log}
+	ao := s.cfg.Console.AccountOptions(st.Dir.AccountsDB())
+	ao.Clock, ao.Logger = s.opts.Clock, s.log
 	if st.Tickets != nil && st.Tickets.audit != nil {
 		ao.Audit = st.Tickets.audit
 	}
@@ -34,6 +35,7 @@ func wireConsole(ctx context.Context, s *Server) error {
 	}
 	loc, _ := s.cfg.Location()
 	co := console.Options{Accounts: acc, Clock: s.opts.Clock, Logger: s.log, Location: loc, People: acc,
+		MaxFailures: s.cfg.Console.MaxFailures, Lockout: s.cfg.Console.Lockout.Std(),
 		Devices: newDeviceIndex(&s.cfg.Inventory), Sources: s.consoleSources(acc)}
 	if st.Tickets != nil { // the duty desk and the ticket pages
 		co.Tickets = st.Tickets.svc

@@ -76,7 +76,9 @@ func openAccounts(ctx context.Context, o userOptions, create bool) (*accounts.St
 		}
 		sink = audit
 	}
-	st, err := accounts.Open(ctx, accounts.Options{Path: path, Audit: sink})
+	ao := cfg.Console.AccountOptions(path)
+	ao.Audit = sink
+	st, err := accounts.Open(ctx, ao)
 	if err != nil {
 		if audit != nil {
 			audit.Close()

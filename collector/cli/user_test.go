@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -123,3 +124,37 @@ func TestWarnIfNoAdmin(t *testing.T) {
 }
 
 func newTextLogger(w *bytes.Buffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestUserPasswordPolicyFromConfig: the console section's password policy
+// applies to the user command too, and a policy weaker than a review
+// accepts is a configuration error (exit 2, with the line).
+func TestUserPasswordPolicyFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	strict := write("strict.yml", "global: {data_dir: "+filepath.Join(dir, "data")+"}\nconsole:\n  password: {min_length: 16, min_classes: 4}\n")
+	weak := write("weak.yml", "global: {data_dir: "+filepath.Join(dir, "data")+"}\nconsole:\n  password: {min_length: 6}\n")
+	tests := []struct {
+		name, cfg, password string
+		code                int
+		want                string
+	}{
+		{"12 characters under a 16-character policy", strict, "Initial-Pass-24\n", 2, "too short"},
+		{"three classes under a four-class policy", strict, "initial-pass-2024-ok\n", 2, "password"},
+		{"meets the strict policy", strict, "Initial-Pass-2024-Ok\n", 0, "added"},
+		{"a 6-character policy is refused", weak, "Initial-Pass-2024\n", 2, "min_length 6: at least 8"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runUserCmd(t, tc.password, "add", fmt.Sprintf("u%d", i), "--role", "viewer", "--password-stdin", "--config", tc.cfg)
+			if code != tc.code || !strings.Contains(out+errs, tc.want) {
+				t.Errorf("exit %d, out %q, err %q; want %d and %q", code, out, errs, tc.code, tc.want)
+			}
+		})
+	}
+}
