@@ -15,6 +15,15 @@ package collector
 //     power ticket the alert already opened; it opens no second ticket.
 //   - The installed binary, restarted, writes no catch-up inspection for a
 //     due time before its first start.
+//   - Planned work opens no ticket: a maintenance window set with Debian's
+//     amtool holds the alerts it matches (no ticket, no notice) and survives
+//     kill -9; once expired the alert opens its ticket
+//     (silence_binary_test.go TestAmtoolSilencesAgainstTheBinary); a silence
+//     set on a real Alertmanager stops the UPS ticket through serve and a
+//     window over an open ticket is noted on it
+//     (wire_silence_test.go TestServeHonoursAlertmanagerSilencesAndMarksTickets).
+//   - A device flapping ten times in an hour is one ticket with ten entries
+//     (internal/tickets flapping test).
 
 import (
 	"bytes"
