@@ -76,7 +76,14 @@ func openAccounts(ctx context.Context, o userOptions, create bool) (*accounts.St
 		}
 		sink = audit
 	}
-	st, err := accounts.Open(ctx, accounts.Options{Path: path, Audit: sink})
+	chain, err := collector.AccountsChain(&cfg, nil)
+	if err != nil {
+		if audit != nil {
+			audit.Close()
+		}
+		return nil, nil, err
+	}
+	st, err := accounts.Open(ctx, accounts.Options{Path: path, Audit: sink, Chain: chain})
 	if err != nil {
 		if audit != nil {
 			audit.Close()
