@@ -3,8 +3,11 @@
 // policy, lockout after repeated failures (counted in the database, so that a
 // restart does not reset it), forced change of an initial password, and
 // sessions (random 256-bit ids stored only as SHA-256, with an idle timeout
-// and an absolute lifetime). Every login, logout, failure, lockout and
-// password change goes to an AuditSink. All time comes from a clockwork.Clock.
+// and an absolute lifetime). Every login, logout, failure, lockout, password
+// and user change and issued token is a record of the chained audit table
+// (auditchain.go), written in the transaction of the change it records, and
+// is copied to an AuditSink when one is given. All time comes from a
+// clockwork.Clock.
 package accounts
 
 import (
