@@ -245,3 +245,31 @@ func TestAuditTableWithoutFile(t *testing.T) {
 		t.Fatalf("unkeyed verify %+v %v", rep, err)
 	}
 }
+
+// TestAuditSameTransaction: a change whose audit record cannot be written
+// does not happen.
+func TestAuditSameTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), accounts.FileName)
+	s := open(t, path, clockwork.NewFakeClockAt(t0), nil)
+	if _, err := s.Add(ctx, accounts.NewUser{Name: "zhao", Role: auth.RoleEngineer, Password: goodPW}, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, rawDB(t, path), `CREATE TRIGGER audit_refuse BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'refused'); END`)
+	if err := s.SetDisabled(ctx, "zhao", true, "root"); err == nil {
+		t.Fatal("disabled with no audit record")
+	}
+	if u, err := s.Get(ctx, "zhao"); err != nil || u.Disabled {
+		t.Fatalf("the change committed without its record: %+v %v", u, err)
+	}
+	if _, err := s.Login(ctx, "zhao", goodPW, "10.0.0.1"); err == nil {
+		t.Fatal("a login opened a session with no audit record")
+	}
+	if _, err := s.Add(ctx, accounts.NewUser{Name: "qian", Role: auth.RoleViewer, Password: goodPW}, "cli"); err == nil {
+		t.Fatal("added a user with no audit record")
+	}
+	if _, err := s.Get(ctx, "qian"); !errors.Is(err, accounts.ErrNotFound) {
+		t.Fatalf("user added without its record: %v", err)
+	}
+}
