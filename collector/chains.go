@@ -116,7 +116,20 @@ func (st *Stores) startChains(ctx context.Context, log *slog.Logger) error {
 			return err
 		}
 	}
-	return nil
+	return st.startAccountsChain(ctx, log)
+}
+
+// startAccountsChain starts the chain of accounts.db's audit table; serve
+// opens accounts.db after the other stores (wireConsole) and calls it then.
+func (st *Stores) startAccountsChain(ctx context.Context, log *slog.Logger) error {
+	if st.Key == nil || st.Accounts == nil {
+		return nil
+	}
+	next, err := st.Accounts.NextAuditID(ctx)
+	if err != nil {
+		return fmt.Errorf("integrity: %w", err)
+	}
+	return st.startChain(integrity.ChainAccountsAudit, next, log)
 }
 
 func (st *Stores) startChain(name string, next int64, log *slog.Logger) error {
@@ -147,6 +160,13 @@ func (st *Stores) VerifyChains(ctx context.Context) ([]integrity.Report, error) 
 		}
 		out = append(out, reps...)
 	}
+	if st.Accounts != nil {
+		rep, err := st.Accounts.Verify(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("verify accounts: %w", err)
+		}
+		out = append(out, rep)
+	}
 	return out, nil
 }
 
@@ -168,5 +188,24 @@ func (st *Stores) anchors(ctx context.Context) ([]report.Anchor, error) {
 		out = append(out, report.Anchor{Chain: integrity.ChainTicketEvents, Seq: ev.ID, Hash: ev.Hash},
 			report.Anchor{Chain: integrity.ChainAudit, Seq: au.ID, Hash: au.Hash})
 	}
+	if st.Accounts != nil {
+		seq, hash, err := st.Accounts.AuditHead(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, report.Anchor{Chain: integrity.ChainAccountsAudit, Seq: seq, Hash: hash})
+	}
 	return out, nil
+}
+
+// AccountsChain is the chain a tool that writes accounts.db beside the
+// collector (user add, inspect sign) links audit records with: the key
+// file's when it exists, else nil (unkeyed records, as before the first
+// start created the key). The tool does not start the chain: serve does.
+func AccountsChain(cfg *Config, log *slog.Logger) (*integrity.Chain, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	_, c, err := openChain(cfg, NewDataDir(cfg), false, time.Now(), log)
+	return c, err
 }

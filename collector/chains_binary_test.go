@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,6 +109,16 @@ func TestBinaryRecordChains(t *testing.T) {
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("alert intake: %s", resp.Status)
 	}
+	// A failed console login: recorded in accounts.db's chained audit
+	// table with no tickets.audit_file configured.
+	resp, err = http.PostForm(base+"/login", url.Values{"username": {"intruder"}, "password": {"Wrong-Pass-2024"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusSeeOther || resp.StatusCode/100 == 5 {
+		t.Fatalf("failed login answered %s", resp.Status)
+	}
 	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +143,17 @@ func TestBinaryRecordChains(t *testing.T) {
 	if r := heads[integrity.ChainInspections]; r.Records < 2 || r.Legacy != 1 || len(r.Head) != 64 {
 		t.Errorf("inspections: %+v", r)
 	}
-	for _, c := range []string{integrity.ChainTicketEvents, integrity.ChainAudit} {
+	var kind, alg string
+	accDB, err := sql.Open("sqlite", "file:"+filepath.Join(data, accountsDBName)+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = accDB.QueryRow(`SELECT kind, alg FROM audit WHERE user_name = 'intruder'`).Scan(&kind, &alg)
+	accDB.Close()
+	if err != nil || kind != "login_failure" || alg != integrity.HMACTagSM3 {
+		t.Errorf("the failed login in accounts.db's audit: %q %q %v", kind, alg, err)
+	}
+	for _, c := range []string{integrity.ChainTicketEvents, integrity.ChainAudit, integrity.ChainAccountsAudit} {
 		if r := heads[c]; r.Records < 1 || r.Legacy != 0 || len(r.Head) != 64 {
 			t.Errorf("%s: %+v", c, r)
 		}
@@ -148,11 +169,15 @@ func TestBinaryRecordChains(t *testing.T) {
 		t.Errorf("the sheet does not print the head %s", heads[integrity.ChainInspections].Head)
 	}
 	auditHead := heads[integrity.ChainAudit].Head
-	if code, _, errs := runTool(t, bin, dir, "verify", "--config", cfgPath, "--head", heads[integrity.ChainInspections].Head[:20], "--head", auditHead); code != 0 {
+	accHead := heads[integrity.ChainAccountsAudit].Head
+	if code, _, errs := runTool(t, bin, dir, "verify", "--config", cfgPath, "--head", heads[integrity.ChainInspections].Head[:20], "--head", auditHead, "--head", accHead); code != 0 {
 		t.Fatalf("verify --head: %d %s", code, errs)
 	}
 
 	dropTickets := `DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete`
+	dropAccounts := `DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete`
+	restoreAccounts := `CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END`
 	for _, tc := range []struct {
 		name   string
 		tamper func(data string)
@@ -162,6 +187,15 @@ func TestBinaryRecordChains(t *testing.T) {
 		{"last audit record deleted", func(d string) {
 			sqlExec(t, filepath.Join(d, ticketsDBName), dropTickets, `DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)`)
 		}, auditHead, "is in no chain"},
+		{"login failure rewritten", func(d string) {
+			sqlExec(t, filepath.Join(d, accountsDBName), dropAccounts, `UPDATE audit SET user_name = 'nobody', remote = '10.0.0.1' WHERE kind = 'login_failure'`, restoreAccounts)
+		}, "", "hash mismatch"},
+		{"last account record deleted", func(d string) {
+			sqlExec(t, filepath.Join(d, accountsDBName), dropAccounts, `DELETE FROM audit WHERE id = (SELECT MAX(id) FROM audit)`, restoreAccounts)
+		}, accHead, "is in no chain"},
+		{"account triggers dropped", func(d string) {
+			sqlExec(t, filepath.Join(d, accountsDBName), dropAccounts)
+		}, "", "protective triggers"},
 		{"actor changed", func(d string) {
 			sqlExec(t, filepath.Join(d, ticketsDBName), dropTickets, `UPDATE events SET actor = 'someone else'`)
 		}, "", "hash mismatch"},

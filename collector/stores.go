@@ -61,7 +61,7 @@ type Stores struct {
 	Tickets     *ticketPipeline    // ticket service over tickets.db
 	Inspections *inspect.Store     // inspections.db
 	Agents      *registry.Registry // agents.json
-	Accounts    *accounts.Store    // accounts.db: console accounts and sessions (serve)
+	Accounts    *accounts.Store    // accounts.db: console accounts and sessions (serve); read-only tools read its audit chain
 	Rollups     *rollup.Store      // rollups.db: daily availability, kept past the TSDB's retention
 	// Silences is silences.db and, in serve, the Alertmanagers' silences;
 	// a one-shot tool opens the database only (for reports).
@@ -145,6 +145,20 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 		st.onClose(st.Inspections.Close)
 	} else {
 		progress("没有巡检记录 no inspection records at " + path)
+	}
+	// accounts.db is written by serve and the user command; a one-shot
+	// tool only reads its audit chain (verify, the report's anchors).
+	if path := st.Dir.AccountsDB(); ro && exists(path) {
+		acc, err := accounts.Open(ctx, accounts.Options{Path: path, Chain: st.Chain, ReadOnly: true, Logger: o.Logger})
+		switch {
+		case errors.Is(err, accounts.ErrNoAuditTable):
+			progress("账户库尚无审计表 no audit table in " + path)
+		case err != nil:
+			return nil, err
+		default:
+			st.Accounts = acc
+			st.onClose(acc.Close)
+		}
 	}
 	if !ro {
 		if err := st.startChains(ctx, o.Logger); err != nil {

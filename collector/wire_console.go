@@ -11,13 +11,14 @@ import (
 
 // wireConsole opens the account database and mounts the web console at "/":
 // every path the APIs above do not claim (/api/…, /metrics, /-/…) is the
-// console's. Logins, logouts and failures go to the audit file when one is
-// configured (tickets.audit_file). API tokens an admin issues in the console
+// console's. Logins, logouts and failures go to accounts.db's chained audit
+// table, and also to the audit file when one is configured
+// (tickets.audit_file). API tokens an admin issues in the console
 // are accepted by every API beside the configured ones.
 func wireConsole(ctx context.Context, s *Server) error {
 	st := s.stores
 	ao := s.cfg.Console.AccountOptions(st.Dir.AccountsDB())
-	ao.Clock, ao.Logger = s.opts.Clock, s.log
+	ao.Clock, ao.Logger, ao.Chain = s.opts.Clock, s.log, st.Chain
 	if st.Tickets != nil && st.Tickets.audit != nil {
 		ao.Audit = st.Tickets.audit
 	}
@@ -27,6 +28,9 @@ func wireConsole(ctx context.Context, s *Server) error {
 	}
 	st.Accounts = acc
 	st.onClose(acc.Close)
+	if err := st.startAccountsChain(ctx, s.log); err != nil { // chains.go
+		return fmt.Errorf("console: accounts: %w", err)
+	}
 	if err := acc.WarnIfNoAdmin(ctx, s.log, st.Dir.Root); err != nil {
 		return fmt.Errorf("console: accounts: %w", err)
 	}
@@ -79,8 +83,12 @@ func (s *Server) consoleSources(acc *accounts.Store) console.Sources {
 	if svc := st.TicketService(); svc != nil {
 		src.Tickets = svc
 	}
-	if f := s.cfg.Tickets.AuditFile; f != "" {
-		src.Audit = console.AuditFile(f)
+	// The audit search reads the chained tables; tickets.audit_file, when
+	// set, is a copy of them.
+	logs := console.AuditLogs{console.AuditSearch(acc.SearchAudit)}
+	if st.Tickets != nil {
+		logs = append(logs, console.AuditSearch(st.Tickets.db.SearchAudit))
 	}
+	src.Audit = logs
 	return src
 }

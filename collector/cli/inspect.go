@@ -442,7 +442,7 @@ func (c *inspectCmd) customerCredentials(ctx context.Context) (string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", fmt.Errorf("%w (no account database at %s)", errCustomerCredentials, path)
 	}
-	ao := accounts.Options{Path: path}
+	ao := accounts.Options{Path: path, Chain: c.st.Chain}
 	if f := c.cfg.Tickets.AuditFile; f != "" {
 		audit, err := auth.OpenAuditFile(f)
 		if err != nil {

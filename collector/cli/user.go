@@ -76,8 +76,15 @@ func openAccounts(ctx context.Context, o userOptions, create bool) (*accounts.St
 		}
 		sink = audit
 	}
+	chain, err := collector.AccountsChain(&cfg, nil)
+	if err != nil {
+		if audit != nil {
+			audit.Close()
+		}
+		return nil, nil, err
+	}
 	ao := cfg.Console.AccountOptions(path)
-	ao.Audit = sink
+	ao.Audit, ao.Chain = sink, chain
 	st, err := accounts.Open(ctx, ao)
 	if err != nil {
 		if audit != nil {

@@ -17,8 +17,8 @@ type headsFlag []string
 func (h *headsFlag) String() string     { return strings.Join(*h, ",") }
 func (h *headsFlag) Set(v string) error { *h = append(*h, v); return nil }
 
-// runVerify checks the hash chains of the inspection records, ticket events
-// and audit log, and that each stated head (as printed on a check sheet or
+// runVerify checks the hash chains of the inspection records, ticket events,
+// ticket audit log and accounts.db's audit table, and that each stated head (as printed on a check sheet or
 // monthly report) is still a record of its chain.
 func runVerify(ctx context.Context, env Env, args []string) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -40,7 +41,7 @@ func (s *Store) Login(ctx context.Context, name, password, remote string) (Sessi
 	} else if !until.IsZero() {
 		_ = s.compare(s.dummy, []byte(password)) // same timing
 		t := until
-		s.audit(Event{At: now, Kind: EventLoginFailure, User: name, Remote: remote, Reason: FailLocked, Until: &t})
+		s.audit(ctx, Event{At: now, Kind: EventLoginFailure, User: name, Remote: remote, Reason: FailLocked, Until: &t})
 		return Session{}, &LockedError{Until: until}
 	}
 	u, hash, err := s.getWithHash(ctx, "name = ?", name)
@@ -75,12 +76,7 @@ func (s *Store) Login(ctx context.Context, name, password, remote string) (Sessi
 	if !until.IsZero() {
 		return Session{}, &LockedError{Until: until}
 	}
-	sess, err := s.newSession(ctx, u, remote, now)
-	if err != nil {
-		return Session{}, err
-	}
-	s.audit(Event{At: now, Kind: EventLogin, User: u.Name, Remote: remote})
-	return sess, nil
+	return s.newSession(ctx, u, remote, now, Event{At: now, Kind: EventLogin, User: u.Name, Remote: remote})
 }
 
 // lockedUntil returns the end of key's lockout, zero when not locked.
@@ -126,9 +122,19 @@ func (s *Store) fail(ctx context.Context, key, name, remote, reason string, now 
 	if !until.IsZero() {
 		untilNS = until.UnixNano()
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO failures (name, count, last_at, locked_until) VALUES (?,?,?,?)
+	err = s.write(ctx, func(tx *sql.Tx) ([]Event, error) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO failures (name, count, last_at, locked_until) VALUES (?,?,?,?)
 	  ON CONFLICT(name) DO UPDATE SET count = excluded.count, last_at = excluded.last_at, locked_until = excluded.locked_until`,
-		key, count, now.UnixNano(), untilNS); err != nil {
+			key, count, now.UnixNano(), untilNS); err != nil {
+			return nil, err
+		}
+		evs := one(Event{At: now, Kind: EventLoginFailure, User: name, Remote: remote, Reason: reason})
+		if !until.IsZero() {
+			evs = append(evs, Event{At: now, Kind: EventLockout, User: name, Remote: remote, Until: &until})
+		}
+		return evs, nil
+	})
+	if err != nil {
 		return fmt.Errorf("count failure: %w", err)
 	}
 	// Forget stale counters (names typed once, long ago).
@@ -136,9 +142,7 @@ func (s *Store) fail(ctx context.Context, key, name, remote, reason string, now 
 		now.Add(-s.o.Lockout).UnixNano(), now.UnixNano()); err != nil {
 		s.o.Logger.Warn("prune login failures", "err", err)
 	}
-	s.audit(Event{At: now, Kind: EventLoginFailure, User: name, Remote: remote, Reason: reason})
 	if !until.IsZero() {
-		s.audit(Event{At: now, Kind: EventLockout, User: name, Remote: remote, Until: &until})
 		return &LockedError{Until: until}
 	}
 	return ErrBadCredentials
@@ -156,7 +160,7 @@ func (s *Store) ChangePassword(ctx context.Context, name, old, new, remote strin
 		return Session{}, ErrBadCredentials
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(old)) != nil {
-		s.audit(Event{At: s.o.Clock.Now(), Kind: EventPasswordChange, User: u.Name, Remote: remote, Reason: FailWrongPassword})
+		s.audit(ctx, Event{At: s.o.Clock.Now(), Kind: EventPasswordChange, User: u.Name, Remote: remote, Reason: FailWrongPassword})
 		return Session{}, ErrBadCredentials
 	}
 	if subtle.ConstantTimeCompare([]byte(old), []byte(new)) == 1 {
@@ -165,11 +169,10 @@ func (s *Store) ChangePassword(ctx context.Context, name, old, new, remote strin
 	if err := s.o.Policy.Check(u.Name, new); err != nil {
 		return Session{}, err
 	}
-	if err := s.setPassword(ctx, u, new, false); err != nil {
+	now := s.o.Clock.Now()
+	if err := s.setPassword(ctx, u, new, false, Event{At: now, Kind: EventPasswordChange, User: u.Name, Remote: remote}); err != nil {
 		return Session{}, err
 	}
-	now := s.o.Clock.Now()
-	s.audit(Event{At: now, Kind: EventPasswordChange, User: u.Name, Remote: remote})
 	u.MustChangePassword = false
 	return s.newSession(ctx, u, remote, now)
 }

@@ -47,7 +47,9 @@ func (s Session) CheckCSRF(got string) bool {
 	return s.CSRF != "" && hmac.Equal([]byte(s.CSRF), []byte(got))
 }
 
-func (s *Store) newSession(ctx context.Context, u User, remote string, now time.Time) (Session, error) {
+// newSession opens a session of u and records events with it, in one
+// transaction.
+func (s *Store) newSession(ctx context.Context, u User, remote string, now time.Time, events ...Event) (Session, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return Session{}, fmt.Errorf("session id: %w", err)
@@ -61,8 +63,12 @@ func (s *Store) newSession(ctx context.Context, u User, remote string, now time.
 	if len(remote) > 100 {
 		remote = remote[:100]
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen, remote) VALUES (?,?,?,?,?)`,
-		hashToken(tok), u.ID, now.UnixNano(), now.UnixNano(), remote); err != nil {
+	err := s.write(ctx, func(tx *sql.Tx) ([]Event, error) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen, remote) VALUES (?,?,?,?,?)`,
+			hashToken(tok), u.ID, now.UnixNano(), now.UnixNano(), remote)
+		return events, err
+	})
+	if err != nil {
 		return Session{}, fmt.Errorf("create session: %w", err)
 	}
 	return Session{Token: tok, User: u, CSRF: csrfOf(tok), CreatedAt: now, LastSeen: now}, nil
@@ -110,10 +116,19 @@ func (s *Store) Session(ctx context.Context, token string) (Session, error) {
 		reason = "lifetime"
 	}
 	if reason != "" {
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, id); err != nil {
+		err := s.write(ctx, func(tx *sql.Tx) ([]Event, error) {
+			res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, id)
+			if err != nil {
+				return nil, err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil, nil // ended meanwhile (and recorded there)
+			}
+			return one(Event{At: now, Kind: EventSessionExpired, User: u.Name, Remote: remote, Reason: reason}), nil
+		})
+		if err != nil {
 			return Session{}, fmt.Errorf("end session: %w", err)
 		}
-		s.audit(Event{At: now, Kind: EventSessionExpired, User: u.Name, Remote: remote, Reason: reason})
 		return Session{}, ErrNoSession
 	}
 	if now.Sub(seenAt) >= touchEvery {
@@ -134,9 +149,18 @@ func (s *Store) Logout(ctx context.Context, token, remote string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashToken(token)); err != nil {
+	err = s.write(ctx, func(tx *sql.Tx) ([]Event, error) {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashToken(token))
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil, nil // ended meanwhile
+		}
+		return one(Event{At: s.o.Clock.Now(), Kind: EventLogout, User: sess.User.Name, Remote: remote}), nil
+	})
+	if err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
-	s.audit(Event{At: s.o.Clock.Now(), Kind: EventLogout, User: sess.User.Name, Remote: remote})
 	return nil
 }

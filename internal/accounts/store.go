@@ -3,8 +3,11 @@
 // policy, lockout after repeated failures (counted in the database, so that a
 // restart does not reset it), forced change of an initial password, and
 // sessions (random 256-bit ids stored only as SHA-256, with an idle timeout
-// and an absolute lifetime). Every login, logout, failure, lockout and
-// password change goes to an AuditSink. All time comes from a clockwork.Clock.
+// and an absolute lifetime). Every login, logout, failure, lockout, password
+// and user change and issued token is a record of the chained audit table
+// (auditchain.go), written in the transaction of the change it records, and
+// is copied to an AuditSink when one is given. All time comes from a
+// clockwork.Clock.
 package accounts
 
 import (
@@ -27,6 +30,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go driver "sqlite"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/integrity"
 )
 
 // FileName is the accounts database's name inside the collector's data directory.
@@ -66,8 +70,15 @@ type Options struct {
 	MaxLifetime time.Duration
 	// BcryptCost; default bcrypt.DefaultCost (tests may use bcrypt.MinCost).
 	BcryptCost int
-	Audit      AuditSink // nil: no audit log
-	Logger     *slog.Logger
+	// Chain links the audit table's records (integrity key); nil writes
+	// them unkeyed (no hashes), as the ticket store does without a key.
+	Chain *integrity.Chain
+	// Audit gets a JSON-lines copy of every audit record; nil: none.
+	Audit AuditSink
+	// ReadOnly opens an existing database for reading (verify): nothing is
+	// created, and missing protective triggers are named, not recreated.
+	ReadOnly bool
+	Logger   *slog.Logger
 }
 
 // Store is the account database.
@@ -80,6 +91,8 @@ type Store struct {
 	// compare is bcrypt.CompareHashAndPassword; a test counts the
 	// comparisons a login makes.
 	compare func(hash, password []byte) error
+	// recreated names the audit table's protective triggers missing at Open.
+	recreated []string
 }
 
 // User is one personal account.
@@ -172,6 +185,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.BcryptCost == 0 {
 		o.BcryptCost = bcrypt.DefaultCost
 	}
+	if o.ReadOnly {
+		return openReadOnly(ctx, o)
+	}
 	// Password hashes: readable by the collector's user only. SQLite gives
 	// the -wal and -shm files the database file's mode.
 	if f, err := os.OpenFile(o.Path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
@@ -191,17 +207,76 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
 	}
-	if _, err := db.ExecContext(ctx, schema+tokenSchema); err != nil {
+	had, err := hasAuditTable(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	created := !had
+	if _, err := db.ExecContext(ctx, schema+tokenSchema+auditSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
+	}
+	recreated, err := recreateTriggers(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
+	}
+	if len(recreated) > 0 && !created {
+		o.Logger.Warn("accounts: the audit table's protective triggers were missing (dropped outside roomwatch) and are recreated; run roomwatch-collector verify",
+			"db", o.Path, "triggers", recreated)
+	} else if created {
+		recreated = nil // a new table gets its triggers for the first time
 	}
 	dummy, err := bcrypt.GenerateFromPassword([]byte("roomwatch-dummy-password"), o.BcryptCost)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open accounts: %w", err)
 	}
-	return &Store{db: db, o: o, dummy: dummy, compare: bcrypt.CompareHashAndPassword}, nil
+	return &Store{db: db, o: o, dummy: dummy, compare: bcrypt.CompareHashAndPassword, recreated: recreated}, nil
 }
+
+// hasAuditTable reports whether db has the audit table yet.
+func hasAuditTable(ctx context.Context, db *sql.DB) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit'`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("open accounts: %w", err)
+	}
+	return n > 0, nil
+}
+
+// openReadOnly opens an existing database for reading only.
+func openReadOnly(ctx context.Context, o Options) (*Store, error) {
+	if _, err := os.Stat(o.Path); err != nil {
+		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
+	}
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", "query_only(1)")
+	db, err := sql.Open("sqlite", "file:"+o.Path+"?"+v.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
+	}
+	ok, err := hasAuditTable(ctx, db)
+	if err == nil && !ok {
+		db.Close()
+		return nil, fmt.Errorf("open accounts %s: %w", o.Path, ErrNoAuditTable)
+	}
+	var missing []string
+	if err == nil {
+		missing, err = missingTriggers(ctx, db)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
+	}
+	return &Store{db: db, o: o, compare: bcrypt.CompareHashAndPassword, recreated: missing}, nil
+}
+
+// ErrNoAuditTable is a database written before accounts had an audit table
+// (opened read-only, it has no chain to verify).
+var ErrNoAuditTable = errors.New("no audit table yet (written by an older roomwatch)")
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
@@ -257,10 +332,18 @@ func (s *Store) Add(ctx context.Context, n NewUser, actor string) (User, error) 
 		return User{}, fmt.Errorf("%q: %w", n.Name, ErrExists)
 	}
 	now := s.o.Clock.Now()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO users
+	var id int64
+	err = s.write(ctx, func(tx *sql.Tx) ([]Event, error) {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users
 	  (name, display_name, phone, wecom_id, dingtalk_id, email, role, sites, password_hash, must_change, created_at, password_at)
 	  VALUES (?,?,?,?,?,?,?,?,?,1,?,?)`,
-		n.Name, n.DisplayName, n.Phone, n.WeComID, n.DingTalkID, n.Email, n.Role.String(), string(sites), string(hash), now.UnixNano(), now.UnixNano())
+			n.Name, n.DisplayName, n.Phone, n.WeComID, n.DingTalkID, n.Email, n.Role.String(), string(sites), string(hash), now.UnixNano(), now.UnixNano())
+		if err != nil {
+			return nil, err
+		}
+		id, _ = res.LastInsertId()
+		return one(Event{At: now, Kind: EventUserAdd, User: n.Name, Actor: actor, Reason: n.Role.String()}), nil
+	})
 	if err != nil {
 		// Decide by looking, not by the driver's error text.
 		if _, gerr := s.Get(ctx, n.Name); gerr == nil {
@@ -268,8 +351,6 @@ func (s *Store) Add(ctx context.Context, n NewUser, actor string) (User, error) 
 		}
 		return User{}, fmt.Errorf("add user %q: %w", n.Name, err)
 	}
-	id, _ := res.LastInsertId()
-	s.audit(Event{At: now, Kind: EventUserAdd, User: n.Name, Actor: actor, Reason: n.Role.String()})
 	u, err := s.getBy(ctx, "id = ?", id)
 	return u, err
 }
@@ -375,31 +456,27 @@ func (s *Store) ResetPassword(ctx context.Context, name, password, actor string)
 	if err := s.o.Policy.Check(u.Name, password); err != nil {
 		return err
 	}
-	if err := s.setPassword(ctx, u, password, true); err != nil {
-		return err
-	}
-	s.audit(Event{At: s.o.Clock.Now(), Kind: EventPasswordReset, User: u.Name, Actor: actor})
-	return nil
+	return s.setPassword(ctx, u, password, true, Event{At: s.o.Clock.Now(), Kind: EventPasswordReset, User: u.Name, Actor: actor})
 }
 
-func (s *Store) setPassword(ctx context.Context, u User, password string, mustChange bool) error {
+// setPassword sets u's password, ends u's sessions and records ev, in one
+// transaction.
+func (s *Store) setPassword(ctx context.Context, u User, password string, mustChange bool, ev Event) error {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.o.BcryptCost)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	err = s.write(ctx, func(tx *sql.Tx) ([]Event, error) {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change = ?, password_at = ? WHERE id = ?`,
+			string(hash), mustChange, s.o.Clock.Now().UnixNano(), u.ID); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
+			return nil, fmt.Errorf("end sessions: %w", err)
+		}
+		return one(ev), nil
+	})
 	if err != nil {
-		return fmt.Errorf("set password: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change = ?, password_at = ? WHERE id = ?`,
-		string(hash), mustChange, s.o.Clock.Now().UnixNano(), u.ID); err != nil {
-		return fmt.Errorf("set password: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
-		return fmt.Errorf("set password: end sessions: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
 	return nil
@@ -411,27 +488,24 @@ func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool, act
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("disable user: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, u.ID); err != nil {
-		return fmt.Errorf("disable user: %w", err)
-	}
-	if disabled {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
-			return fmt.Errorf("disable user: end sessions: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("disable user: %w", err)
-	}
 	kind := EventUserEnable
 	if disabled {
 		kind = EventUserDisable
 	}
-	s.audit(Event{At: s.o.Clock.Now(), Kind: kind, User: u.Name, Actor: actor})
+	err = s.write(ctx, func(tx *sql.Tx) ([]Event, error) {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, u.ID); err != nil {
+			return nil, err
+		}
+		if disabled {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
+				return nil, fmt.Errorf("end sessions: %w", err)
+			}
+		}
+		return one(Event{At: s.o.Clock.Now(), Kind: kind, User: u.Name, Actor: actor}), nil
+	})
+	if err != nil {
+		return fmt.Errorf("disable user: %w", err)
+	}
 	return nil
 }
 

@@ -124,16 +124,21 @@ func (s *Store) IssueToken(ctx context.Context, name, kind string, role auth.Rol
 		return IssuedToken{}, "", fmt.Errorf("hash token: %w", err)
 	}
 	now := s.o.Clock.Now()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (name, kind, role, hash, created_by, created_at) VALUES (?,?,?,?,?,?)`,
-		name, kind, role.String(), string(hash), actor, now.UnixNano())
+	var id int64
+	err = s.write(ctx, func(tx *sql.Tx) ([]Event, error) {
+		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (name, kind, role, hash, created_by, created_at) VALUES (?,?,?,?,?,?)`,
+			name, kind, role.String(), string(hash), actor, now.UnixNano())
+		if err != nil {
+			return nil, err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return nil, err
+		}
+		return one(Event{At: now, Kind: EventTokenIssue, User: name, Actor: actor, Reason: kind + ":" + role.String()}), nil
+	})
 	if err != nil {
 		return IssuedToken{}, "", fmt.Errorf("issue token: %w", err)
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return IssuedToken{}, "", fmt.Errorf("issue token: %w", err)
-	}
-	s.audit(Event{At: now, Kind: EventTokenIssue, User: name, Actor: actor, Reason: kind + ":" + role.String()})
 	t := IssuedToken{ID: id, Name: name, Kind: kind, Role: role, CreatedBy: actor, CreatedAt: now}
 	return t, tokenPrefix + strconv.FormatInt(id, 10) + "_" + secret, nil
 }
@@ -181,19 +186,28 @@ func (s *Store) Tokens(ctx context.Context) ([]IssuedToken, error) {
 // RevokeToken revokes a token; revoking a revoked token changes nothing.
 func (s *Store) RevokeToken(ctx context.Context, id int64, actor string) error {
 	now := s.o.Clock.Now()
-	res, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at = 0`,
-		now.UnixNano(), actor, id)
+	changed := false
+	err := s.write(ctx, func(tx *sql.Tx) ([]Event, error) {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at = 0`,
+			now.UnixNano(), actor, id)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil, nil
+		}
+		changed = true
+		return one(Event{At: now, Kind: EventTokenRevoke, User: strconv.FormatInt(id, 10), Actor: actor}), nil
+	})
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !changed {
 		var x int
 		if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM api_tokens WHERE id = ?`, id).Scan(&x); errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("token %d: %w", id, ErrNoToken)
 		}
-		return nil
 	}
-	s.audit(Event{At: now, Kind: EventTokenRevoke, User: strconv.FormatInt(id, 10), Actor: actor})
 	return nil
 }
 

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
@@ -38,7 +39,8 @@ type Sources struct {
 	Tickets   TicketLister
 
 	// Users and Tokens are the account store's administration side
-	// (*accounts.Store); Audit searches the audit file.
+	// (*accounts.Store); Audit searches the audit log: the collector gives
+	// the chained tables (accounts.db's audit, tickets.db's audit_log).
 	Users  UserAdmin
 	Tokens TokenIssuer
 	Audit  AuditLog
@@ -94,6 +96,39 @@ type AuditFile string
 // Search implements AuditLog.
 func (f AuditFile) Search(_ context.Context, query string, limit int) ([]auth.AuditLine, error) {
 	return auth.SearchAudit(string(f), query, limit)
+}
+
+// AuditSearch adapts a store's SearchAudit method (accounts.db's audit
+// table, tickets.db's audit_log) to AuditLog.
+type AuditSearch func(ctx context.Context, query string, limit int) ([]auth.AuditLine, error)
+
+// Search implements AuditLog.
+func (f AuditSearch) Search(ctx context.Context, query string, limit int) ([]auth.AuditLine, error) {
+	return f(ctx, query, limit)
+}
+
+// AuditLogs searches each log and merges what they find, newest first, at
+// most limit lines in all.
+type AuditLogs []AuditLog
+
+// Search implements AuditLog.
+func (ls AuditLogs) Search(ctx context.Context, query string, limit int) ([]auth.AuditLine, error) {
+	if limit <= 0 {
+		limit = 200
+	}
+	var all []auth.AuditLine
+	for _, l := range ls {
+		lines, err := l.Search(ctx, query, limit)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, lines...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].At.After(all[j].At) })
+	if len(all) > limit {
+		all = all[:limit]
+	}
+	return all, nil
 }
 
 // areaPages are the templates of the pages in this file's areas.

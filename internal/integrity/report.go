@@ -10,6 +10,9 @@ const (
 	ChainInspections  = "inspections"
 	ChainTicketEvents = "ticket_events"
 	ChainAudit        = "audit_log"
+	// ChainAccountsAudit is accounts.db's audit table (logins, failures,
+	// lockouts, password and user changes, issued tokens).
+	ChainAccountsAudit = "accounts_audit"
 )
 
 // Report is what verifying one chain found.
