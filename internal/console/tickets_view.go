@@ -41,8 +41,8 @@ type ticketRow struct {
 	Title, Device, Site        string
 	Category, Assignee, Source string
 	Opened                     string
-	Unknown                    bool  // 设备失联/状态未知: the device fell silent
-	LinkedTo                   int64 // the reachability ticket it waits on
+	Unknown                    bool       // 设备失联/状态未知: the device fell silent
+	LinkedTo                   int64      // the reachability ticket it waits on
 	Timer                      *timerCell // the most urgent running timer, if any
 	rank                       int
 	deadline                   time.Time
