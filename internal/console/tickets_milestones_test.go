@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomwatch/roomwatch/internal/alert"
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
@@ -291,5 +292,80 @@ func TestMilestonePage(t *testing.T) {
 	body = page(login("jia"), pid)
 	if !strings.Contains(body, `action="`+pid+`/followup"`) || strings.Contains(body, `action="`+pid+`/note"`) || strings.Contains(body, `name="by"`) {
 		t.Errorf("customer's buttons wrong:\n%s", body)
+	}
+}
+
+// TestUnknownAndMaintenanceMarks: a ticket whose device fell silent shows
+// the unknown mark with its time and the linked reachability ticket on its
+// page, and a badge in the list and on the desk; a ticket a maintenance
+// window covers (event silenced) shows its badge on the page until the
+// window's end.
+func TestUnknownAndMaintenanceMarks(t *testing.T) {
+	e := newDeskEnv(t)
+	ctx := context.Background()
+	duty := e.user(t, "duty", auth.RoleViewer)
+	t0 := ticketstest.Start
+	fire := func(name, family string) alert.Alert {
+		return alert.Alert{Labels: map[string]string{"alertname": name, "device": "ups-1", "family": family, "class": "ups", "site": "县局机房"},
+			StartsAt: t0, Annotations: map[string]string{"summary": "ups-1 " + name}, Source: alert.SourceWebhook}
+	}
+	ingest := func(a alert.Alert) int64 {
+		t.Helper()
+		r, err := e.tk.Service.Ingest(ctx, []alert.Alert{a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Tickets) == 0 {
+			return 0
+		}
+		return r.Tickets[0]
+	}
+	batt := fire("UPSOnBattery", "power")
+	id := ingest(batt)
+	e.tk.Clock.Advance(time.Minute)
+	gone := batt
+	gone.EndsAt = e.tk.Clock.Now()
+	gone.Annotations = map[string]string{alert.AnnotationDataAbsent: "true"}
+	ingest(gone)
+	e.tk.Clock.Advance(time.Minute)
+	rid := ingest(fire("InfraSNMPSilent", "reachability"))
+	if rid == 0 || rid == id {
+		t.Fatalf("reachability ticket %d (power ticket %d)", rid, id)
+	}
+	tid := "/tickets/" + itoa(id)
+	_, body := get(t, duty, e.srv.URL+tid)
+	for _, want := range []string{`id="ticket-unknown"`, "设备失联（状态未知），自 2025-03-03 09:01:00 起",
+		`<a href="/tickets/` + itoa(rid) + `" id="linked-ticket">等待可达性工单 #` + itoa(rid) + `</a>`, "设备失联（状态未知）</b>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("unknown ticket's page lacks %q\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, `id="ticket-silenced"`) {
+		t.Error("maintenance badge before any window")
+	}
+	_, body = get(t, duty, e.srv.URL+"/tickets")
+	if !strings.Contains(body, `<span class="badge unknown" title="等待可达性工单 #`+itoa(rid)+`">状态未知</span>`) {
+		t.Errorf("list lacks the unknown badge\n%s", body)
+	}
+	_, body = get(t, duty, e.srv.URL+"/desk/panel")
+	if !strings.Contains(body, `<span class="badge unknown">状态未知</span> <a class="linked" href="/tickets/`+itoa(rid)+`">`) {
+		t.Errorf("desk lacks the unknown badge\n%s", body)
+	}
+
+	w := tickets.Window{ID: "w1", CreatedBy: "zhang", Comment: "UPS 更换电池", StartsAt: e.tk.Clock.Now(), EndsAt: e.tk.Clock.Now().Add(time.Hour),
+		Matches: func(ls map[string]string) bool { return ls["device"] == "ups-1" }}
+	if _, err := e.tk.Service.MarkSilenced(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, duty, e.srv.URL+tid)
+	if !strings.Contains(body, `<span class="badge silenced" id="ticket-silenced">维护窗口中</span>`) || !strings.Contains(body, "进入维护窗口</b>") {
+		t.Errorf("silenced ticket's page lacks the maintenance badge\n%s", body)
+	}
+	if _, err := e.tk.Service.MarkSilenceEnded(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, duty, e.srv.URL+tid)
+	if strings.Contains(body, `id="ticket-silenced"`) || !strings.Contains(body, "维护窗口结束</b>") {
+		t.Errorf("after the window's end\n%s", body)
 	}
 }
