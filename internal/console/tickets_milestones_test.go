@@ -298,8 +298,8 @@ func TestMilestonePage(t *testing.T) {
 // TestUnknownAndMaintenanceMarks: a ticket whose device fell silent shows
 // the unknown mark with its time and the linked reachability ticket on its
 // page, and a badge in the list and on the desk; a ticket a maintenance
-// window covers (event silenced) shows its badge on the page until the
-// window's end.
+// window covers (event silenced) shows its badge on the page, in the list
+// and on the desk until the window's end.
 func TestUnknownAndMaintenanceMarks(t *testing.T) {
 	e := newDeskEnv(t)
 	ctx := context.Background()
@@ -361,11 +361,24 @@ func TestUnknownAndMaintenanceMarks(t *testing.T) {
 	if !strings.Contains(body, `<span class="badge silenced" id="ticket-silenced">维护窗口中</span>`) || !strings.Contains(body, "进入维护窗口</b>") {
 		t.Errorf("silenced ticket's page lacks the maintenance badge\n%s", body)
 	}
+	// The list and the desk had read the tickets unmarked: the change feed
+	// makes them read them again. The window covers both tickets of ups-1.
+	const badge = `<span class="badge silenced">维护窗口中</span>`
+	for _, path := range []string{"/tickets", "/desk/panel"} {
+		if _, body := get(t, duty, e.srv.URL+path); strings.Count(body, badge) != 2 {
+			t.Errorf("%s: %d maintenance badges, want 2\n%s", path, strings.Count(body, badge), body)
+		}
+	}
 	if _, err := e.tk.Service.MarkSilenceEnded(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	_, body = get(t, duty, e.srv.URL+tid)
 	if strings.Contains(body, `id="ticket-silenced"`) || !strings.Contains(body, "维护窗口结束</b>") {
 		t.Errorf("after the window's end\n%s", body)
+	}
+	for _, path := range []string{"/tickets", "/desk/panel"} {
+		if _, body := get(t, duty, e.srv.URL+path); strings.Contains(body, badge) {
+			t.Errorf("%s: maintenance badge after the window's end", path)
+		}
 	}
 }

@@ -158,6 +158,7 @@ func (c *Console) ticketList(w http.ResponseWriter, r *http.Request) {
 	for i := range ts {
 		d.Rows = append(d.Rows, c.rowOf(lang, &ts[i], now))
 	}
+	c.markSilenced(r.Context(), d.Rows)
 	p := page{TitleKey: "tickets.title", Data: d}
 	if bad {
 		p.ErrKey = "tickets.bad_filter"

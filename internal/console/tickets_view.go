@@ -43,6 +43,7 @@ type ticketRow struct {
 	Opened                     string
 	Unknown                    bool       // 设备失联/状态未知: the device fell silent
 	LinkedTo                   int64      // the reachability ticket it waits on
+	Silenced                   bool       // in a maintenance window (markSilenced)
 	Timer                      *timerCell // the most urgent running timer, if any
 	rank                       int
 	deadline                   time.Time
