@@ -270,7 +270,7 @@ func TestMilestonePage(t *testing.T) {
 	eng := login("zhang")
 	body = page(eng, pid)
 	for _, want := range []string{`<dd id="ticket-paused-total">2小时0分</dd>`, `<dd id="ticket-satisfaction">5 / 5</dd>`,
-		`<div class="satisfaction">满意度: 5 / 5</div>`, "回访", "等待机房开门 · 用户方同意人: 李科长"} {
+		`<div class="satisfaction">满意度: 5 / 5</div>`, "回访", "等待机房开门 · 用户方同意人: 李科长", `<div class="reason">等待机房开门 · 2小时0分</div>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("closed ticket's page lacks %q\n%s", want, body)
 		}

@@ -306,6 +306,9 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, code int,
 			er.By = who(e.By)
 		}
 		er.Facts = factsOf(e)
+		if d, err := time.ParseDuration(er.Facts.Paused); err == nil {
+			er.Facts.Paused = c.durText(lang, d)
+		}
 		switch e.Kind {
 		case tickets.EventNotice:
 			var n struct {
