@@ -170,14 +170,26 @@ func TestBrowserDeskLiveAlertAndTicketFlow(t *testing.T) {
 	// The engineer works the alert's ticket through to closed.
 	firstLogin(b, base, "zhang")
 	b.ClickAndWait(`#desk-panel .trow[data-level="1"] a.ttitle`)
+	// The contract milestones come as buttons with their fields: a plan,
+	// an agreed pause and its end, the report and the customer's
+	// confirmation recorded by the engineer.
+	val := func(form, field, v string) string {
+		return `document.querySelector("form.action-` + form + ` [name=` + field + `]").value = "` + v + `"; `
+	}
 	steps := []struct {
 		action, fill, state string
+		shows               string // an element the page then has ("" none)
 	}{
-		{"ack", "", "已响应"},
-		{"dispatch", `document.querySelector("form.action-dispatch select").value = "li"`, "已派单"},
-		{"onsite", "", "已到场"},
-		{"resolve", `document.querySelector("form.action-resolve [name=cause]").value = "电源模块故障"; document.querySelector("form.action-resolve [name=fix]").value = "更换电源模块"`, "已修复"},
-		{"close", "", "已关闭"},
+		{"ack", "", "已响应", ""},
+		{"dispatch", `document.querySelector("form.action-dispatch select").value = "li"`, "已派单", ""},
+		{"onsite", "", "已到场", ""},
+		{"plan", val("plan", "text", "更换电源模块") + val("plan", "attachment", "方案.pdf"), "已到场", ".timeline .ev-plan .text"},
+		{"pause", val("pause", "reason", "等待备件") + val("pause", "agreed_by", "李科长"), "已到场", "#pause-mark"},
+		{"resume", "", "已到场", ".timeline .ev-resume"},
+		{"resolve", val("resolve", "cause", "电源模块故障") + val("resolve", "fix", "更换电源模块"), "已修复", ""},
+		{"report", val("report", "text", "电源模块老化"), "已修复", ".timeline .ev-report"},
+		{"confirm", val("confirm", "by", "李科长"), "用户已确认", ".timeline .ev-confirm .by"},
+		{"close", "", "已关闭", ""},
 	}
 	for _, s := range steps {
 		if s.fill != "" {
@@ -187,6 +199,12 @@ func TestBrowserDeskLiveAlertAndTicketFlow(t *testing.T) {
 		if got := b.Text("#ticket-state"); got != s.state {
 			t.Fatalf("after %s: state %q, want %q (message %q)", s.action, got, s.state, b.Text("main"))
 		}
+		if s.shows != "" && !browsertest.Eval[bool](b, `document.querySelector("`+s.shows+`") !== null`) {
+			t.Errorf("after %s: no %s on the page (message %q)", s.action, s.shows, b.Text("main"))
+		}
+	}
+	if browsertest.Eval[bool](b, `document.querySelector("#pause-mark") !== null`) {
+		t.Error("the pause is still shown after resume")
 	}
 	if got := b.Text("#ticket-assignee"); got != "李工" {
 		t.Errorf("assignee %q", got)
@@ -198,12 +216,15 @@ func TestBrowserDeskLiveAlertAndTicketFlow(t *testing.T) {
 	if len(statuses) == 0 {
 		t.Fatal("no timers on the ticket")
 	}
+	t.Logf("timers after the work: %v", statuses)
+	// A timer whose milestone never came (the emergency plan: the first
+	// plan was in time) ends not applicable, never breached.
 	for name, st := range statuses {
-		if st == "breached" || (st != "met" && name != "report") {
-			t.Errorf("timer %s is %s after the work, want met", name, st)
+		if st == "breached" || (st != "met" && st != "not_applicable" && name != "report") {
+			t.Errorf("timer %s is %s after the work, want met or not applicable", name, st)
 		}
 	}
-	if statuses["respond"] != "met" || statuses["resolve"] != "met" {
+	if statuses["respond"] != "met" || statuses["resolve"] != "met" || (statuses["plan"] != "" && statuses["plan"] != "met") {
 		t.Errorf("timers %v", statuses)
 	}
 	// The timeline names the engineer for each step.

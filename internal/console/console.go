@@ -86,8 +86,9 @@ type Console struct {
 
 	stop     chan struct{} // closed by StopStreams
 	stopOnce sync.Once
-	panels   panelCache // desk_cache.go
-	wallc    wallCache  // the wall display's shared data (wall.go)
+	panels   panelCache   // desk_cache.go
+	wallc    wallCache    // the wall display's shared data (wall.go)
+	silence  silenceMarks // tickets_silenced.go
 }
 
 // New builds the console. It serves:

@@ -134,6 +134,7 @@ func (c *Console) deskData(ctx context.Context, lang string, u accounts.User) (d
 	for i := range rows {
 		c.formatTimer(lang, &rows[i], now)
 	}
+	c.markSilenced(ctx, rows)
 	d.Tickets = rows
 	slices.SortFunc(d.Alerts, func(a, b alertRow) int {
 		return cmp.Or(cmp.Compare(a.Level, b.Level), cmp.Compare(b.TicketID, a.TicketID))
@@ -303,4 +304,9 @@ func (c *Console) deskEvents(w http.ResponseWriter, r *http.Request) {
 // StopStreams ends the desk's event streams (at shutdown, before the HTTP
 // server waits for its requests to finish); browsers reconnect to the next
 // collector.
-func (c *Console) StopStreams() { c.stopOnce.Do(func() { close(c.stop) }) }
+func (c *Console) StopStreams() {
+	c.stopOnce.Do(func() {
+		close(c.stop)
+		c.closeSilenceMarks()
+	})
+}

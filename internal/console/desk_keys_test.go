@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/roomwatch/roomwatch/internal/console/i18n"
+	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
@@ -22,15 +23,15 @@ func TestDeskKeysExist(t *testing.T) {
 	for _, l := range []string{"1", "2", "3", "4"} {
 		keys = append(keys, "tickets.level."+l)
 	}
-	for _, tm := range []string{tickets.TimerRespond, tickets.TimerDispatch, tickets.TimerOnSite, tickets.TimerDiagnose,
-		tickets.TimerPlan, tickets.TimerResolve, tickets.TimerSpare, tickets.TimerReport} {
-		keys = append(keys, "tickets.timer."+tm)
+	for _, k := range sla.Kinds() {
+		keys = append(keys, "tickets.timer."+string(k))
 	}
-	for _, s := range []string{"waiting", "running", "warning", "met", "breached"} {
+	for _, s := range []string{"waiting", "running", "warning", "paused", "met", "breached", "not_applicable"} { // TimerView.Status
 		keys = append(keys, "tickets.tstatus."+s)
 	}
 	for _, k := range []string{tickets.EventOpened, tickets.EventAlert, tickets.EventAffected, tickets.EventRecurred,
-		tickets.EventNotice, tickets.EventAutoClose} {
+		tickets.EventNotice, tickets.EventAutoClose, tickets.EventUnknown, tickets.EventKnown, tickets.EventLinked,
+		tickets.EventLevel, tickets.EventSilenced, tickets.EventSilenceEnds} {
 		keys = append(keys, "tickets.event."+k)
 	}
 	for _, a := range tickets.Actions() {

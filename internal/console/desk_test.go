@@ -37,7 +37,12 @@ func newDeskEnv(t *testing.T) *deskEnv { return newDeskEnvWith(t, nil) }
 // newDeskEnvWith is newDeskEnv with edited console options.
 func newDeskEnvWith(t *testing.T, edit func(*console.Options)) *deskEnv {
 	t.Helper()
-	tk := ticketstest.New(t, nil)
+	return newDeskEnvOn(t, ticketstest.New(t, nil), edit)
+}
+
+// newDeskEnvOn is newDeskEnvWith on a given ticket service.
+func newDeskEnvOn(t *testing.T, tk *ticketstest.Env, edit func(*console.Options)) *deskEnv {
+	t.Helper()
 	st, err := accounts.Open(context.Background(), accounts.Options{
 		Path: filepath.Join(t.TempDir(), accounts.FileName), Clock: tk.Clock, BcryptCost: bcrypt.MinCost, Audit: &memAudit{}})
 	if err != nil {

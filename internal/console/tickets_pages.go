@@ -158,6 +158,7 @@ func (c *Console) ticketList(w http.ResponseWriter, r *http.Request) {
 	for i := range ts {
 		d.Rows = append(d.Rows, c.rowOf(lang, &ts[i], now))
 	}
+	c.markSilenced(r.Context(), d.Rows)
 	p := page{TitleKey: "tickets.title", Data: d}
 	if bad {
 		p.ErrKey = "tickets.bad_filter"
@@ -174,6 +175,7 @@ type eventRow struct {
 	NoticeOK            bool
 	Channel             string
 	Assignee            string
+	Facts               eventFacts // the action's fields (plan text, satisfaction, pause…)
 }
 
 // person is an account offered for dispatch.
@@ -194,6 +196,15 @@ type detailData struct {
 	Actions []string
 	People  []person
 	Assign  string // the assignee's label
+	// PauseSince is when the pause in progress began ("" when none);
+	// PausedTotal the wall time of the pauses that are over.
+	PauseSince   string
+	PausedTotal  string
+	UnknownSince string // 设备失联/状态未知 since, "" when known
+	Silenced     bool   // a maintenance window covers it now
+	// CustomerBy: the user records the customer's answers for the customer
+	// (an engineer), so the forms ask who on the customer's side answered.
+	CustomerBy bool
 }
 
 func (c *Console) people(r *http.Request) ([]person, map[string]string) {
@@ -269,6 +280,15 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, code int,
 	if t.Assignee != "" {
 		d.Assign = who(t.Assignee)
 	}
+	if t.Pause != nil {
+		d.PauseSince = c.fmtTime(&t.Pause.Since)
+	}
+	if t.PausedTotal > 0 {
+		d.PausedTotal = c.durText(lang, time.Duration(t.PausedTotal))
+	}
+	d.UnknownSince = c.fmtTime(t.UnknownSince)
+	d.Silenced = t.State.Active() && silencedNow(t.Events)
+	d.CustomerBy = sess.User.Role != auth.RoleCustomer
 	for k, v := range t.Labels {
 		d.Labels = append(d.Labels, [2]string{k, v})
 	}
@@ -284,6 +304,10 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, code int,
 		}
 		if e.By != "" {
 			er.By = who(e.By)
+		}
+		er.Facts = factsOf(e)
+		if d, err := time.ParseDuration(er.Facts.Paused); err == nil {
+			er.Facts.Paused = c.durText(lang, d)
 		}
 		switch e.Kind {
 		case tickets.EventNotice:
@@ -309,7 +333,7 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, code int,
 	for _, pt := range t.Parts {
 		d.PartAt = append(d.PartAt, c.fmtTime(&pt.At))
 	}
-	for _, a := range allowedActions(sess.User, t.State) {
+	for _, a := range allowedActions(sess.User, t) {
 		d.Actions = append(d.Actions, string(a))
 	}
 	p.Data = d
@@ -322,7 +346,7 @@ func (c *Console) ticketAction(w http.ResponseWriter, r *http.Request) {
 	sess, _ := SessionFrom(r.Context())
 	u := sess.User
 	a, err := tickets.ParseAction(r.PathValue("action"))
-	need, offered := actionRole[a]
+	_, offered := actionRole[a]
 	if err != nil || !offered {
 		c.notFound(w, r)
 		return
@@ -331,19 +355,14 @@ func (c *Console) ticketAction(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if u.Role < need || u.Role == auth.RoleCustomer {
+	if !mayDo(u, a) {
 		c.forbidden(w, r, "error.role")
 		return
 	}
-	req := tickets.ActionRequest{Action: a, Actor: u.Name, Note: strings.TrimSpace(r.PostFormValue("note")),
-		Cause: strings.TrimSpace(r.PostFormValue("cause")), Fix: strings.TrimSpace(r.PostFormValue("fix"))}
-	if a == tickets.ActionDispatch {
-		req.Assignee = strings.TrimSpace(r.PostFormValue("assignee"))
-		people, _ := c.people(r)
-		if req.Assignee == "" || (c.o.People != nil && !slices.ContainsFunc(people, func(p person) bool { return p.Name == req.Assignee })) {
-			c.renderDetail(w, r, http.StatusUnprocessableEntity, t, page{TitleKey: "tickets.detail.title", ErrKey: "tickets.err.assignee"})
-			return
-		}
+	req, errKey := c.actionRequest(r, u, a, t)
+	if errKey != "" {
+		c.renderDetail(w, r, http.StatusUnprocessableEntity, t, page{TitleKey: "tickets.detail.title", ErrKey: errKey})
+		return
 	}
 	if _, err := c.o.Tickets.Do(r.Context(), t.ID, req); err != nil {
 		p := page{TitleKey: "tickets.detail.title", ErrArgs: []string{"detail", err.Error()}}

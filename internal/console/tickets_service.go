@@ -41,31 +41,60 @@ type DeviceLookup interface {
 }
 
 // actionRole is the role each console action needs; the same as the
-// ticket API's (internal/tickets/api): engineers act on tickets, managers
-// also reopen and cancel. The duty operator (viewer) and the customer act
-// on none, but both may register a reported fault (registerRole).
+// ticket API's (internal/tickets/api): engineers act on tickets (the
+// contract milestones too), managers also reopen and cancel. The duty
+// operator (viewer) acts on none; the customer only gives the customer's
+// answers (customerAnswers). Both may register a reported fault
+// (registerRole).
 var actionRole = map[tickets.Action]auth.Role{
 	tickets.ActionAck: auth.RoleEngineer, tickets.ActionDispatch: auth.RoleEngineer, tickets.ActionOnSite: auth.RoleEngineer,
-	tickets.ActionResolve: auth.RoleEngineer, tickets.ActionClose: auth.RoleEngineer, tickets.ActionNote: auth.RoleEngineer,
+	tickets.ActionDiagnose: auth.RoleEngineer, tickets.ActionPlan: auth.RoleEngineer, tickets.ActionSpare: auth.RoleEngineer,
+	tickets.ActionPause: auth.RoleEngineer, tickets.ActionResume: auth.RoleEngineer,
+	tickets.ActionResolve: auth.RoleEngineer, tickets.ActionReport: auth.RoleEngineer,
+	tickets.ActionConfirm: auth.RoleEngineer, tickets.ActionReject: auth.RoleEngineer, tickets.ActionFollowUp: auth.RoleEngineer,
+	tickets.ActionClose: auth.RoleEngineer, tickets.ActionNote: auth.RoleEngineer,
 	tickets.ActionReopen: auth.RoleManager, tickets.ActionCancel: auth.RoleManager,
 }
 
+// customerAnswers are the customer's side of the loop (用户确认, 驳回, 回访):
+// the customer's representative gives them on the console for a ticket of
+// his sites, or an engineer records them for the customer, naming the
+// customer's person (by), as docs/tickets.md has the API do.
+var customerAnswers = []tickets.Action{tickets.ActionConfirm, tickets.ActionReject, tickets.ActionFollowUp}
+
 // consoleActions are the actions offered as buttons, in order.
 var consoleActions = []tickets.Action{tickets.ActionAck, tickets.ActionDispatch, tickets.ActionOnSite,
-	tickets.ActionResolve, tickets.ActionClose, tickets.ActionReopen, tickets.ActionCancel, tickets.ActionNote}
+	tickets.ActionDiagnose, tickets.ActionPlan, tickets.ActionSpare, tickets.ActionPause, tickets.ActionResume,
+	tickets.ActionResolve, tickets.ActionReport, tickets.ActionConfirm, tickets.ActionReject, tickets.ActionFollowUp,
+	tickets.ActionClose, tickets.ActionReopen, tickets.ActionCancel, tickets.ActionNote}
 
 // registerRole may register a phone or e-mail report (报修登记).
 const registerRole = auth.RoleViewer
 
-// allowedActions returns the actions u may take on a ticket in state s.
-func allowedActions(u accounts.User, s tickets.State) []tickets.Action {
+// mayDo reports whether u's role allows action a on the console.
+func mayDo(u accounts.User, a tickets.Action) bool {
+	need, ok := actionRole[a]
+	if !ok {
+		return false
+	}
+	if u.Role == auth.RoleCustomer {
+		return slices.Contains(customerAnswers, a)
+	}
+	return u.Role >= need
+}
+
+// allowedActions returns the actions u may take on t now: its state allows
+// them, and pause only when not paused, resume only when paused.
+func allowedActions(u accounts.User, t *tickets.Ticket) []tickets.Action {
 	var out []tickets.Action
 	for _, a := range consoleActions {
-		need, ok := actionRole[a]
-		if !ok || u.Role < need || u.Role == auth.RoleCustomer {
+		if !mayDo(u, a) {
 			continue
 		}
-		if _, err := tickets.Next(s, a); err == nil {
+		if (a == tickets.ActionPause && t.Pause != nil) || (a == tickets.ActionResume && t.Pause == nil) {
+			continue
+		}
+		if _, err := tickets.Next(t.State, a); err == nil {
 			out = append(out, a)
 		}
 	}

@@ -11,27 +11,36 @@ import (
 )
 
 func TestAllowedActions(t *testing.T) {
+	paused := &tickets.Pause{Reason: "等待用户备件", AgreedBy: "李科长"}
 	tests := []struct {
 		role  auth.Role
 		state tickets.State
+		pause *tickets.Pause
 		want  string
 	}{
-		{auth.RoleViewer, tickets.StateOpen, ""},
-		{auth.RoleCustomer, tickets.StateOpen, ""},
-		{auth.RoleEngineer, tickets.StateOpen, "ack dispatch onsite resolve note"},
-		{auth.RoleManager, tickets.StateOpen, "ack dispatch onsite resolve cancel note"},
-		{auth.RoleEngineer, tickets.StateResolved, "close note"},
-		{auth.RoleManager, tickets.StateResolved, "close reopen note"},
-		{auth.RoleAdmin, tickets.StateClosed, "reopen note"},
-		{auth.RoleEngineer, tickets.StateCancelled, "note"},
+		{auth.RoleViewer, tickets.StateOpen, nil, ""},
+		{auth.RoleCustomer, tickets.StateOpen, nil, ""},
+		{auth.RoleEngineer, tickets.StateOpen, nil, "ack dispatch onsite diagnose plan spare pause resolve note"},
+		{auth.RoleEngineer, tickets.StateOnSite, paused, "diagnose plan spare resume resolve note"},
+		{auth.RoleManager, tickets.StateOpen, nil, "ack dispatch onsite diagnose plan spare pause resolve cancel note"},
+		{auth.RoleEngineer, tickets.StateRecovered, nil, "diagnose plan spare pause resolve note"},
+		{auth.RoleEngineer, tickets.StateResolved, nil, "report confirm reject followup close note"},
+		{auth.RoleManager, tickets.StateResolved, nil, "report confirm reject followup close reopen note"},
+		{auth.RoleCustomer, tickets.StateResolved, nil, "confirm reject followup"},
+		{auth.RoleViewer, tickets.StateResolved, nil, ""},
+		{auth.RoleCustomer, tickets.StateConfirmed, nil, "reject followup"},
+		{auth.RoleEngineer, tickets.StateConfirmed, nil, "report reject followup close note"},
+		{auth.RoleCustomer, tickets.StateClosed, nil, "followup"},
+		{auth.RoleAdmin, tickets.StateClosed, nil, "followup reopen note"},
+		{auth.RoleEngineer, tickets.StateCancelled, nil, "note"},
 	}
 	for _, tc := range tests {
 		var got []string
-		for _, a := range allowedActions(accounts.User{Role: tc.role}, tc.state) {
+		for _, a := range allowedActions(accounts.User{Role: tc.role}, &tickets.Ticket{State: tc.state, Pause: tc.pause}) {
 			got = append(got, string(a))
 		}
 		if s := strings.Join(got, " "); s != tc.want {
-			t.Errorf("%s on %s: %q, want %q", tc.role, tc.state, s, tc.want)
+			t.Errorf("%s on %s (paused %v): %q, want %q", tc.role, tc.state, tc.pause != nil, s, tc.want)
 		}
 	}
 }

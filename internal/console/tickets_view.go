@@ -29,6 +29,8 @@ type timerCell struct {
 	MetAt      string
 	MetEarly   string // how long before the deadline it was met
 	BreachedBy string
+	EndedAt    string // stopped without its milestone (not applicable or breached)
+	PausedFor  string // calendar time an agreed pause held it
 }
 
 // ticketRow is a ticket in a list.
@@ -39,6 +41,9 @@ type ticketRow struct {
 	Title, Device, Site        string
 	Category, Assignee, Source string
 	Opened                     string
+	Unknown                    bool       // 设备失联/状态未知: the device fell silent
+	LinkedTo                   int64      // the reachability ticket it waits on
+	Silenced                   bool       // in a maintenance window (markSilenced)
 	Timer                      *timerCell // the most urgent running timer, if any
 	rank                       int
 	deadline                   time.Time
@@ -91,6 +96,10 @@ func (c *Console) timerCellOf(lang string, v tickets.TimerView, now time.Time) t
 	if v.BreachedBy != nil {
 		tc.BreachedBy = c.durText(lang, time.Duration(*v.BreachedBy))
 	}
+	tc.EndedAt = c.fmtTime(v.EndedAt)
+	if v.PausedFor != nil {
+		tc.PausedFor = c.durText(lang, time.Duration(*v.PausedFor))
+	}
 	return tc
 }
 
@@ -119,7 +128,8 @@ func (c *Console) rowOf(lang string, t *tickets.Ticket, now time.Time) ticketRow
 // rows and formats the ones it shows).
 func briefRow(t *tickets.Ticket) ticketRow {
 	r := ticketRow{ID: t.ID, Level: int(t.Level), State: string(t.State), Title: t.Title, Device: t.Device, Site: t.Site,
-		Category: string(t.Category), Assignee: t.Assignee, Source: t.Source, rank: 4, openedAt: t.OpenedAt}
+		Category: string(t.Category), Assignee: t.Assignee, Source: t.Source, rank: 4, openedAt: t.OpenedAt,
+		Unknown: t.UnknownSince != nil, LinkedTo: t.LinkedTo}
 	if t.State.Active() {
 		for i := range t.TimerViews {
 			v := &t.TimerViews[i]
