@@ -47,7 +47,7 @@ func ticketVerbs() []struct{ name, summary string } {
 		{"resolve", "resolve (--cause and --fix required) / 解决"},
 		{"report", "submit the fault report (--text, --attachment) / 故障报告"},
 		{"confirm", "the customer accepts the fix (--by the customer's person) / 用户确认"},
-		{"reject", "the customer rejects the fix: reopens (--note why) / 用户退回"},
+		{"reject", "the customer rejects the fix: reopens (--note why) / 用户驳回"},
 		{"followup", "follow-up (--satisfaction 1-5, --note comment) / 回访"},
 		{"close", "close / 关闭"},
 		{"reopen", "reopen (manager) / 重开"},

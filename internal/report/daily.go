@@ -101,7 +101,7 @@ func eventKindZH(k string) string {
 	case string(tickets.ActionConfirm):
 		return "用户确认"
 	case string(tickets.ActionReject):
-		return "用户退回"
+		return "用户驳回"
 	case string(tickets.ActionFollowUp):
 		return "回访"
 	case string(tickets.ActionPause):
