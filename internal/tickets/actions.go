@@ -217,8 +217,9 @@ func (s *Service) Do(ctx context.Context, id int64, r ActionRequest) (*Ticket, e
 	if err != nil {
 		return nil, err
 	}
-	if r.Action == ActionDispatch && r.Assignee != "" {
-		s.nudge()
+	switch r.Action {
+	case ActionDispatch, ActionRecover, ActionResolve, ActionClose:
+		s.nudge() // their notices go now
 	}
 	return s.Get(ctx, id)
 }
@@ -237,11 +238,14 @@ func (s *Service) apply(tx *auditTx, t *Ticket, r ActionRequest, at, now time.Ti
 		}
 	case ActionRecover:
 		t.RecoveredAt = &at
+		return s.claimStateNotice(tx, t, NoticeRecovered, now)
 	case ActionResolve:
 		t.Cause, t.Fix, t.ResolvedAt = r.Cause, r.Fix, &at
 		*kv = append(*kv, "cause", r.Cause, "fix", r.Fix)
+		return s.claimStateNotice(tx, t, NoticeRecovered, now)
 	case ActionClose:
 		t.ClosedAt = &now
+		return s.claimStateNotice(tx, t, NoticeClosed, now)
 	case ActionDiagnose:
 		*kv = append(*kv, "text", r.Text)
 	case ActionPlan, ActionReport:

@@ -146,7 +146,16 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 	ev, role, channels, routed := e.noticeRoute(n)
 	d := notify.Data{TicketID: fmt.Sprintf("#%d", t.ID), Title: t.Title, Summary: t.Description, Level: t.Level.Label(),
 		Group: t.Group, Site: t.Site, Device: t.Device, Status: t.State.Chinese(), OpenedAt: t.OpenedAt,
-		Role: role, Assignee: t.Assignee, Labels: t.Labels, Location: e.s.o.Location}
+		Role: role, Assignee: t.Assignee, Labels: t.Labels, Location: e.s.o.Location, Cause: t.Cause, Resolution: t.Fix}
+	// The recovery notice says when the fault ended: resolved, else recovered.
+	for _, at := range []*time.Time{t.RecoveredAt, t.ResolvedAt} {
+		if at != nil {
+			d.ResolvedAt = *at
+		}
+	}
+	if t.ClosedAt != nil {
+		d.ClosedAt = *t.ClosedAt
+	}
 	if t.Category.Valid() {
 		d.Category = t.Category.Chinese()
 	}
@@ -167,7 +176,8 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 	}
 	what := d.Timer + " " + n.Kind
 	if n.Timer == "" {
-		what = map[notify.Event]string{notify.EventNew: "新工单通知", notify.EventDispatch: "派单通知"}[ev]
+		what = map[notify.Event]string{notify.EventNew: "新工单通知", notify.EventDispatch: "派单通知",
+			notify.EventRecovered: "恢复通知", notify.EventClosed: "关闭通知"}[ev]
 	}
 	var attempts []notify.Attempt
 	var sendErr error

@@ -78,7 +78,7 @@ func (s *Service) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResul
 	}
 	res.Updated += repeats
 	res.Tickets = ids
-	if res.Opened > 0 {
+	if res.Opened > 0 || res.Recovered > 0 {
 		s.nudge()
 	}
 	return res, nil
@@ -341,7 +341,9 @@ func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertR
 		Note: "告警已恢复 alert resolved at " + ends.In(s.o.Location).Format(time.RFC3339)}); err != nil {
 		return 0, err
 	}
+	notice := NoticeRecovered
 	if slices.Contains(s.o.AutoClose, t.Level) {
+		notice = NoticeClosed
 		t.State = StateClosed
 		t.ClosedAt = &now
 		s.endRunning(t, now, nil)
@@ -350,6 +352,9 @@ func (s *Service) resolveOne(tx *auditTx, a *alert.Alert, fp string, rec *AlertR
 			Note: fmt.Sprintf("%s级工单恢复后自动关闭 auto-closed on recovery", t.Level)}); err != nil {
 			return 0, err
 		}
+	}
+	if err := s.claimStateNotice(tx, t, notice, now); err != nil {
+		return 0, err
 	}
 	res.Recovered++
 	return t.ID, tx.Save(t)

@@ -14,8 +14,10 @@ import (
 // are claimed in the transaction that opens or dispatches the ticket, so a
 // notice is never lost, and the escalator sends them on its next pass.
 const (
-	NoticeOpen     = "open"     // a new ticket (新工单)
-	NoticeDispatch = "dispatch" // the ticket was dispatched (派单) to a person
+	NoticeOpen      = "open"      // a new ticket (新工单)
+	NoticeDispatch  = "dispatch"  // the ticket was dispatched (派单) to a person
+	NoticeRecovered = "recovered" // the fault is over (故障恢复): recovered or resolved
+	NoticeClosed    = "closed"    // the ticket was closed (工单关闭)
 )
 
 // RoleGroup is the route name of the group channel (工作群) that hears of
@@ -65,6 +67,23 @@ func claimOpenNotices(tx Tx, t *Ticket, now time.Time) error {
 	return nil
 }
 
+// claimStateNotice records, when notices are on, the notices of a ticket
+// that recovered, was resolved or was closed (kind NoticeRecovered or
+// NoticeClosed): to those who heard of it opening (OpenRoles). Each
+// occurrence is its own notice (a reopened ticket recovers again).
+func (s *Service) claimStateNotice(tx Tx, t *Ticket, kind string, now time.Time) error {
+	if !s.o.Notices {
+		return nil
+	}
+	for _, role := range OpenRoles(t.Level) {
+		n := Notice{Key: fmt.Sprintf("%d/%s/%s/%d", t.ID, kind, role, now.UnixNano()), TicketID: t.ID, Kind: kind, Role: role, DueAt: now}
+		if _, err := tx.ClaimNotice(n); err != nil {
+			return fmt.Errorf("claim notice: %w", err)
+		}
+	}
+	return nil
+}
+
 // claimDispatchNotice records the notice to the person t was dispatched to.
 func claimDispatchNotice(tx Tx, t *Ticket, assignee string, now time.Time) error {
 	n := Notice{Key: fmt.Sprintf("%d/%s/%d", t.ID, NoticeDispatch, now.UnixNano()), TicketID: t.ID, Kind: NoticeDispatch,
@@ -80,11 +99,12 @@ func claimDispatchNotice(tx Tx, t *Ticket, assignee string, now time.Time) error
 // channel for its person.
 func (e *Escalator) noticeRoute(n Notice) (ev notify.Event, role string, channels []string, ok bool) {
 	switch n.Kind {
-	case NoticeOpen:
+	case NoticeOpen, NoticeRecovered, NoticeClosed:
+		ev := map[string]notify.Event{NoticeOpen: notify.EventNew, NoticeRecovered: notify.EventRecovered, NoticeClosed: notify.EventClosed}[n.Kind]
 		if n.Role == RoleGroup {
-			return notify.EventNew, "工作群", e.o.Routes[RoleGroup], true
+			return ev, "工作群", e.o.Routes[RoleGroup], true
 		}
-		return notify.EventNew, sla.Role(n.Role).Chinese(), e.o.Routes[n.Role], true
+		return ev, sla.Role(n.Role).Chinese(), e.o.Routes[n.Role], true
 	case NoticeDispatch:
 		who := strings.TrimPrefix(n.Role, assigneeRole)
 		if ch := e.o.People[who]; len(ch) > 0 {

@@ -100,3 +100,64 @@ func TestOpenAndDispatchNotices(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveryAndCloseNotices: those told of a new ticket are told when the
+// fault is over (a person resolves it, or its alert recovers) and when it
+// is closed, with the cause and fix; each at once (the next pass), once.
+func TestRecoveryAndCloseNotices(t *testing.T) {
+	t.Parallel()
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	env := ticketstest.New(t, func(o *tickets.Options) { o.Notices = true })
+	ctx := context.Background()
+	var chans []notify.ChannelConfig
+	for _, p := range []string{"eng", "pm", "group"} {
+		chans = append(chans, notify.ChannelConfig{Name: p, Type: "webhook", URL: srv.URL + "/" + p})
+	}
+	n, err := notify.New(notify.Config{Channels: chans}, notify.Options{Clock: env.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	esc, err := env.Service.Escalator(tickets.EscalationOptions{Notifier: n,
+		Routes: map[string][]string{"engineer": {"eng"}, "project_manager": {"pm"}, "group": {"group"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := env.Service.Create(ctx, tickets.Manual{Title: "UPS 市电中断", Level: classify.LevelII, Actor: "值班员"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		act  tickets.ActionRequest
+		want []string // new notices, "path event", sorted
+	}{
+		{tickets.ActionRequest{Action: tickets.ActionAck}, []string{"/eng new", "/pm new"}},
+		{tickets.ActionRequest{Action: tickets.ActionResolve, Cause: "市电检修", Fix: "恢复供电"}, []string{"/eng recovered", "/pm recovered"}},
+		{tickets.ActionRequest{Action: tickets.ActionClose}, []string{"/eng closed", "/pm closed"}},
+	}
+	seen := 0
+	for _, st := range steps {
+		r := st.act
+		r.Actor = "李工"
+		if _, err := env.Service.Do(ctx, tk.ID, r); err != nil {
+			t.Fatalf("%s: %v", r.Action, err)
+		}
+		if err := esc.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, paths := rcv.snapshot()
+		var sum []string
+		for i := seen; i < len(got); i++ {
+			sum = append(sum, paths[i]+" "+string(got[i].Event))
+			if got[i].Event == notify.EventRecovered && (got[i].Data.Cause != "市电检修" || got[i].Data.Resolution != "恢复供电" || got[i].Data.ResolvedAt.IsZero()) {
+				t.Errorf("recovery notice data %+v, want the cause, the fix and when", got[i].Data)
+			}
+		}
+		seen = len(got)
+		slices.Sort(sum)
+		if !slices.Equal(sum, st.want) {
+			t.Errorf("after %s: notices %q, want %q", r.Action, sum, st.want)
+		}
+	}
+}
