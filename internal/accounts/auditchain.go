@@ -159,61 +159,22 @@ func (s *Store) AuditHead(ctx context.Context) (int64, string, error) {
 // key) are counted as legacy, as the ticket store does.
 func (s *Store) Verify(ctx context.Context) (integrity.Report, error) {
 	name := integrity.ChainAccountsAudit
-	rep := integrity.Report{Chain: name, OK: true, Hashes: map[string]int64{}}
+	w := integrity.NewWalk(name, s.o.Chain)
 	rows, err := s.db.QueryContext(ctx, `SELECT id, at, kind, user_name, actor, remote, reason, until, alg, prev_hash, hash FROM audit ORDER BY id`)
 	if err != nil {
-		return rep, fmt.Errorf("verify %s: %w", name, err)
+		return w.Report, fmt.Errorf("verify %s: %w", name, err)
 	}
 	defer rows.Close()
-	chain := s.o.Chain
-	keyedFrom := chain.KeyedFrom(name)
-	prev, keyed := "", false
 	for rows.Next() {
 		var d auditDoc
 		var id int64
 		var alg, prevHash, hash string
 		if err := rows.Scan(&id, &d.At, &d.Kind, &d.User, &d.Actor, &d.Remote, &d.Reason, &d.Until, &alg, &prevHash, &hash); err != nil {
-			return rep, fmt.Errorf("verify %s: %w", name, err)
+			return w.Report, fmt.Errorf("verify %s: %w", name, err)
 		}
-		rep.Records++
-		rep.Head, rep.HeadSeq = hash, id
-		if !rep.OK {
-			continue // count the rest
-		}
-		if alg == "" {
-			switch {
-			case keyed:
-				rep.Fail(id, "record is unkeyed after keyed records (rewritten with the hashes removed)")
-			case keyedFrom > 0 && id >= keyedFrom:
-				rep.Fail(id, fmt.Sprintf("record is unkeyed but the chain is keyed from record %d on", keyedFrom))
-			case hash != "" || prevHash != "":
-				rep.Fail(id, "record written before the chain carries a hash")
-			}
-			rep.Legacy++
-			prev = hash
-			continue
-		}
-		keyed = true
-		if prevHash != prev {
-			rep.Fail(id, "link to the previous record is broken (prev_hash does not match: a record was deleted)")
-			continue
-		}
-		if chain == nil {
-			rep.Fail(id, "record is keyed and no integrity key was given (integrity.key_file)")
-			continue
-		}
-		want, err := chain.Sum(alg, prevHash, d.bytes())
-		if err != nil {
-			rep.Fail(id, err.Error())
-			continue
-		}
-		if want != hash {
-			rep.Fail(id, "content was changed (hash mismatch)")
-			continue
-		}
-		rep.Hashes[hash] = id
-		prev = hash
+		w.Record(id, alg, prevHash, hash, d.bytes)
 	}
+	rep := w.Report
 	if err := rows.Err(); err != nil {
 		return rep, fmt.Errorf("verify %s: %w", name, err)
 	}

@@ -163,65 +163,25 @@ func (s *Store) Verify(ctx context.Context) ([]integrity.Report, error) {
 }
 
 func (s *Store) verifyTable(ctx context.Context, name, q string, event bool) (integrity.Report, error) {
-	rep := integrity.Report{Chain: name, OK: true, Hashes: map[string]int64{}}
+	w := integrity.NewWalk(name, s.chain)
 	rows, err := s.r.QueryContext(ctx, q)
 	if err != nil {
-		return rep, fmt.Errorf("verify %s: %w", name, err)
+		return w.Report, fmt.Errorf("verify %s: %w", name, err)
 	}
 	defer rows.Close()
-	keyedFrom := s.chain.KeyedFrom(name)
-	prev, keyed := "", false
 	for rows.Next() {
 		var d eventDoc
 		var id int64
 		var alg, prevHash, hash string
 		if err := rows.Scan(&id, &d.TicketID, &d.At, &d.Actor, &d.Worker, &d.Kind, &d.From, &d.To, &d.Note, &d.Detail, &alg, &prevHash, &hash); err != nil {
-			return rep, err
+			return w.Report, err
 		}
-		rep.Records++
-		rep.Head, rep.HeadSeq = hash, id
-		if !rep.OK {
-			continue // count the rest
-		}
-		if alg == "" {
-			switch {
-			case keyed:
-				rep.Fail(id, "record is unkeyed after keyed records (rewritten with the hashes removed)")
-			case keyedFrom > 0 && id >= keyedFrom:
-				rep.Fail(id, fmt.Sprintf("record is unkeyed but the chain is keyed from record %d on", keyedFrom))
-			case hash != "" || prevHash != "":
-				rep.Fail(id, "record written before the chain carries a hash")
+		w.Record(id, alg, prevHash, hash, func() []byte {
+			if event {
+				return mustJSON(d)
 			}
-			rep.Legacy++
-			prev = hash
-			continue
-		}
-		keyed = true
-		if prevHash != prev {
-			rep.Fail(id, "link to the previous record is broken (prev_hash does not match: a record was deleted)")
-			continue
-		}
-		if s.chain == nil {
-			rep.Fail(id, "record is keyed and no integrity key was given (integrity.key_file)")
-			continue
-		}
-		var doc []byte
-		if event {
-			doc = mustJSON(d)
-		} else {
-			doc = mustJSON(d.audit())
-		}
-		want, err := s.chain.Sum(alg, prevHash, doc)
-		if err != nil {
-			rep.Fail(id, err.Error())
-			continue
-		}
-		if want != hash {
-			rep.Fail(id, "content was changed (hash mismatch)")
-			continue
-		}
-		rep.Hashes[hash] = id
-		prev = hash
+			return mustJSON(d.audit())
+		})
 	}
-	return rep, rows.Err()
+	return w.Report, rows.Err()
 }
