@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,23 +15,6 @@ import (
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
-// startAlertmanagerPeer runs Debian's prometheus-alertmanager on loopback.
-func startAlertmanagerPeer(t *testing.T) string {
-	t.Helper()
-	bin := testutil.LookBinary(t, "prometheus-alertmanager")
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "am.yml")
-	if err := os.WriteFile(cfg, []byte("route:\n  receiver: none\nreceivers:\n  - name: none\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := testutil.FreePort(t)
-	testutil.StartProcess(t, bin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--cluster.listen-address=")
-	u := fmt.Sprintf("http://127.0.0.1:%d", port)
-	testutil.WaitHTTP(t, u+"/-/ready", 20*time.Second)
-	return u
-}
-
 // TestServeHonoursAlertmanagerSilencesAndMarksTickets: serve sends its
 // alerts to a real Alertmanager (rules.alertmanagers); a silence set there
 // with amtool keeps the UPS's alert from opening a ticket. A window set on
@@ -40,7 +22,7 @@ func startAlertmanagerPeer(t *testing.T) string {
 // on it, and 维护窗口结束 once expired.
 func TestServeHonoursAlertmanagerSilencesAndMarksTickets(t *testing.T) {
 	t.Parallel()
-	am := startAlertmanagerPeer(t)
+	am := testutil.StartAlertmanager(t, "")
 	httpCfg := ""
 	id, err := amtoolRun(t, am, httpCfg, "silence", "add", `device="ups1"`, "--comment=市电检修 mains work", "--author=bureau", "--duration=2h")
 	if err != nil {

@@ -252,14 +252,8 @@ func TestAlertmanagerAPIv2(t *testing.T) {
 		t.Skip("starts alertmanager")
 	}
 	t.Parallel()
-	bin := testutil.LookBinary(t, "prometheus-alertmanager")
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "am.yml"), []byte("route: {receiver: x}\nreceivers: [{name: x}]\n"), 0o600)
-	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
-	testutil.StartProcess(t, bin, "--config.file="+filepath.Join(dir, "am.yml"), "--storage.path="+dir,
-		"--web.listen-address="+addr, "--cluster.listen-address=")
-	testutil.WaitHTTP(t, "http://"+addr+"/-/ready", 30*time.Second)
-	snd, err := NewAlertmanagerSender(AlertmanagerOptions{URLs: []string{"http://" + addr}})
+	amURL := testutil.StartAlertmanager(t, "")
+	snd, err := NewAlertmanagerSender(AlertmanagerOptions{URLs: []string{amURL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +272,7 @@ func TestAlertmanagerAPIv2(t *testing.T) {
 		Status      struct{ State string } `json:"status"`
 	}
 	waitFor(t, "alert in alertmanager", 20*time.Second, func() bool {
-		resp, err := http.Get("http://" + addr + "/api/v2/alerts")
+		resp, err := http.Get(amURL + "/api/v2/alerts")
 		if err != nil {
 			return false
 		}

@@ -2,10 +2,7 @@ package silence
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,24 +11,6 @@ import (
 
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
-
-// startAlertmanager runs Debian's prometheus-alertmanager on loopback and
-// returns its URL.
-func startAlertmanager(t *testing.T) string {
-	t.Helper()
-	bin := testutil.LookBinary(t, "prometheus-alertmanager")
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "am.yml")
-	if err := os.WriteFile(cfg, []byte("route:\n  receiver: none\nreceivers:\n  - name: none\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := testutil.FreePort(t)
-	testutil.StartProcess(t, bin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--cluster.listen-address=")
-	u := fmt.Sprintf("http://127.0.0.1:%d", port)
-	testutil.WaitHTTP(t, u+"/-/ready", 20*time.Second)
-	return u
-}
 
 func amtool(t *testing.T, url string, args ...string) string {
 	t.Helper()
@@ -45,7 +24,7 @@ func amtool(t *testing.T, url string, args ...string) string {
 
 func TestExternalAlertmanagerSilences(t *testing.T) {
 	t.Parallel()
-	am := startAlertmanager(t)
+	am := testutil.StartAlertmanager(t, "")
 	clk := clockwork.NewFakeClockAt(time.Now())
 	ext, err := NewExternal(ExternalOptions{URL: am, Clock: clk, Interval: time.Second, MaxStale: time.Minute})
 	if err != nil {

@@ -51,10 +51,8 @@ func writeFile(t *testing.T, dir, name, body string) string {
 // when the alert is resolved in Alertmanager.
 func TestAlertmanagerWebhook(t *testing.T) {
 	t.Parallel()
-	bin := testutil.LookBinary(t, "prometheus-alertmanager")
 	s := start(t, true, false)
-	dir := t.TempDir()
-	cfg := writeFile(t, dir, "am.yml", fmt.Sprintf(`route:
+	amURL := testutil.StartAlertmanager(t, fmt.Sprintf(`route:
   receiver: roomwatch
   group_by: [alertname, device]
   group_wait: 1s
@@ -68,11 +66,6 @@ receivers:
         http_config:
           authorization: {credentials: %s}
 `, s.URL, intakeTok))
-	port := testutil.FreePort(t)
-	amURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	testutil.StartProcess(t, bin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--cluster.listen-address=")
-	testutil.WaitHTTP(t, amURL+"/-/ready", 30*time.Second)
 
 	start0 := time.Now().Add(-time.Minute).Truncate(time.Second)
 	post := func(ends time.Time) {
