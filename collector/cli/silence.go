@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -52,20 +51,9 @@ func silenceUsage(w io.Writer) {
 	fmt.Fprintln(w, "  amtool --alertmanager.url=http://COLLECTOR:9120 silence add|query|expire …")
 }
 
-func newSilenceFlags(env Env, verb, usage string, o *ticketsOptions) *flag.FlagSet {
-	fs := flag.NewFlagSet("silence "+verb, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	o.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: roomwatch-collector silence "+verb+" "+usage)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
 func silenceAdd(ctx context.Context, env Env, args []string) int {
 	var o ticketsOptions
-	fs := newSilenceFlags(env, "add", "MATCHER... --comment REASON [--duration D | --start T --end T]", &o)
+	fs := newClientFlags(env, "silence", "add", "MATCHER... --comment REASON [--duration D | --start T --end T]", &o)
 	comment := fs.String("comment", "", "the reason, required / 原因（必填）")
 	author := fs.String("author", os.Getenv("USER"), "who sets the window (default $USER; else the token's name) / 创建人")
 	dur := fs.Duration("duration", 0, "length from --start (or now) / 时长, e.g. 2h")
@@ -120,7 +108,7 @@ func silenceAdd(ctx context.Context, env Env, args []string) int {
 
 func silenceList(ctx context.Context, env Env, args []string) int {
 	var o ticketsOptions
-	fs := newSilenceFlags(env, "list", "[MATCHER...] [--expired | --all]", &o)
+	fs := newClientFlags(env, "silence", "list", "[MATCHER...] [--expired | --all]", &o)
 	expired := fs.Bool("expired", false, "only windows that are over / 仅已结束")
 	everything := fs.Bool("all", false, "pending, active and expired / 全部")
 	pos, err := parseFlags(fs, args)
@@ -178,7 +166,7 @@ func silenceList(ctx context.Context, env Env, args []string) int {
 
 func silenceExpire(ctx context.Context, env Env, args []string) int {
 	var o ticketsOptions
-	fs := newSilenceFlags(env, "expire", "ID...", &o)
+	fs := newClientFlags(env, "silence", "expire", "ID...", &o)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return parseErr(err)

@@ -118,14 +118,29 @@ func ticketsUsage(w io.Writer) {
 
 // newTicketsFlags returns a flag set with the shared flags.
 func newTicketsFlags(env Env, verb, usage string, o *ticketsOptions) *flag.FlagSet {
-	fs := flag.NewFlagSet("tickets "+verb, flag.ContinueOnError)
+	return newClientFlags(env, "tickets", verb, usage, o)
+}
+
+// newClientFlags returns the flag set of `roomwatch-collector command verb`,
+// a client of the running collector's API, with the shared flags.
+func newClientFlags(env Env, command, verb, usage string, o *ticketsOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet(command+" "+verb, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	o.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: roomwatch-collector tickets "+verb+" "+usage)
+		fmt.Fprintln(env.Stderr, "Usage: roomwatch-collector "+command+" "+verb+" "+usage)
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// decodeTicket reads one ticket from the API's answer.
+func decodeTicket(raw []byte) (api.Ticket, error) {
+	var t api.Ticket
+	if err := json.Unmarshal(raw, &t); err != nil || t.Ticket == nil {
+		return t, fmt.Errorf("decode the API's answer: %v", err)
+	}
+	return t, nil
 }
 
 // parseFlags parses args allowing flags after positional arguments
@@ -226,9 +241,9 @@ func ticketsShow(ctx context.Context, env Env, args []string) int {
 	if o.JSON {
 		return c.raw(raw)
 	}
-	var t api.Ticket
-	if err := json.Unmarshal(raw, &t); err != nil || t.Ticket == nil {
-		return c.fail(fmt.Errorf("decode the API's answer: %v", err))
+	t, err := decodeTicket(raw)
+	if err != nil {
+		return c.fail(err)
 	}
 	writeTicket(env.Stdout, t, c.loc)
 	return 0
@@ -324,9 +339,9 @@ func ticketsAction(ctx context.Context, env Env, act tickets.Action, args []stri
 	if o.JSON {
 		return c.raw(raw)
 	}
-	var t api.Ticket
-	if err := json.Unmarshal(raw, &t); err != nil || t.Ticket == nil {
-		return c.fail(fmt.Errorf("decode the API's answer: %v", err))
+	t, err := decodeTicket(raw)
+	if err != nil {
+		return c.fail(err)
 	}
 	fmt.Fprintf(env.Stdout, "工单/Ticket #%d %s: %s %s\n", t.ID, act, t.StateZH, t.State)
 	writeTicketList(env.Stdout, []api.Ticket{t}, c.loc)

@@ -69,9 +69,9 @@ func ticketsCreate(ctx context.Context, env Env, args []string) int {
 	if o.JSON {
 		return c.raw(raw)
 	}
-	var t api.Ticket
-	if err := json.Unmarshal(raw, &t); err != nil || t.Ticket == nil {
-		return c.fail(fmt.Errorf("decode the API's answer: %v", err))
+	t, err := decodeTicket(raw)
+	if err != nil {
+		return c.fail(err)
 	}
 	fmt.Fprintf(env.Stdout, "已登记 工单/Ticket #%d (%s)\n", t.ID, t.Profile)
 	writeTicketList(env.Stdout, []api.Ticket{t}, c.loc)
