@@ -23,6 +23,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/buildinfo"
 	"github.com/roomwatch/roomwatch/internal/inspect"
+	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/promapi"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/ruler"
@@ -45,6 +46,7 @@ type Options struct {
 // Server is the assembled collector: store, rules, query API, scrapes.
 type Server struct {
 	opts      Options
+	notify    *notify.Notifier // notifier(), wire.go
 	cfg       Config
 	log       *slog.Logger
 	reg       *prometheus.Registry

@@ -255,9 +255,9 @@ func (tp *ticketPipeline) mount(s *Server) error {
 		s.log.Info("tickets: no notify channels configured; escalation notices are not sent")
 		return nil
 	}
-	n, err := notify.New(cfg.Notify, notify.Options{Clock: s.opts.Clock, Logger: s.log})
+	n, err := s.notifier()
 	if err != nil {
-		return fmt.Errorf("notify: %w", err)
+		return err
 	}
 	external := cfg.Rules.ExternalURL
 	if external == "" {
@@ -409,4 +409,18 @@ func reachabilityAlerts(cfg *Config) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// notifier is serve's one notifier over notify.channels (the escalator and
+// the scheduled reports share it), built on first use.
+func (s *Server) notifier() (*notify.Notifier, error) {
+	if s.notify != nil {
+		return s.notify, nil
+	}
+	n, err := notify.New(s.cfg.Notify, notify.Options{Clock: s.opts.Clock, Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	s.notify = n
+	return n, nil
 }

@@ -2,11 +2,9 @@ package collector
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"time"
 
-	"github.com/roomwatch/roomwatch/internal/notify"
 	"github.com/roomwatch/roomwatch/internal/report"
 	reportapi "github.com/roomwatch/roomwatch/internal/report/api"
 	"github.com/roomwatch/roomwatch/internal/report/deliver"
@@ -76,8 +74,8 @@ func wireDelivery(s *Server, src report.Sources, ro report.Options) error {
 		FirstStart: s.stores.Inspections.FirstStart, Logger: s.log}
 	for _, j := range jobs {
 		if len(j.Channels) > 0 {
-			if o.Sender, err = notify.New(s.cfg.Notify, notify.Options{Clock: s.opts.Clock, Logger: s.log}); err != nil {
-				return fmt.Errorf("reports: notify: %w", err)
+			if o.Sender, err = s.notifier(); err != nil {
+				return err
 			}
 			break
 		}
