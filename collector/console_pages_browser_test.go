@@ -68,7 +68,7 @@ inspections: {templates: %q}
 inventory:
   sites: [{name: central, display_name: 情指中心机房}]
   devices:
-    - {name: srv1, display_name: %q, class: server, address: 127.0.0.1, site: central, checks: [tcp], probe: {tcp_ports: [1]}}
+    - {name: srv1, display_name: %q, class: server, address: 127.0.0.1, site: central, probes: [tcp], probe_options: {tcp_ports: [1]}}
 tickets: {rules: %q, audit_file: %q}
 sla: {dir: %q, holidays: %q}
 `, data, tdir, hostile, filepath.Join(root, "rules", "fault-levels.yml"), filepath.Join(dir, "audit.jsonl"),

@@ -189,7 +189,7 @@ func snmpDevice(name, class, host string, port int, community string) string {
       class: %s
       site: hq
       address: "%s:%d"
-      checks: [snmp]
+      probes: [snmp]
       snmp: {version: "2c", community: %s, timeout: 500ms, retries: 0}
       interval: 1s
 `, name, class, host, port, community)
@@ -302,7 +302,7 @@ func TestDutyDeskSwitchWithCamerasBehindIt(t *testing.T) {
 			}
 		}()
 		cams = append(cams, ln)
-		devices += fmt.Sprintf("    - {name: cam-%d, class: camera, site: hq, parent: sw-1, address: %q, checks: [tcp], interval: 1s}\n",
+		devices += fmt.Sprintf("    - {name: cam-%d, class: camera, site: hq, parent: sw-1, address: %q, probes: [tcp], interval: 1s}\n",
 			i+1, ln.Addr().String())
 	}
 	base := startDutyDesk(t, devices)

@@ -45,7 +45,7 @@ func TestServeProbeSeriesParity(t *testing.T) {
       vendor: 华为
       model: S5735
       address: "%[1]s:%[2]d"
-      checks: [snmp]
+      probes: [snmp]
       snmp: {version: "2c", community: switch-huawei-portsdown}
       interval: 3s
       timeout: 2500ms
@@ -55,7 +55,7 @@ func TestServeProbeSeriesParity(t *testing.T) {
       parent: sw-1
       vendor: APC
       address: "%[1]s:%[2]d"
-      checks: [snmp]
+      probes: [snmp]
       snmp: {version: "2c", community: ups-apc-onbattery}
       interval: 3s
       timeout: 2500ms
@@ -148,7 +148,7 @@ func TestServeProbeFailureStalesSeries(t *testing.T) {
       class: ups
       site: hq
       address: "%s"
-      checks: [snmp]
+      probes: [snmp]
       snmp: {version: "2c", community: public}
       interval: 1s
 `, agent.Addr()))

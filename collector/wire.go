@@ -20,8 +20,8 @@ import (
 	"github.com/roomwatch/roomwatch/internal/integrity"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/notify"
-	"github.com/roomwatch/roomwatch/internal/probe/checks"
 	"github.com/roomwatch/roomwatch/internal/probe/exposition"
+	"github.com/roomwatch/roomwatch/internal/probe/probers"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
@@ -58,6 +58,7 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	logDeprecations(&opts.Config, opts.Logger)
 	// The ticket pipeline is the rule engine's alert sink, so it is opened
 	// before New builds the rules, but it lives in the data directory, which
 	// New locks: the sink forwards to the pipeline once it is open.
@@ -348,8 +349,8 @@ func wireProbes(s *Server) error {
 	}
 	wantICMP := false
 	for _, t := range targets {
-		for _, k := range cfg.Probes.ChecksFor(t.Device) {
-			wantICMP = wantICMP || k == scheduler.KindICMP
+		for _, k := range cfg.Probes.ProbesFor(t.Device) {
+			wantICMP = wantICMP || k == scheduler.ProbeICMP
 		}
 	}
 	loc, _ := cfg.Location()
@@ -359,7 +360,7 @@ func wireProbes(s *Server) error {
 			profiles = "rules/profiles"
 		}
 	}
-	set, err := checks.New(checks.Options{Clock: s.opts.Clock, Logger: s.log, Location: loc, ProfilesDir: profiles, NoICMP: !wantICMP})
+	set, err := probers.New(probers.Options{Clock: s.opts.Clock, Logger: s.log, Location: loc, ProfilesDir: profiles, NoICMP: !wantICMP})
 	if err != nil {
 		return fmt.Errorf("probes: %w", err)
 	}

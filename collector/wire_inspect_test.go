@@ -103,7 +103,7 @@ func TestServeRunsScheduledInspections(t *testing.T) {
 		},
 	}
 	// No probes: the data comes from the appends below, on the fake clock's time.
-	cfg.Probes.Checks = map[inventory.Class][]string{inventory.ClassServer: {}, inventory.ClassCamera: {}, inventory.ClassEnv: {}}
+	cfg.Probes.ByClass = map[inventory.Class][]string{inventory.ClassServer: {}, inventory.ClassCamera: {}, inventory.ClassEnv: {}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

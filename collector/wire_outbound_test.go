@@ -131,7 +131,7 @@ scrape:
   - {url: %q, device: exp-1, interval: 1s}
 inventory:
   devices:
-    - {name: tcp-1, class: server, address: %q, checks: [tcp], interval: 1s}
+    - {name: tcp-1, class: server, address: %q, probes: [tcp], interval: 1s}
 remote_write:
   - url: %s/api/v1/write
     flush_interval: 100ms

@@ -46,11 +46,11 @@ inventory:
       class: ups
       site: hq
       address: "%s:%d"
-      checks: [snmp]
+      probes: [snmp]
       snmp: {version: "2c", community: ups-apc-onbattery}
       interval: 2s
     # three echoes 1 s apart per probe: the interval leaves room for them
-    - {name: gw-1, class: router, site: hq, address: 127.0.0.2, checks: [icmp], interval: 10s}
+    - {name: gw-1, class: router, site: hq, address: 127.0.0.2, probes: [icmp], interval: 10s}
 `, filepath.Join(dir, "data"), filepath.Join(shortRules(t), "*.yml"), host, port)
 	path := filepath.Join(dir, "collector.yml")
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {

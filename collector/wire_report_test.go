@@ -41,9 +41,9 @@ func TestServeMonthlyReport(t *testing.T) {
 	cfg.Tickets.Auth.Tokens = []auth.Token{{Name: "viewer", Token: "rep-viewer-token-0", Role: auth.RoleViewer}}
 	cfg.Inventory = *reporttest.ParseInventory(t)
 	// No probes: the fixture's addresses are not on loopback.
-	cfg.Probes.Checks = map[inventory.Class][]string{}
+	cfg.Probes.ByClass = map[inventory.Class][]string{}
 	for _, c := range inventory.Classes() {
-		cfg.Probes.Checks[c] = []string{}
+		cfg.Probes.ByClass[c] = []string{}
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -126,9 +126,9 @@ func TestServeEveryReport(t *testing.T) {
 	cfg.Inspections.Templates = filepath.Join(root, "rules", "inspections")
 	cfg.Auth.Tokens = []auth.Token{{Name: "viewer", Token: "rep-viewer-token-1", Role: auth.RoleViewer}}
 	cfg.Inventory = *reporttest.ParseInventory(t)
-	cfg.Probes.Checks = map[inventory.Class][]string{}
+	cfg.Probes.ByClass = map[inventory.Class][]string{}
 	for _, c := range inventory.Classes() {
-		cfg.Probes.Checks[c] = []string{}
+		cfg.Probes.ByClass[c] = []string{}
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

@@ -360,7 +360,7 @@ func TestInspectRunWhileCollectorRuns(t *testing.T) {
 	b = append(b, fmt.Sprintf(`web: {listen_address: %q}
 rules: {files: []}
 scrape: []
-probes: {checks: {server: [], camera: []}}
+probes: {by_class: {server: [], camera: []}}
 `, addr)...)
 	b = []byte(strings.Replace(string(b), "tickets: {rules: ",
 		"tickets: {auth: {tokens: [{name: zhang, token: e-tok-0123456789ab, role: engineer}, {name: viewer, token: v-tok-0123456789ab, role: viewer}]}, rules: ", 1))

@@ -16,9 +16,9 @@ import (
 	"github.com/roomwatch/roomwatch/collector"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 	"github.com/roomwatch/roomwatch/internal/probe"
-	"github.com/roomwatch/roomwatch/internal/probe/checks"
 	"github.com/roomwatch/roomwatch/internal/probe/exposition"
 	"github.com/roomwatch/roomwatch/internal/probe/icmp"
+	"github.com/roomwatch/roomwatch/internal/probe/probers"
 	"github.com/roomwatch/roomwatch/internal/probe/scheduler"
 )
 
@@ -32,7 +32,7 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 	cfgPath := fs.String("config", "", "collector configuration file (inventory and probes sections) / 配置文件")
 	var devices multiFlag
 	fs.Var(&devices, "device", "device name, or name/ip for a range member; repeat or separate by commas; default all / 设备名")
-	timeout := fs.Duration("timeout", 0, "per-check timeout (default: the configured one) / 单项检查超时")
+	timeout := fs.Duration("timeout", 0, "per-probe timeout (default: the configured one) / 单项探测超时")
 	icmpRate := fs.Int("icmp.rate", 0, "ICMP echoes sent per second, all targets together (0: the default 50000; -1: unpaced, like fping -i 0) / 每秒发送的ICMP回显数")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: roomwatch-collector probe --config FILE [--device NAME] [--timeout D] [--icmp.rate N]")
@@ -58,6 +58,9 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
 		return 2
 	}
+	for _, d := range cfg.ProbeDeprecations() {
+		fmt.Fprintln(env.Stderr, "警告 / warning:", d)
+	}
 	all, err := cfg.Inventory.Targets()
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
@@ -74,9 +77,9 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 	}
 	wantICMP, wantSNMP := false, false
 	for _, t := range targets {
-		for _, k := range cfg.Probes.ChecksFor(t.Device) {
-			wantICMP = wantICMP || k == scheduler.KindICMP
-			wantSNMP = wantSNMP || k == scheduler.KindSNMP
+		for _, k := range cfg.Probes.ProbesFor(t.Device) {
+			wantICMP = wantICMP || k == scheduler.ProbeICMP
+			wantSNMP = wantSNMP || k == scheduler.ProbeSNMP
 		}
 	}
 	// The SNMP profiles are read only when a target has the snmp check
@@ -94,7 +97,7 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 	}
 	loc, _ := cfg.Location()
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	set, err := checks.New(checks.Options{Logger: logger, Location: loc, ProfilesDir: profiles, NoICMP: !wantICMP,
+	set, err := probers.New(probers.Options{Logger: logger, Location: loc, ProfilesDir: profiles, NoICMP: !wantICMP,
 		ICMP: icmp.Options{Rate: *icmpRate}})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "配置错误 / configuration error: %v\n", err)
@@ -127,7 +130,7 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		}
 	}
 	if failed > 0 {
-		fmt.Fprintf(env.Stderr, "%d 项检查失败，共 %d 项 / %d of %d checks failed\n", failed, len(results), failed, len(results))
+		fmt.Fprintf(env.Stderr, "%d 项探测失败，共 %d 项 / %d of %d probes failed\n", failed, len(results), failed, len(results))
 		return 1
 	}
 	return 0
@@ -135,7 +138,7 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 
 // runOnce runs every job once, concurrently within limit; batch kinds get one
 // call with all their targets.
-func runOnce(ctx context.Context, clk clockwork.Clock, set *checks.Set, jobs []*scheduler.Job, timeout time.Duration, limit int) []probe.Result {
+func runOnce(ctx context.Context, clk clockwork.Clock, set *probers.Set, jobs []*scheduler.Job, timeout time.Duration, limit int) []probe.Result {
 	if limit <= 0 {
 		limit = scheduler.DefaultConcurrency
 	}

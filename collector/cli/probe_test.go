@@ -51,9 +51,9 @@ inventory:
       vendor: Hikvision
       address: 127.0.0.1
       site: hq
-      checks: [rtsp]
+      probes: [rtsp]
       http: {username: admin, password: Cam12345}
-      probe: {rtsp_port: %s}
+      probe_options: {rtsp_port: %s}
     - name: nvr-01
       class: nvr
       vendor: 海康威视
@@ -64,8 +64,8 @@ inventory:
       class: camera
       address: 127.0.0.1
       site: hq
-      checks: [tcp]
-      probe: {tcp_ports: [%d]}
+      probes: [tcp]
+      probe_options: {tcp_ports: [%d]}
 probes:
   intervals: {camera: 30s}
   timeout: 5s
@@ -104,7 +104,7 @@ func TestProbeCommand(t *testing.T) {
 			name: "a dead device fails the run", args: nil, wantCode: 1,
 			stdout: []string{`roomwatch_probe_up{class="camera",device="cam-dead",probe="tcp",site="hq"} 0`,
 				`roomwatch_probe_error_info{class="camera",device="cam-dead",probe="tcp",reason="refused"`},
-			stderr: []string{"设备无应答 / no answer: cam-dead tcp", "1 项检查失败，共 4 项 / 1 of 4 checks failed"},
+			stderr: []string{"设备无应答 / no answer: cam-dead tcp", "1 项探测失败，共 4 项 / 1 of 4 probes failed"},
 		},
 		{name: "unknown device", args: []string{"--device", "nope"}, wantCode: 2, stderr: []string{"找不到设备 / no such device"}},
 	}
@@ -129,7 +129,7 @@ func TestProbeCommand(t *testing.T) {
 func TestProbeCommandBadConfig(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "bad.yml")
-	os.WriteFile(path, []byte("probes:\n  checks: {camera: [telnet]}\n"), 0o600)
+	os.WriteFile(path, []byte("probes:\n  by_class: {camera: [telnet]}\n"), 0o600)
 	var out, errb bytes.Buffer
 	if code := Main(context.Background(), Env{Stdout: &out, Stderr: &errb}, []string{"probe", "--config", path}); code != 2 {
 		t.Errorf("exit %d, want 2; stderr %s", code, errb.String())

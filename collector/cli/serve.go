@@ -76,6 +76,9 @@ func runServe(ctx context.Context, env Env, args []string) int {
 			return 2
 		}
 		fmt.Fprintf(env.Stdout, "配置正确 / configuration OK: %s, %d rule files\n", nameOr(*cfgPath), n)
+		for _, d := range cfg.ProbeDeprecations() {
+			fmt.Fprintln(env.Stdout, "警告 / warning:", d)
+		}
 		if cfg.Tickets.On() {
 			if l, err := cfg.SLA.Load(); err == nil {
 				if ys := collector.HolidayYearsToWarn(l, env.clock().Now()); len(ys) > 0 {

@@ -31,12 +31,19 @@ func TestServeFlags(t *testing.T) {
 	good := filepath.Join(dir, "good.yml")
 	root, _ := testutil.ModuleRoot()
 	os.WriteFile(good, []byte(fmt.Sprintf("rules:\n  files: ['%s/rules/alerts/*.yml']\n", root)), 0o600)
+	old := filepath.Join(dir, "old.yml")
+	os.WriteFile(old, []byte(fmt.Sprintf("rules:\n  files: ['%s/rules/alerts/*.yml']\n"+
+		"inventory:\n  devices:\n    - {name: srv1, class: server, address: 127.0.0.1, checks: [tcp], probe: {tcp_ports: [22]}}\n"+
+		"probes:\n  checks: {camera: [icmp]}\n", root)), 0o600)
 	tests := []struct {
 		args []string
 		code int
 		out  string
 	}{
 		{[]string{"--version"}, 0, "roomwatch-collector "},
+		{[]string{"--check-config", "--config", old}, 0, "警告 / warning: probes.checks is renamed probes.by_class"},
+		{[]string{"--check-config", "--config", old}, 0, "警告 / warning: inventory line 5: device srv1: checks is renamed probes"},
+		{[]string{"--check-config", "--config", old}, 0, "警告 / warning: inventory line 5: device srv1: probe is renamed probe_options"},
 		{[]string{"serve", "--version"}, 0, "roomwatch-collector "},
 		{[]string{"--check-config", "--config", bad}, 2, "bad.yml:4: field retension not found"},
 		{[]string{"--check-config", "--config", badRules}, 2, "r.yml"},

@@ -7,6 +7,7 @@ package inventory
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -181,13 +182,21 @@ type Device struct {
 	Parent      string            `yaml:"parent"` // uplink switch, NVR: for correlation
 	Tier        string            `yaml:"tier"`
 	Owner       string            `yaml:"owner"`
-	Checks      []string          `yaml:"checks"` // probe kinds; empty = the class's defaults
+	Probes      []string          `yaml:"probes"` // probe names; empty = the class's defaults
 	SNMP        *SNMP             `yaml:"snmp"`
 	HTTP        *HTTPAuth         `yaml:"http"`
 	Interval    config.Duration   `yaml:"interval"`
 	Timeout     config.Duration   `yaml:"timeout"`
 	Labels      map[string]string `yaml:"labels"`
-	Probe       ProbeOptions      `yaml:"probe"` // tuning for the tcp/http/rtsp/camera checks
+	Probe       ProbeOptions      `yaml:"probe_options"` // tuning for the tcp/http/rtsp/camera probes
+
+	// OldChecks and OldProbe are what Probes and Probe were called in the
+	// files of earlier releases (`checks:`, `probe:`), before "probe" became
+	// the one word for what runs against a device. ApplyDefaults moves them
+	// and Deprecations reports them; read for one release.
+	OldChecks []string      `yaml:"checks"`
+	OldProbe  *ProbeOptions `yaml:"probe"`
+	renamed   []string
 
 	line int // where the device starts in its file, for errors
 }
@@ -200,6 +209,32 @@ func (d *Device) UnmarshalYAML(node *yaml.Node) error {
 	}
 	d.line = node.Line
 	return nil
+}
+
+// applyRenames moves the old spellings into the new fields when only the old
+// one is set (Validate refuses both).
+func (d *Device) applyRenames() {
+	if len(d.OldChecks) > 0 && len(d.Probes) == 0 {
+		d.Probes, d.OldChecks = d.OldChecks, nil
+		d.renamed = append(d.renamed, "checks is renamed probes")
+	}
+	if d.OldProbe != nil && reflect.ValueOf(d.Probe).IsZero() {
+		d.Probe, d.OldProbe = *d.OldProbe, nil
+		d.renamed = append(d.renamed, "probe is renamed probe_options")
+	}
+}
+
+// Deprecations lists, per device, the old spellings the inventory was
+// written with, for a warning at start.
+func (inv *Inventory) Deprecations() []string {
+	var out []string
+	for i := range inv.Devices {
+		d := &inv.Devices[i]
+		for _, r := range d.renamed {
+			out = append(out, fmt.Sprintf("line %d: device %s: %s; the old name is read for one release", d.line, d.Name, r))
+		}
+	}
+	return out
 }
 
 // Line returns the line of the file the device was declared on (0 if unknown).
@@ -224,6 +259,7 @@ const MaxRangeSize = 1 << 20
 func (inv *Inventory) ApplyDefaults() {
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
+		d.applyRenames()
 		if s, ok := inv.snmpOf(d); ok {
 			d.SNMP = s
 		}
@@ -285,6 +321,12 @@ func (inv *Inventory) Validate() error {
 			return at("name already used at line %d", prev)
 		}
 		seen[d.Name] = d.line
+		if len(d.OldChecks) > 0 {
+			return at("has both probes and checks: keep only probes (checks is its old name)")
+		}
+		if d.OldProbe != nil {
+			return at("has both probe_options and probe: keep only probe_options (probe is its old name)")
+		}
 		if !d.Class.Valid() {
 			return at("unknown class %q (known: %s)", d.Class, classList())
 		}

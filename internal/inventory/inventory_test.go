@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,6 +58,8 @@ func TestValidateErrors(t *testing.T) {
 		{"unknown parent", "devices:\n  - {name: a, class: camera, address: x, parent: sw9}\n", "parent \"sw9\" is not a device"},
 		{"chinese name", "devices:\n  - {name: 一号, class: ups, address: x}\n", "put Chinese in display_name"},
 		{"v3 without user", "devices:\n  - {name: a, class: ups, address: x, snmp: {version: \"3\"}}\n", "snmp v3 needs a username"},
+		{"old and new probes", "devices:\n  - {name: a, class: ups, address: x, probes: [icmp], checks: [snmp]}\n", "inv.yml:2: device \"a\": has both probes and checks"},
+		{"old and new probe options", "devices:\n  - {name: a, class: ups, address: x, probe_options: {tcp_ports: [1]}, probe: {tcp_ports: [2]}}\n", "inv.yml:2: device \"a\": has both probe_options and probe"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,6 +67,43 @@ func TestValidateErrors(t *testing.T) {
 			err := config.Decode("inv.yml", []byte(tc.in), &inv)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestOldProbeSpellings: a device written with the names of earlier releases
+// (checks:, probe:) is read into probes and probe_options, with a warning
+// naming the device's line; the new names give no warning.
+func TestOldProbeSpellings(t *testing.T) {
+	tests := []struct {
+		name, in   string
+		wantProbes []string
+		wantPorts  []int
+		wantWarn   []string
+	}{
+		{"new names", "devices:\n  - {name: a, class: server, address: x, probes: [tcp], probe_options: {tcp_ports: [22]}}\n",
+			[]string{"tcp"}, []int{22}, nil},
+		{"old names", "devices:\n  - {name: a, class: server, address: x, checks: [tcp], probe: {tcp_ports: [22]}}\n",
+			[]string{"tcp"}, []int{22}, []string{
+				"line 2: device a: checks is renamed probes; the old name is read for one release",
+				"line 2: device a: probe is renamed probe_options; the old name is read for one release",
+			}},
+		{"old list only", "devices:\n  - {name: a, class: server, address: x, checks: [icmp]}\n",
+			[]string{"icmp"}, nil, []string{"line 2: device a: checks is renamed probes; the old name is read for one release"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var inv Inventory
+			if err := config.Decode("inv.yml", []byte(tc.in), &inv); err != nil {
+				t.Fatal(err)
+			}
+			d := inv.Devices[0]
+			if !slices.Equal(d.Probes, tc.wantProbes) || !slices.Equal(d.Probe.TCPPorts, tc.wantPorts) {
+				t.Errorf("probes %v, tcp_ports %v; want %v, %v", d.Probes, d.Probe.TCPPorts, tc.wantProbes, tc.wantPorts)
+			}
+			if got := inv.Deprecations(); !slices.Equal(got, tc.wantWarn) {
+				t.Errorf("deprecations\n got %q\nwant %q", got, tc.wantWarn)
 			}
 		})
 	}

@@ -19,9 +19,14 @@ type Config struct {
 	Timeout config.Duration `yaml:"timeout"`
 	// Concurrency bounds the probes in flight; default DefaultConcurrency.
 	Concurrency int `yaml:"concurrency"`
-	// Checks per device class override DefaultChecks; a device's own checks
-	// override both.
-	Checks map[inventory.Class][]string `yaml:"checks"`
+	// ByClass names the probes per device class, overriding DefaultProbes; a
+	// device's own probes override both.
+	ByClass map[inventory.Class][]string `yaml:"by_class"`
+	// OldChecks is what ByClass was called before "probe" became the one
+	// word for it (`probes.checks`). ApplyDefaults moves it to ByClass and
+	// Deprecations reports it; read for one release.
+	OldChecks map[inventory.Class][]string `yaml:"checks"`
+	renamed   bool
 	// ProfilesDir holds the SNMP device profiles; default rules/profiles.
 	ProfilesDir string `yaml:"profiles_dir"`
 }
@@ -61,25 +66,45 @@ func defaultInterval(c inventory.Class) (time.Duration, bool) {
 	return 0, false
 }
 
-// Check kinds.
+// Probe names: what a device's `probes:` list and the `probe` label of the
+// probe series say.
 const (
-	KindICMP       = "icmp"
-	KindSNMP       = "snmp"
-	KindTCP        = "tcp"
-	KindHTTP       = "http"
-	KindRTSP       = "rtsp"
-	KindISAPI      = "isapi"
-	KindDahua      = "dahua"
-	KindCheckpoint = "checkpoint"
+	ProbeICMP       = "icmp"
+	ProbeSNMP       = "snmp"
+	ProbeTCP        = "tcp"
+	ProbeHTTP       = "http"
+	ProbeRTSP       = "rtsp"
+	ProbeISAPI      = "isapi"
+	ProbeDahua      = "dahua"
+	ProbeCheckpoint = "checkpoint"
 )
 
-// Kinds lists every check kind.
-func Kinds() []string {
-	return []string{KindICMP, KindSNMP, KindTCP, KindHTTP, KindRTSP, KindISAPI, KindDahua, KindCheckpoint}
+// ProbeNames lists every probe.
+func ProbeNames() []string {
+	return []string{ProbeICMP, ProbeSNMP, ProbeTCP, ProbeHTTP, ProbeRTSP, ProbeISAPI, ProbeDahua, ProbeCheckpoint}
+}
+
+// ApplyDefaults implements config.Defaulter: it moves the old
+// `probes.checks` into `probes.by_class` (Validate refuses both set).
+func (c *Config) ApplyDefaults() {
+	if len(c.OldChecks) > 0 && len(c.ByClass) == 0 {
+		c.ByClass, c.OldChecks, c.renamed = c.OldChecks, nil, true
+	}
+}
+
+// Deprecations lists the old spellings this section was written with.
+func (c *Config) Deprecations() []string {
+	if c.renamed {
+		return []string{"probes.checks is renamed probes.by_class; the old name is read for one release"}
+	}
+	return nil
 }
 
 // Validate implements config.Validator.
 func (c *Config) Validate() error {
+	if len(c.OldChecks) > 0 {
+		return &config.LineError{Msg: "probes.checks and probes.by_class are both set: keep only probes.by_class (probes.checks is its old name)"}
+	}
 	for class, d := range c.Intervals {
 		if !class.Valid() {
 			return &config.LineError{Msg: fmt.Sprintf("probes.intervals: unknown class %q", class)}
@@ -97,22 +122,23 @@ func (c *Config) Validate() error {
 	if c.Concurrency < 0 {
 		return &config.LineError{Msg: "probes.concurrency must be positive"}
 	}
-	for class, kinds := range c.Checks {
+	for class, names := range c.ByClass {
 		if !class.Valid() {
-			return &config.LineError{Msg: fmt.Sprintf("probes.checks: unknown class %q", class)}
+			return &config.LineError{Msg: fmt.Sprintf("probes.by_class: unknown class %q", class)}
 		}
-		for _, k := range kinds {
-			if !knownKind(k) {
-				return &config.LineError{Msg: fmt.Sprintf("probes.checks.%s: unknown check %q (known: %v)", class, k, Kinds())}
+		for _, k := range names {
+			if !KnownProbe(k) {
+				return &config.LineError{Msg: fmt.Sprintf("probes.by_class.%s: unknown probe %q (known: %v)", class, k, ProbeNames())}
 			}
 		}
 	}
 	return nil
 }
 
-func knownKind(k string) bool {
-	for _, x := range Kinds() {
-		if x == k {
+// KnownProbe reports whether name is one of ProbeNames.
+func KnownProbe(name string) bool {
+	for _, x := range ProbeNames() {
+		if x == name {
 			return true
 		}
 	}
@@ -151,49 +177,49 @@ func (c *Config) TimeoutFor(d *inventory.Device) time.Duration {
 	return t
 }
 
-// ChecksFor returns the check kinds of a device: its own list, the section's
-// list for its class, else DefaultChecks.
-func (c *Config) ChecksFor(d *inventory.Device) []string {
-	if len(d.Checks) > 0 {
-		return d.Checks
+// ProbesFor returns the probes of a device: its own list, the section's list
+// for its class, else DefaultProbes.
+func (c *Config) ProbesFor(d *inventory.Device) []string {
+	if len(d.Probes) > 0 {
+		return d.Probes
 	}
-	if k, ok := c.Checks[d.Class]; ok {
+	if k, ok := c.ByClass[d.Class]; ok {
 		return k
 	}
-	return DefaultChecks(d)
+	return DefaultProbes(d)
 }
 
-// DefaultChecks are the checks of a device that names none: ping for all;
+// DefaultProbes are the probes of a device that names none: ping for all;
 // SNMP for network, power, cooling, environment, radio, storage and printers;
 // RTSP for cameras; the vendor API (ISAPI, Dahua CGI, else HTTP) for NVRs;
 // TCP and, when an upload_dir or capture_url is set, capture age for
 // checkpoints.
-func DefaultChecks(d *inventory.Device) []string {
+func DefaultProbes(d *inventory.Device) []string {
 	switch d.Class {
 	case inventory.ClassCamera:
-		return []string{KindICMP, KindRTSP}
+		return []string{ProbeICMP, ProbeRTSP}
 	case inventory.ClassNVR:
-		return []string{KindICMP, vendorAPI(d.Vendor)}
+		return []string{ProbeICMP, vendorAPI(d.Vendor)}
 	case inventory.ClassCheckpoint:
-		k := []string{KindICMP, KindTCP}
+		k := []string{ProbeICMP, ProbeTCP}
 		if d.Probe.UploadDir != "" || d.Probe.CaptureURL != "" {
-			k = append(k, KindCheckpoint)
+			k = append(k, ProbeCheckpoint)
 		}
 		return k
 	case inventory.ClassServer:
-		return []string{KindICMP}
+		return []string{ProbeICMP}
 	}
-	return []string{KindICMP, KindSNMP}
+	return []string{ProbeICMP, ProbeSNMP}
 }
 
 func vendorAPI(vendor string) string {
 	switch inventory.VendorKey(vendor) {
 	case "hikvision":
-		return KindISAPI
+		return ProbeISAPI
 	case "dahua":
-		return KindDahua
+		return ProbeDahua
 	}
-	return KindHTTP
+	return ProbeHTTP
 }
 
 // sortedKinds returns the map's keys sorted, for stable output.

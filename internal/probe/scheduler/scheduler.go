@@ -86,7 +86,7 @@ func Plan(targets []inventory.Target, cfg *Config, have func(kind string) bool) 
 	var jobs []*Job
 	missing := map[string][]string{}
 	for _, t := range targets {
-		for _, k := range cfg.ChecksFor(t.Device) {
+		for _, k := range cfg.ProbesFor(t.Device) {
 			if !have(k) {
 				missing[k] = append(missing[k], t.Device.Name)
 				continue

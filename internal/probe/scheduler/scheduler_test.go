@@ -3,6 +3,8 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -434,7 +436,7 @@ func TestPlanAndConfig(t *testing.T) {
 		{Name: "nvr-dh", Class: inventory.ClassNVR, Vendor: "Dahua", Address: "127.0.0.3"},
 		{Name: "kk1", Class: inventory.ClassCheckpoint, Address: "127.0.0.4", Probe: inventory.ProbeOptions{UploadDir: "/srv/ftp/kk1"}},
 		{Name: "ups1", Class: inventory.ClassUPS, Address: "127.0.0.5"},
-		{Name: "sw1", Class: inventory.ClassSwitch, Address: "127.0.0.6", Checks: []string{"icmp"}, Interval: 20_000_000_000},
+		{Name: "sw1", Class: inventory.ClassSwitch, Address: "127.0.0.6", Probes: []string{"icmp"}, Interval: 20_000_000_000},
 	}}
 	targets, err := inv.Targets()
 	if err != nil {
@@ -465,7 +467,7 @@ func TestPlanAndConfig(t *testing.T) {
 	bad := []Config{
 		{Intervals: map[inventory.Class]configDuration{"toaster": 1}},
 		{Timeout: configDuration(time.Minute), Intervals: map[inventory.Class]configDuration{inventory.ClassUPS: configDuration(30 * time.Second)}},
-		{Checks: map[inventory.Class][]string{inventory.ClassCamera: {"telnet"}}},
+		{ByClass: map[inventory.Class][]string{inventory.ClassCamera: {"telnet"}}},
 		{Concurrency: -1},
 	}
 	for i, c := range bad {
@@ -476,6 +478,29 @@ func TestPlanAndConfig(t *testing.T) {
 }
 
 type configDuration = config.Duration
+
+// TestOldChecksSpelling: `probes.checks` (the name before "probe" became the
+// one word) is read into by_class with a deprecation; both set is an error.
+func TestOldChecksSpelling(t *testing.T) {
+	var c Config
+	if err := config.Decode("c.yml", []byte("checks: {camera: [icmp]}\n"), &c); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.ByClass[inventory.ClassCamera]; !slices.Equal(got, []string{"icmp"}) {
+		t.Errorf("by_class camera = %v", got)
+	}
+	if d := c.Deprecations(); len(d) != 1 || !strings.Contains(d[0], "probes.checks is renamed probes.by_class") {
+		t.Errorf("deprecations %q", d)
+	}
+	var fresh Config
+	if err := config.Decode("c.yml", []byte("by_class: {camera: [icmp]}\n"), &fresh); err != nil || fresh.Deprecations() != nil {
+		t.Errorf("new name: err %v, deprecations %q", err, fresh.Deprecations())
+	}
+	err := config.Decode("c.yml", []byte("checks: {camera: [icmp]}\nby_class: {camera: [tcp]}\n"), &Config{})
+	if err == nil || !strings.Contains(err.Error(), "probes.checks and probes.by_class are both set") {
+		t.Errorf("both set: %v", err)
+	}
+}
 
 // waitStarted returns once Run has read its start time and waits on its timer.
 func waitStarted(t *testing.T, fc *clockwork.FakeClock) {

@@ -1,7 +1,7 @@
-// Package checks assembles the probers of every check kind (icmp, snmp, tcp,
+// Package probers assembles the prober of every probe (icmp, snmp, tcp,
 // http, rtsp, isapi, dahua, checkpoint) for the collector and the
 // `roomwatch-collector probe` command, so both run the same code.
-package checks
+package probers
 
 import (
 	"errors"
@@ -32,16 +32,16 @@ type Options struct {
 	ICMP icmp.Options
 }
 
-// Set is the probers of every available kind. Close it when done.
+// Set is the probers of every available probe. Close it when done.
 type Set struct {
 	Probers map[string]probe.Prober
 	Batch   map[string]scheduler.BatchProber
-	// Unavailable says why a kind is missing (no ICMP socket, no profiles).
+	// Unavailable says why a probe is missing (no ICMP socket, no profiles).
 	Unavailable map[string]error
 	closers     []func() error
 }
 
-// New builds the probers. A kind that cannot be built (ICMP without the
+// New builds the probers. A probe that cannot be built (ICMP without the
 // privilege to open a socket, SNMP without profiles) is left out and
 // explained in Unavailable; New itself fails only on bad options.
 func New(o Options) (*Set, error) {
@@ -53,45 +53,45 @@ func New(o Options) (*Set, error) {
 	}
 	s := &Set{
 		Probers: map[string]probe.Prober{
-			scheduler.KindTCP:        netcheck.TCP{Clock: o.Clock},
-			scheduler.KindHTTP:       netcheck.HTTP{Clock: o.Clock},
-			scheduler.KindRTSP:       netcheck.RTSP{Clock: o.Clock},
-			scheduler.KindISAPI:      camera.ISAPI{Clock: o.Clock},
-			scheduler.KindDahua:      camera.Dahua{Clock: o.Clock, Location: o.Location},
-			scheduler.KindCheckpoint: camera.Checkpoint{Clock: o.Clock, Location: o.Location},
+			scheduler.ProbeTCP:        netcheck.TCP{Clock: o.Clock},
+			scheduler.ProbeHTTP:       netcheck.HTTP{Clock: o.Clock},
+			scheduler.ProbeRTSP:       netcheck.RTSP{Clock: o.Clock},
+			scheduler.ProbeISAPI:      camera.ISAPI{Clock: o.Clock},
+			scheduler.ProbeDahua:      camera.Dahua{Clock: o.Clock, Location: o.Location},
+			scheduler.ProbeCheckpoint: camera.Checkpoint{Clock: o.Clock, Location: o.Location},
 		},
 		Batch:       map[string]scheduler.BatchProber{},
 		Unavailable: map[string]error{},
 	}
 	if o.NoICMP {
-		s.Unavailable[scheduler.KindICMP] = errors.New("icmp turned off")
+		s.Unavailable[scheduler.ProbeICMP] = errors.New("icmp turned off")
 	} else {
 		io := o.ICMP
 		io.Clock, io.Logger = o.Clock, o.Logger
 		p, err := icmp.New(io)
 		if err != nil {
-			s.Unavailable[scheduler.KindICMP] = fmt.Errorf("icmp: %w (run as root, or allow unprivileged ping: sysctl net.ipv4.ping_group_range)", err)
+			s.Unavailable[scheduler.ProbeICMP] = fmt.Errorf("icmp: %w (run as root, or allow unprivileged ping: sysctl net.ipv4.ping_group_range)", err)
 		} else {
-			s.Batch[scheduler.KindICMP] = p
-			s.Probers[scheduler.KindICMP] = p
+			s.Batch[scheduler.ProbeICMP] = p
+			s.Probers[scheduler.ProbeICMP] = p
 			s.closers = append(s.closers, p.Close)
 		}
 	}
 	if o.ProfilesDir == "" {
-		s.Unavailable[scheduler.KindSNMP] = errors.New("snmp: no profiles directory configured (probes.profiles_dir)")
+		s.Unavailable[scheduler.ProbeSNMP] = errors.New("snmp: no profiles directory configured (probes.profiles_dir)")
 	} else if ps, err := snmp.LoadProfiles(o.ProfilesDir); err != nil {
-		s.Unavailable[scheduler.KindSNMP] = fmt.Errorf("snmp profiles: %w", err)
+		s.Unavailable[scheduler.ProbeSNMP] = fmt.Errorf("snmp profiles: %w", err)
 	} else if sp, err := snmp.NewProber(snmp.Options{Profiles: ps, Logger: o.Logger, Clock: o.Clock}); err != nil {
-		s.Unavailable[scheduler.KindSNMP] = err
+		s.Unavailable[scheduler.ProbeSNMP] = err
 	} else {
-		s.Probers[scheduler.KindSNMP] = sp
+		s.Probers[scheduler.ProbeSNMP] = sp
 	}
 	return s, nil
 }
 
-// Have reports whether kind can run.
-func (s *Set) Have(kind string) bool {
-	return s.Probers[kind] != nil || s.Batch[kind] != nil
+// Have reports whether the named probe can run.
+func (s *Set) Have(name string) bool {
+	return s.Probers[name] != nil || s.Batch[name] != nil
 }
 
 // Close releases the ICMP sockets.
