@@ -343,6 +343,18 @@ func TestBrowserPagesGolden(t *testing.T) {
 		snapshot(t, b, "tickets-customer.zh-CN")
 	})
 
+	t.Run("password", func(t *testing.T) {
+		b := chrome.New(t, browsertest.Options{})
+		b.Allow(404)
+		login(b, e.url, "wangwu", initialPW)
+		if got := browsertest.Eval[string](b, "location.pathname"); got != "/password" {
+			t.Fatalf("initial password: landed on %s", got)
+		}
+		snapshot(t, b, "password.zh-CN")
+		b.Navigate(e.url + "/no/such/page")
+		snapshot(t, b, "notfound.zh-CN")
+	})
+
 	t.Run("wall", func(t *testing.T) {
 		b := chrome.New(t, browsertest.Options{Width: 1920, Height: 1080})
 		b.Navigate(e.url + "/wall?lang=zh-CN&k=" + e.kiosk)
