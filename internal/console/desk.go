@@ -59,6 +59,7 @@ type alertRow struct {
 // and class.
 type downGroup struct {
 	Site, Class string
+	ClassKey    string // the class's name in the catalogue ("" for a class it lacks)
 	Devices     []downDevice
 	N, More     int // all the devices; those not listed
 }
@@ -117,6 +118,9 @@ func (c *Console) deskData(ctx context.Context, lang string, u accounts.User) (d
 			g := down[k]
 			if g == nil {
 				g = &downGroup{Site: site, Class: class}
+				if k := "devices.class." + class; class != "" && c.cat.Has(k) {
+					g.ClassKey = k
+				}
 				down[k] = g
 			}
 			g.Devices = append(g.Devices, downDevice{Name: t.Device, TicketID: t.ID})
