@@ -101,6 +101,8 @@ type Service struct {
 	// wake tells the escalator that notices were claimed (buffer 1).
 	wake chan struct{}
 	hub  *changeHub // committed changes to subscribers (changes.go)
+	// lists keeps the store's answers to List until the next change.
+	lists listCache
 }
 
 // New checks the options and returns a Service.
@@ -148,6 +150,7 @@ func (s *Service) Clock() clockwork.Clock { return s.o.Clock }
 func (s *Service) update(ctx context.Context, fn func(tx *auditTx) error) error {
 	var recs []AuditRecord
 	var puts []cacheWrite
+	var wrote bool
 	err := s.o.Store.Update(ctx, func(tx Tx) error {
 		at := &auditTx{Tx: tx, cache: s.cache}
 		err := fn(at)
@@ -155,7 +158,7 @@ func (s *Service) update(ctx context.Context, fn func(tx *auditTx) error) error 
 		if err != nil {
 			return err
 		}
-		recs = at.recs
+		recs, wrote = at.recs, at.wrote
 		return nil
 	})
 	if s.cache != nil {
@@ -170,7 +173,11 @@ func (s *Service) update(ctx context.Context, fn func(tx *auditTx) error) error 
 	if err != nil {
 		return err
 	}
-	s.hub.publish(recs)
+	if len(recs) > 0 {
+		s.hub.publish(recs)
+	} else if wrote {
+		s.hub.seq.Add(1) // a change without events: no subscriber to tell
+	}
 	if s.o.Audit != nil {
 		for _, r := range recs {
 			if err := s.o.Audit.AppendJSON(r); err != nil {
@@ -189,6 +196,21 @@ type auditTx struct {
 	recs  []AuditRecord
 	cache *firingCache
 	puts  []cacheWrite
+	// wrote: the transaction changed a ticket (Insert, Save, AddPart,
+	// AddAffected), with or without an event; the change sequence then
+	// advances, so that List's cache (listcache.go) never outlives it.
+	wrote bool
+}
+
+func (a *auditTx) Insert(t *Ticket) error { a.wrote = true; return a.Tx.Insert(t) }
+func (a *auditTx) Save(t *Ticket) error   { a.wrote = true; return a.Tx.Save(t) }
+func (a *auditTx) AddAffected(id int64, x Affected) error {
+	a.wrote = true
+	return a.Tx.AddAffected(id, x)
+}
+func (a *auditTx) AddPart(id int64, p Part) (int64, error) {
+	a.wrote = true
+	return a.Tx.AddPart(id, p)
 }
 
 func (a *auditTx) PutAlert(r AlertRecord) error {

@@ -19,12 +19,20 @@ func (s *Service) Get(ctx context.Context, id int64) (*Ticket, error) {
 }
 
 // List returns tickets matching f with their evaluated timers.
+//
+// What the store answers is kept per filter until the next committed change
+// (listcache.go); the timers are evaluated at every call.
 func (s *Service) List(ctx context.Context, f Filter) ([]Ticket, error) {
-	ts, err := s.o.Store.List(ctx, f)
-	if err != nil {
-		return nil, err
-	}
 	now := s.o.Clock.Now()
+	key, seq := filterKey(f), s.ChangeSeq() // the sequence before the read
+	ts, ok := s.lists.get(key, seq)
+	if !ok {
+		var err error
+		if ts, err = s.o.Store.List(ctx, f); err != nil {
+			return nil, err
+		}
+		s.lists.put(key, seq, ts)
+	}
 	for i := range ts {
 		s.View(&ts[i], now)
 	}
