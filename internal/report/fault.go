@@ -381,6 +381,7 @@ func (f faultDoc) timers() Section {
 			{Title: "达成", TitleEN: "Met at", Width: 17}, {Title: "结果", TitleEN: "Result", Width: 12},
 			{Title: "超时", TitleEN: "Breached by", Width: 12}, {Title: "暂停", TitleEN: "Paused", Width: 10}},
 		Note: "暂停为经甲方同意挂起的时间，不计入时限 (paused: agreed pauses, not counted)."}
+	var breaches []string
 	for _, v := range f.t.TimerViews {
 		met := f.at(v.MetAt)
 		if v.MetAt == nil && v.EndedAt != nil {
@@ -389,12 +390,16 @@ func (f faultDoc) timers() Section {
 		var by, paused any = "", ""
 		if v.BreachedBy != nil {
 			by = Dur(*v.BreachedBy)
+			breaches = append(breaches, fmt.Sprintf("%s %s 超时 %s", v.NameZH, v.Name, fmtDur(time.Duration(*v.BreachedBy))))
 		}
 		if v.PausedFor != nil {
 			paused = Dur(*v.PausedFor)
 		}
 		s.Rows = append(s.Rows, []any{v.NameZH + " " + v.Name, Dur(v.Target), f.at(v.StartedAt), f.at(v.Deadline), met,
 			timerStatus(v.Status), by, paused})
+	}
+	if len(breaches) > 0 {
+		s.Note = "未达标 Breached：" + strings.Join(breaches, "；") + "。" + s.Note
 	}
 	return s
 }
