@@ -238,11 +238,18 @@ func (f faultDoc) when(e tickets.Event) time.Time {
 	return e.At
 }
 
+// who is who recorded the event and, when someone else did it, who: the
+// engineer on site (经办), or for the customer's answers the customer's
+// person who gave them (甲方).
 func who(e tickets.Event) string {
-	if e.By != "" && e.By != e.Actor {
-		return e.Actor + "（经办 " + e.By + "）"
+	if e.By == "" || e.By == e.Actor {
+		return e.Actor
 	}
-	return e.Actor
+	switch tickets.Action(e.Kind) {
+	case tickets.ActionConfirm, tickets.ActionReject, tickets.ActionFollowUp:
+		return e.Actor + "（甲方 " + e.By + "）"
+	}
+	return e.Actor + "（经办 " + e.By + "）"
 }
 
 // timeline lists every event of the ticket with who and when.
