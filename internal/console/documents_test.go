@@ -84,3 +84,21 @@ func TestTicketReportPDF(t *testing.T) {
 		t.Errorf("PDF: %s %s, %d bytes", resp.Status, resp.Header.Get("Content-Type"), len(body))
 	}
 }
+
+// TestSheetPDFWithoutChromium: the check sheet page says PDFs are printed
+// from the browser, and /inspections/{id}.pdf answers 503 saying so. (The
+// reports page's PDF button goes through the same sendDocument, tested with
+// the ticket reports.)
+func TestSheetPDFWithoutChromium(t *testing.T) {
+	e, _ := newPagesEnv(t) // no PDF printer
+	e.addUser(t, "duty", "", auth.RoleViewer, true)
+	cl, _ := session(t, e, "duty")
+	_, page := get(t, cl, e.srv.URL+"/inspections/1")
+	if !strings.Contains(page, `id="sheet-pdf"`) || !strings.Contains(page, "服务器未安装 Chromium") {
+		t.Errorf("sheet page: no PDF hint")
+	}
+	resp, body := get(t, cl, e.srv.URL+"/inspections/1.pdf")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "用浏览器") {
+		t.Errorf("GET /inspections/1.pdf: %s\n%.300s", resp.Status, body)
+	}
+}
