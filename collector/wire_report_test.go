@@ -169,6 +169,7 @@ func TestServeEveryReport(t *testing.T) {
 		want string
 	}{
 		{"fault/1", http.StatusOK, "故障处理报告"},
+		{"fault/1", http.StatusOK, "ticket_events"}, // the chain head, from serve's own store
 		{"fault/1?format=html", http.StatusOK, "光纤收发器掉电"},
 		{"fault/1?format=xlsx", http.StatusOK, "PK"},
 		{"fault/1?format=pdf", http.StatusServiceUnavailable, "Chromium is not installed"},
