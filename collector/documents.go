@@ -16,7 +16,7 @@ type Documents struct {
 	// chromium-browser, google-chrome) when empty. Without one, the PDF
 	// links answer 503 and the HTML is printed from the browser.
 	Chromium string `yaml:"chromium"`
-	// Queue is how many PDFs may wait while one prints (default 4); more
+	// Queue is how many PDFs may wait while one prints (0: the default 4); more
 	// are refused with 503.
 	Queue int `yaml:"pdf_queue"`
 	// Timeout bounds one PDF, its wait included (default 60s).
