@@ -54,6 +54,8 @@ type Config struct {
 	Console Console `yaml:"console"`
 	// Integrity: the records' keyed hash chains (chains.go).
 	Integrity Integrity `yaml:"integrity"`
+	// Documents is the server-side PDF (documents.go).
+	Documents Documents `yaml:"documents"`
 }
 
 // Global holds settings shared by every part.
@@ -177,6 +179,9 @@ func (c *Config) Validate() error {
 		return &config.LineError{Msg: err.Error()}
 	}
 	if err := c.Integrity.validate(); err != nil {
+		return err
+	}
+	if err := c.Documents.validate(); err != nil {
 		return err
 	}
 	return c.validateAuth()

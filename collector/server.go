@@ -24,6 +24,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/buildinfo"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/notify"
+	"github.com/roomwatch/roomwatch/internal/pdf"
 	"github.com/roomwatch/roomwatch/internal/promapi"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
 	"github.com/roomwatch/roomwatch/internal/ruler"
@@ -47,6 +48,7 @@ type Options struct {
 type Server struct {
 	opts      Options
 	notify    *notify.Notifier // notifier(), wire.go
+	pdf       *pdf.Printer     // printer(), documents.go
 	cfg       Config
 	log       *slog.Logger
 	reg       *prometheus.Registry

@@ -65,6 +65,7 @@ func (s *Server) consoleSources(acc *accounts.Store) console.Sources {
 		Sheet:     report.SheetOptions{Bureau: s.cfg.Global.Bureau, Location: loc},
 		PhotoDir:  st.Dir.PhotoDir(),
 		Report:    report.Options{Bureau: s.cfg.Global.Bureau, Location: loc, Clock: s.opts.Clock},
+		PDF:       s.printer(),
 		Inventory: &s.cfg.Inventory,
 		Users:     acc,
 		Tokens:    acc,

@@ -35,7 +35,7 @@ func wireInspections(s *Server) error {
 	h := inspectapi.New(inspectapi.Options{
 		Store: st.Inspections, Runner: runner, Templates: templates, Auth: s.auth, Clock: s.opts.Clock, Logger: s.log,
 		Sheet:    report.SheetOptions{Bureau: cfg.Global.Bureau, Location: loc},
-		PhotoDir: st.Dir.PhotoDir(),
+		PhotoDir: st.Dir.PhotoDir(), PDF: s.printer(),
 	})
 	// More specific than the query API's "/api/v1/", so these win.
 	s.Handle("/api/v1/inspections", h)

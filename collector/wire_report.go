@@ -19,7 +19,7 @@ func wireReports(s *Server) error {
 	loc, _ := s.cfg.Location()
 	src := s.stores.ReportSources(&s.cfg, s.templates)
 	ro := report.Options{Bureau: s.cfg.Global.Bureau, Location: loc, Clock: s.opts.Clock}
-	s.Handle(reportapi.Prefix, reportapi.New(reportapi.Options{Sources: src, Report: ro, Auth: s.auth, Logger: s.log}))
+	s.Handle(reportapi.Prefix, reportapi.New(reportapi.Options{Sources: src, Report: ro, Auth: s.auth, PDF: s.printer(), Logger: s.log}))
 	if err := wireDelivery(s, src, ro); err != nil {
 		return err
 	}

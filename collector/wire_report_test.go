@@ -1,9 +1,12 @@
 package collector
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,6 +93,16 @@ func TestServeMonthlyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
+	if _, err := exec.LookPath("chromium"); err == nil {
+		// documents.chromium is empty: found on PATH.
+		pdfResp := do(t, "GET", base+"?month=2026-09&format=pdf", "rep-viewer-token-0", "", nil)
+		b, _ := io.ReadAll(pdfResp.Body)
+		pdfResp.Body.Close()
+		if pdfResp.StatusCode != http.StatusOK || !bytes.HasPrefix(b, []byte("%PDF-")) ||
+			pdfResp.Header.Get("Content-Disposition") != `attachment; filename="monthly-2026-09.pdf"` {
+			t.Errorf("pdf: HTTP %d, %d bytes %.20q, %s", pdfResp.StatusCode, len(b), b, pdfResp.Header.Get("Content-Disposition"))
+		}
+	}
 	for sheet, cells := range map[string]map[string]string{
 		"概况":      {"B7": "4", "B9": "3", "B18": "12分钟"},
 		"SLA计时":   {"A5": "修复 resolve", "C5": "1"},
@@ -125,6 +138,8 @@ func TestServeEveryReport(t *testing.T) {
 	cfg.SLA.Holidays = filepath.Join(root, "rules", "calendars", "cn-holidays.yml")
 	cfg.Inspections.Templates = filepath.Join(root, "rules", "inspections")
 	cfg.Auth.Tokens = []auth.Token{{Name: "viewer", Token: "rep-viewer-token-1", Role: auth.RoleViewer}}
+	// No Chromium here: the PDFs answer 503 and say why.
+	cfg.Documents.Chromium = filepath.Join(t.TempDir(), "no-chromium")
 	cfg.Inventory = *reporttest.ParseInventory(t)
 	cfg.Probes.ByClass = map[inventory.Class][]string{}
 	for _, c := range inventory.Classes() {
@@ -146,6 +161,32 @@ func TestServeEveryReport(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, tc.want) {
 			t.Errorf("GET %s: HTTP %d, want 200 with %q\n%.300s", tc.path, code, tc.want, body)
 		}
+	}
+	// One ticket's reports: ticket 1 is cam-002's level III fault.
+	for _, tc := range []struct {
+		path string
+		code int
+		want string
+	}{
+		{"fault/1", http.StatusOK, "故障处理报告"},
+		{"fault/1", http.StatusOK, "ticket_events"}, // the chain head, from serve's own store
+		{"fault/1?format=html", http.StatusOK, "光纤收发器掉电"},
+		{"fault/1?format=xlsx", http.StatusOK, "PK"},
+		{"fault/1?format=pdf", http.StatusServiceUnavailable, "Chromium is not installed"},
+		{"monthly?format=pdf", http.StatusServiceUnavailable, "print it to PDF from the browser"},
+		{"fault/1?format=doc", http.StatusBadRequest, "format"},
+		{"major/1", http.StatusConflict, "level I"},
+		{"fault/999", http.StatusNotFound, "not found"},
+		{"fault/x", http.StatusNotFound, "ticket id"},
+		{"minor/1", http.StatusNotFound, "fault or major"},
+	} {
+		code, body := call(t, "GET", base+tc.path, "rep-viewer-token-1", "", nil)
+		if code != tc.code || !strings.Contains(body, tc.want) {
+			t.Errorf("GET %s: HTTP %d, want %d with %q\n%.300s", tc.path, code, tc.code, tc.want, body)
+		}
+	}
+	if code, _ := call(t, "GET", base+"fault/1", "", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("ticket report without a token: HTTP %d, want 401", code)
 	}
 	if code, _ := call(t, "GET", base+"weekly", "rep-viewer-token-1", "", nil); code != http.StatusNotFound {
 		t.Errorf("unknown report: HTTP %d, want 404", code)

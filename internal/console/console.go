@@ -150,7 +150,8 @@ func (c *Console) routes() {
 	home := c.home
 	if c.o.Tickets != nil {
 		home = c.desk
-		c.ticketRoutes(m) // tickets_pages.go
+		c.ticketRoutes(m)   // tickets_pages.go
+		c.documentRoutes(m) // documents.go
 	}
 	m.Handle("GET /{$}", c.Authenticated(http.HandlerFunc(home)))
 	c.areaRoutes(m) // sources.go

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -126,6 +127,7 @@ type signatureView struct {
 
 type sheetView struct {
 	ID                                   int64
+	PDFOK                                bool // the sheet prints to PDF on the server
 	Title, Period, Finished, StatusKey   string
 	Totals                               inspect.Totals
 	Pending                              []rowView
@@ -143,7 +145,7 @@ func (c *Console) inspectionID(r *http.Request) (id int64, ext string, ok bool) 
 }
 
 // inspectionSheet shows an inspection (GET /inspections/{id}), or downloads
-// its check sheet as /inspections/{id}.html or .xlsx.
+// its check sheet as /inspections/{id}.html, .xlsx or .pdf.
 func (c *Console) inspectionSheet(w http.ResponseWriter, r *http.Request) {
 	id, ext, ok := c.inspectionID(r)
 	if !ok || c.o.Sources.Inspections == nil {
@@ -169,6 +171,9 @@ func (c *Console) inspectionSheet(w http.ResponseWriter, r *http.Request) {
 			c.o.Logger.Error("console: check sheet", "id", id, "err", err)
 		}
 		return
+	case "pdf":
+		c.sendPDF(w, r, fmt.Sprintf("inspection-%d", id), func(b *bytes.Buffer) error { return report.WriteHTML(b, in, c.o.Sources.Sheet) })
+		return
 	case "xlsx":
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="inspection-%d.xlsx"`, id))
@@ -191,7 +196,7 @@ func (c *Console) renderSheet(w http.ResponseWriter, r *http.Request, code int, 
 		ID: in.ID, Title: c.title(lang, in.Title, in.TitleEN),
 		Period:   c.when(in.PeriodStart) + " – " + c.when(in.PeriodEnd),
 		Finished: c.when(in.FinishedAt), StatusKey: statusKey(in.Status), Totals: in.Totals,
-		PhotoOK: c.o.Sources.PhotoDir != "",
+		PhotoOK: c.o.Sources.PhotoDir != "", PDFOK: c.pdfOK(),
 	}
 	_, engSigned := in.Signed(inspect.RoleEngineer)
 	_, custSigned := in.Signed(inspect.RoleCustomer)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 
@@ -14,11 +15,12 @@ type reportForm struct {
 
 type reportsView struct {
 	Absent bool
+	PDFOK  bool // PDFs are printed on the server
 	Forms  []reportForm
 }
 
 func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
-	v := reportsView{Absent: c.o.Sources.Reports == nil}
+	v := reportsView{Absent: c.o.Sources.Reports == nil, PDFOK: c.pdfOK()}
 	now := c.o.Clock.Now()
 	for _, k := range report.Kinds() {
 		f := reportForm{Kind: string(k), TitleKey: "reports.kind." + string(k), Param: k.PeriodParam()}
@@ -46,7 +48,7 @@ func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
 
 // reportDownload builds a report over the collector's stores, exactly as
 // `roomwatch-collector report` and the reports API do, and sends it as HTML
-// (viewed in the browser, printed to PDF from there) or Excel.
+// (viewed in the browser), Excel or a PDF printed on the server.
 func (c *Console) reportDownload(w http.ResponseWriter, r *http.Request) {
 	kind, err := report.ParseKind(r.PathValue("kind"))
 	if err != nil || c.o.Sources.Reports == nil {
@@ -54,10 +56,6 @@ func (c *Console) reportDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	format := q.Get("format")
-	if format != "xlsx" {
-		format = "html"
-	}
 	ro := c.o.Sources.Report
 	if ro.Location == nil {
 		ro.Location = c.o.Location
@@ -84,18 +82,5 @@ func (c *Console) reportDownload(w http.ResponseWriter, r *http.Request) {
 		c.internalError(w, r, err)
 		return
 	}
-	name := string(kind) + "-" + p.Label
-	w.Header().Set("Cache-Control", "no-store")
-	if format == "xlsx" {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
-		err = doc.WriteExcel(w)
-	} else {
-		w.Header().Set("Content-Security-Policy", documentCSP)
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		err = doc.WriteHTML(w)
-	}
-	if err != nil {
-		c.o.Logger.Error("console: report", "report", name, "err", err)
-	}
+	c.sendDocument(w, r, string(kind)+"-"+p.Label, q.Get("format"), func(b *bytes.Buffer) error { return doc.WriteHTML(b) }, doc.WriteExcel)
 }

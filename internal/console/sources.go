@@ -10,6 +10,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/inventory"
+	"github.com/roomwatch/roomwatch/internal/pdf"
 	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
@@ -32,6 +33,9 @@ type Sources struct {
 	// Reports are the stores reports read (nil: no reports page).
 	Reports *report.Sources
 	Report  report.Options
+	// PDF prints reports, check sheets and ticket reports on the server
+	// (nil or without Chromium: the PDF links say so and answer 503).
+	PDF *pdf.Printer
 
 	// Inventory is the estate; Metrics the TSDB's PromQL; Tickets the ticket service.
 	Inventory *inventory.Inventory

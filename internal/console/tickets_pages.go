@@ -205,6 +205,9 @@ type detailData struct {
 	// CustomerBy: the user records the customer's answers for the customer
 	// (an engineer), so the forms ask who on the customer's side answered.
 	CustomerBy bool
+	// Major: the ticket has a major fault report (level I); PDFOK: PDFs
+	// are printed on the server (documents.go).
+	Major, PDFOK bool
 }
 
 func (c *Console) people(r *http.Request) ([]person, map[string]string) {
@@ -289,6 +292,7 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, code int,
 	d.UnknownSince = c.fmtTime(t.UnknownSince)
 	d.Silenced = t.State.Active() && silencedNow(t.Events)
 	d.CustomerBy = sess.User.Role != auth.RoleCustomer
+	d.Major, d.PDFOK = isMajor(t.Level), c.pdfOK()
 	for k, v := range t.Labels {
 		d.Labels = append(d.Labels, [2]string{k, v})
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -18,13 +19,18 @@ import (
 // (tables). HTML puts the sections one after another on A4 pages; Excel puts
 // each section on a sheet of its own and the key figures on the first.
 type Document struct {
-	Title     string // 每月故障总结报告
-	TitleEN   string // Monthly fault summary
-	Bureau    string
-	Period    string // 2026-11-01 至 2026-11-30
-	Generated string
-	Summary   []Figure
-	Sections  []Section
+	Title   string // 每月故障总结报告
+	TitleEN string // Monthly fault summary
+	Bureau  string
+	Period  string // 2026-11-01 至 2026-11-30
+	// PeriodLabel names what Period is; "报告期 Period" when empty (a fault
+	// report names its ticket there instead).
+	PeriodLabel string
+	Generated   string
+	// SummaryTitle heads the key figures; "概况 Summary" when empty.
+	SummaryTitle, SummaryTitleEN string
+	Summary                      []Figure
+	Sections                     []Section
 	// Sign adds the contractor's and the bureau's signature lines.
 	Sign bool
 }
@@ -43,6 +49,39 @@ type Section struct {
 	Columns []Column
 	Rows    [][]any
 	Note    string // printed under the table; "无" rows when empty is said here too
+	// Text, for a section without Columns, is its paragraphs (a narrative:
+	// the diagnosis, the plan, the cause).
+	Text []string
+	// Blank adds that many ruled empty lines after Text, for completing the
+	// section by hand on the printed page (the record does not hold it).
+	Blank int
+}
+
+// Table reports whether the section is a table (else Text and Blank).
+func (s Section) Table() bool { return len(s.Columns) > 0 }
+
+// PeriodName is the label printed before Period.
+func (d *Document) PeriodName() string {
+	if d.PeriodLabel != "" {
+		return d.PeriodLabel
+	}
+	return "报告期 Period"
+}
+
+// SummaryZH is the key figures' heading.
+func (d *Document) SummaryZH() string {
+	if d.SummaryTitle != "" {
+		return d.SummaryTitle
+	}
+	return "概况"
+}
+
+// SummaryEN is the key figures' heading in English.
+func (d *Document) SummaryEN() string {
+	if d.SummaryTitle != "" {
+		return d.SummaryTitleEN
+	}
+	return "Summary"
 }
 
 // Column is a table column.
@@ -88,8 +127,9 @@ func isNum(v any) bool {
 var documentHTML string
 
 var documentTmpl = template.Must(template.New("doc").Funcs(template.FuncMap{
-	"cell": cellText,
-	"num":  isNum,
+	"cell":   cellText,
+	"num":    isNum,
+	"blanks": func(n int) []struct{} { return make([]struct{}, max(n, 0)) },
 }).Parse(documentHTML))
 
 // WriteHTML writes the document as one self-contained A4 HTML page.
@@ -171,7 +211,7 @@ func (d *Document) WriteExcel(w io.Writer) error {
 	set(first, "A1", d.Bureau+" "+d.Title)
 	errs = append(errs, f.SetCellStyle(first, "A1", "A1", bold))
 	set(first, "A2", d.TitleEN)
-	set(first, "A3", "报告期 Period")
+	set(first, "A3", d.PeriodName())
 	set(first, "B3", d.Period)
 	set(first, "A4", "生成时间 Generated")
 	set(first, "B4", d.Generated)
@@ -191,6 +231,10 @@ func (d *Document) WriteExcel(w io.Writer) error {
 		sh := sheetName(s.Sheet, used)
 		if _, err := f.NewSheet(sh); err != nil {
 			return err
+		}
+		if !s.Table() {
+			errs = append(errs, writeText(f, sh, s))
+			continue
 		}
 		for j, c := range s.Columns {
 			cell, _ := excelize.CoordinatesToCellName(j+1, 1)
@@ -228,4 +272,41 @@ func (d *Document) WriteExcel(w io.Writer) error {
 		}
 	}
 	return f.Write(w)
+}
+
+// blankLine is a ruled line left for completing a section by hand.
+const blankLine = "________________________________________________________________"
+
+// writeText writes a narrative section: its title, its paragraphs one per
+// row, then its blank lines, in a wide first column.
+func writeText(f *excelize.File, sh string, s Section) error {
+	var errs []error
+	row := 1
+	put := func(v string) {
+		errs = append(errs, f.SetCellStr(sh, "A"+strconv.Itoa(row), textCell(v)))
+		row++
+	}
+	put(strings.TrimSpace(s.Title + " " + s.TitleEN))
+	for _, p := range s.Text {
+		put(p)
+	}
+	for range s.Blank {
+		put(blankLine)
+	}
+	if s.Note != "" {
+		put(s.Note)
+	}
+	errs = append(errs, f.SetColWidth(sh, "A", "A", 100),
+		f.SetColStyle(sh, "A", wrapStyle(f)),
+		f.SetPageLayout(sh, &excelize.PageLayoutOptions{Size: intp(9)}))
+	return errors.Join(errs...)
+}
+
+// wrapStyle is a wrapping, top-aligned cell style (0 if it cannot be made).
+func wrapStyle(f *excelize.File) int {
+	id, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err != nil {
+		return 0
+	}
+	return id
 }

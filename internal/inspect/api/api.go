@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/integrity"
+	"github.com/roomwatch/roomwatch/internal/pdf"
 	"github.com/roomwatch/roomwatch/internal/report"
 )
 
@@ -49,7 +51,10 @@ type Options struct {
 	PhotoDir string
 	// MaxPhotoBytes limits an upload; inspect.MaxPhotoBytes when 0.
 	MaxPhotoBytes int64
-	Logger        *slog.Logger
+	// PDF prints the check sheet as {id}.pdf on the server; nil (or no
+	// Chromium): 503, and the sheet's HTML is printed from the browser.
+	PDF    *pdf.Printer
+	Logger *slog.Logger
 }
 
 // Roles needed per route when Options.Auth is set.
@@ -187,6 +192,16 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="inspection-%d.xlsx"`, id))
 		_ = report.WriteExcel(w, in, so)
+	case "pdf":
+		err := h.o.PDF.Write(w, r, fmt.Sprintf("inspection-%d", id), func(b *bytes.Buffer) error { return report.WriteHTML(b, in, so) })
+		if err != nil {
+			code, _ := pdf.HTTPStatus(err)
+			if code == http.StatusInternalServerError {
+				h.o.Logger.Error("inspections: pdf", "id", id, "err", err)
+			}
+			pdf.SetRetryAfter(w, err)
+			auth.WriteError(w, code, err.Error())
+		}
 	default:
 		fail(w, fmt.Errorf("%w: format %q", inspect.ErrNotFound, ext))
 	}

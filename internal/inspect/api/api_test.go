@@ -92,4 +92,8 @@ func TestAPI(t *testing.T) {
 		t.Errorf("xlsx G6 = %q", v)
 	}
 	x.Close()
+	// No PDF printer here: 503 saying to print the HTML from the browser.
+	if b := call("GET", "/api/v1/inspections/1.pdf", "", 503); !bytes.Contains(b, []byte("Chromium is not installed")) {
+		t.Errorf("pdf without a printer: %s", b)
+	}
 }
