@@ -19,6 +19,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/report/deliver"
+	"github.com/roomwatch/roomwatch/internal/roster"
 	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/web"
@@ -54,6 +55,8 @@ type Config struct {
 	Console Console `yaml:"console"`
 	// Integrity: the records' keyed hash chains (chains.go).
 	Integrity Integrity `yaml:"integrity"`
+	// Roster: the duty roster (值班表), who is on duty when (wire_roster.go).
+	Roster roster.Config `yaml:"roster"`
 }
 
 // Global holds settings shared by every part.
@@ -177,6 +180,9 @@ func (c *Config) Validate() error {
 		return &config.LineError{Msg: err.Error()}
 	}
 	if err := c.Integrity.validate(); err != nil {
+		return err
+	}
+	if err := c.Roster.Validate(); err != nil {
 		return err
 	}
 	return c.validateAuth()

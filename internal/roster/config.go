@@ -199,6 +199,14 @@ func parseHandover(s string) (time.Duration, error) {
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
+// handoverText is Handover, or the default when defaults were not applied.
+func (c *Config) handoverText() string {
+	if c.Handover == "" {
+		return DefaultHandover
+	}
+	return c.Handover
+}
+
 // HandoverOffset is the handover's time since midnight (valid after Validate).
 func (c *Config) HandoverOffset() time.Duration { return c.handover }
 
@@ -211,7 +219,7 @@ func (c *Config) Enabled() bool {
 // are not checked here: accounts may be created after the roster is
 // written; Roster.Problems names the unknown ones.
 func (c *Config) Validate() error {
-	h, err := parseHandover(c.Handover)
+	h, err := parseHandover(c.handoverText())
 	if err != nil {
 		return &config.LineError{Line: c.line("handover"), Msg: "roster." + err.Error()}
 	}

@@ -109,8 +109,8 @@ func New(ctx context.Context, o Options) (*Roster, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Config.handover == 0 && o.Config.Handover != "" {
-		h, err := parseHandover(o.Config.Handover)
+	if o.Config.handover == 0 {
+		h, err := parseHandover(o.Config.handoverText())
 		if err != nil {
 			return nil, fmt.Errorf("roster: %w", err)
 		}
@@ -141,7 +141,7 @@ func (r *Roster) reload(ctx context.Context) error {
 func (r *Roster) Location() *time.Location { return r.o.Location }
 
 // Handover is the handover time as configured (HH:MM).
-func (r *Roster) Handover() string { return r.o.Config.Handover }
+func (r *Roster) Handover() string { return r.o.Config.handoverText() }
 
 // CanOverride reports whether overrides can be added (a store is open).
 func (r *Roster) CanOverride() bool { return r.o.Store != nil }
