@@ -29,7 +29,8 @@ const maxDays = 92
 
 // NewAPI returns the roster API:
 //
-//	GET    /api/v1/roster?from=YYYY-MM-DD&to=YYYY-MM-DD  the shifts (default: 7 from the current one)
+//	GET    /api/v1/roster?from=YYYY-MM-DD&to=YYYY-MM-DD  the shifts (default: 7 from the current one;
+//	                                                    days=N instead of to: N from from)
 //	GET    /api/v1/roster/overrides                      every override (config and API)
 //	POST   /api/v1/roster/overrides                      add one (manager)
 //	DELETE /api/v1/roster/overrides/{id}                 remove one added through the API (manager)
@@ -144,6 +145,14 @@ func (h *api) shifts(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		to = from.AddDays(6)
+	}
+	if v := q.Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			auth.WriteError(w, http.StatusBadRequest, "days: a positive number")
+			return
+		}
+		to = from.AddDays(n - 1)
 	}
 	if v := q.Get("to"); v != "" {
 		if to, err = calendar.ParseDate(v); err != nil {
