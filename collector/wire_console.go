@@ -47,6 +47,9 @@ func wireConsole(ctx context.Context, s *Server) error {
 	if st.Inspections != nil {
 		co.Inspections = st.Inspections
 	}
+	if st.Roster != nil { // the 值班表 page and the desk's on-duty line (wire_roster.go)
+		co.Roster = st.Roster.roster
+	}
 	c, err := console.New(co)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
