@@ -18,6 +18,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/notify"
+	"github.com/roomwatch/roomwatch/internal/roster"
 )
 
 const rosterYAML = `roster:
@@ -135,5 +136,22 @@ func TestServeRosterNotices(t *testing.T) {
 	code, body := do("GET", "/api/v1/roster?from=2025-03-03&to=2025-03-03", "roster-engineer-token", "")
 	if code != http.StatusOK || !strings.Contains(body, `"people":[{"user":"lisi","name":"李四","known":true}],"source":"override","override_id":1,"reason":"换班"`) {
 		t.Errorf("roster: HTTP %d %s", code, body)
+	}
+	// A backup holds the overrides added through the API.
+	out := filepath.Join(t.TempDir(), "backup")
+	m, err := Backup(ctx, srv.stores.Dir, nil, out, clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(m.Files, "roster.db") {
+		t.Fatalf("backup files %v lack roster.db", m.Files)
+	}
+	bst, err := roster.OpenStore(ctx, filepath.Join(out, "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bst.Close()
+	if ovs, err := bst.List(ctx); err != nil || len(ovs) != 1 || ovs[0].Users[0] != "lisi" {
+		t.Errorf("the backup's overrides: %+v, %v", ovs, err)
 	}
 }
