@@ -92,6 +92,9 @@ func (s *Server) consoleSources(acc *accounts.Store) console.Sources {
 	if st.Tickets != nil {
 		logs = append(logs, console.AuditSearch(st.Tickets.db.SearchAudit))
 	}
+	if st.Roster != nil { // overrides added and removed (wire_roster.go)
+		logs = append(logs, console.AuditSearch(st.Roster.store.SearchAudit))
+	}
 	src.Audit = logs
 	return src
 }

@@ -112,16 +112,17 @@ func ToAPI(o Override) APIOverride {
 		Source: src, CreatedBy: o.CreatedBy, CreatedAt: o.CreatedAt}
 }
 
-// FromAPI reads a posted override (checked by AddOverride).
+// FromAPI reads a posted override (checked by AddOverride); a bad date is
+// ErrInvalid.
 func FromAPI(in APIOverride) (Override, error) {
 	from, err := calendar.ParseDate(in.From)
 	if err != nil {
-		return Override{}, fmt.Errorf("from: %w", err)
+		return Override{}, fmt.Errorf("%w: from: %w", ErrInvalid, err)
 	}
 	o := Override{From: from, Role: in.Role, Users: in.Users, Reason: in.Reason}
 	if in.To != "" {
 		if o.To, err = calendar.ParseDate(in.To); err != nil {
-			return Override{}, fmt.Errorf("to: %w", err)
+			return Override{}, fmt.Errorf("%w: to: %w", ErrInvalid, err)
 		}
 	}
 	return o, nil

@@ -301,6 +301,16 @@ func TestStoredOverrides(t *testing.T) {
 	if _, err := st.db.Exec(`UPDATE audit SET actor = 'x'`); err == nil {
 		t.Error("updating the audit succeeded")
 	}
+	lines, err := st.SearchAudit(ctx, "MANAGER1 remove", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 1 || lines[0].Kind != "roster.override.remove" || lines[0].Who != "manager1" || !strings.Contains(lines[0].Text, `"users":["zhaoliu"]`) {
+		t.Errorf("audit search: %+v", lines)
+	}
+	if all, _ := st.SearchAudit(ctx, "roster", 10); len(all) != 2 || all[0].Kind != "roster.override.remove" {
+		t.Errorf("audit search newest first: %+v", all)
+	}
 	noStore := newRoster(t, loadSample(t, sample), nil, nil, clk)
 	if _, err := noStore.AddOverride(ctx, o, "admin"); !errors.Is(err, ErrNoStore) {
 		t.Errorf("without a store: %v", err)
