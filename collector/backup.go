@@ -40,7 +40,7 @@ func Backup(ctx context.Context, d DataDir, db *store.Store, out string, now tim
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	m := &BackupManifest{CreatedAt: now.UTC()}
-	for _, path := range []string{d.TicketsDB(), d.InspectionsDB(), d.AccountsDB()} {
+	for _, path := range []string{d.TicketsDB(), d.InspectionsDB(), d.AccountsDB(), d.RosterDB()} {
 		if !exists(path) {
 			continue
 		}

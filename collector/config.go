@@ -19,6 +19,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/registry"
 	"github.com/roomwatch/roomwatch/internal/report"
 	"github.com/roomwatch/roomwatch/internal/report/deliver"
+	"github.com/roomwatch/roomwatch/internal/roster"
 	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 	"github.com/roomwatch/roomwatch/internal/web"
@@ -56,6 +57,8 @@ type Config struct {
 	Integrity Integrity `yaml:"integrity"`
 	// Documents is the server-side PDF (documents.go).
 	Documents Documents `yaml:"documents"`
+	// Roster: the duty roster (值班表), who is on duty when (wire_roster.go).
+	Roster roster.Config `yaml:"roster"`
 }
 
 // Global holds settings shared by every part.
@@ -182,6 +185,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Documents.validate(); err != nil {
+		return err
+	}
+	if err := c.Roster.Validate(); err != nil {
 		return err
 	}
 	return c.validateAuth()

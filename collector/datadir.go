@@ -17,6 +17,7 @@ import (
 //	<root>/rollups.db         daily availability per device, kept 800 days
 //	<root>/reports/           scheduled reports as delivered (reports.dir overrides)
 //	<root>/silences.db        maintenance windows (silences)
+//	<root>/roster.db          duty roster overrides added through the API, with their audit
 //	<root>/integrity.key      the records' HMAC key (integrity.key_file overrides)
 //	<root>/rules/             the embedded rules, extracted by serve
 //
@@ -45,6 +46,7 @@ const (
 	rollupsDBName   = "rollups.db"
 	reportsDirName  = "reports"
 	silencesDBName  = "silences.db"
+	rosterDBName    = "roster.db"
 	rulesDirName    = "rules"
 )
 
@@ -92,6 +94,9 @@ func (d DataDir) Rollups() string { return filepath.Join(d.Root, rollupsDBName) 
 
 // SilencesDB is the maintenance-window (silence) database.
 func (d DataDir) SilencesDB() string { return filepath.Join(d.Root, silencesDBName) }
+
+// RosterDB is the duty roster's database (roster.db).
+func (d DataDir) RosterDB() string { return filepath.Join(d.Root, rosterDBName) }
 
 // Rules is where serve extracts the embedded rules, profiles and templates.
 func (d DataDir) Rules() string { return filepath.Join(d.Root, rulesDirName) }

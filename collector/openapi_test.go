@@ -23,6 +23,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/auth"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/registry"
+	"github.com/roomwatch/roomwatch/internal/roster"
 )
 
 // The drift test between docs/api/openapi.yaml and the routes the collector
@@ -55,6 +56,7 @@ var routeSources = []routeSource{
 	{file: "internal/inspect/api/api.go", call: "guard"},
 	{file: "internal/report/api/api.go", call: "mux.Handle"},
 	{file: "internal/silence/amapi.go", call: "mux.Handle"},
+	{file: "internal/roster/api.go", call: "mux.Handle"},
 	{file: "collector/wire.go", call: "s.Handle", mounts: true}, // /api/v1/write, /api/v1/agents…
 	{file: "internal/promapi/promapi.go", call: "regexp.MustCompile"},
 	{file: "internal/promapi/promapi.go", call: "r.URL.Path =="},
@@ -441,6 +443,8 @@ func TestOpenAPISchemasMatchCollectorTypes(t *testing.T) {
 		"Evidence": inspect.Evidence{}, "ItemInfo": inspect.ItemInfo{}, "TicketSummary": inspect.TicketSummary{},
 		"Totals": inspect.Totals{}, "Signature": inspect.Signature{}, "SignatureRequest": inspect.Signature{},
 		"Completion": inspect.Completion{}, "Agent": registry.Agent{}, "AgentInfo": registry.Info{},
+		"Roster": roster.APIRoster{}, "RosterShift": roster.APIShift{}, "RosterDuty": roster.APIDuty{},
+		"RosterPerson": roster.APIPerson{}, "RosterProblem": roster.Problem{}, "RosterOverride": roster.APIOverride{},
 	} {
 		sch, ok := s.Components.Schemas[name]
 		if !ok {

@@ -66,6 +66,8 @@ type Stores struct {
 	// Silences is silences.db and, in serve, the Alertmanagers' silences;
 	// a one-shot tool opens the database only (for reports).
 	Silences *silences
+	// Roster is the duty roster over roster.db (serve; wire_roster.go).
+	Roster *dutyRoster
 	// Key is the integrity key file and Chain the chain new records are
 	// linked with; nil when a read-only tool found no key.
 	Key   *integrity.KeyFile

@@ -72,6 +72,9 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.auth = a
 	err = s.openServeStores(ctx)
+	if err == nil {
+		err = openRoster(ctx, s) // wire_roster.go
+	}
 	if err == nil && s.stores.Tickets != nil {
 		sink.tp.Store(s.stores.Tickets)
 		err = s.stores.Tickets.mount(s)
@@ -94,6 +97,9 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if err == nil {
 		err = wireConsole(ctx, s) // wire_console.go
+	}
+	if err == nil {
+		err = wireRoster(ctx, s) // wire_roster.go
 	}
 	if err == nil && s.stores.Tickets != nil {
 		err = wireHolidayWatch(s, s.stores.Tickets.sla) // holidays.go
@@ -266,7 +272,7 @@ func (tp *ticketPipeline) mount(s *Server) error {
 	}
 	esc, err := tp.svc.Escalator(tickets.EscalationOptions{
 		Notifier: n, Routes: cfg.Tickets.Routes, People: cfg.Tickets.People, Interval: cfg.Tickets.EscalationInterval.Std(),
-		URL: external, Logger: s.log,
+		URL: external, Logger: s.log, Duty: s.duty(),
 	})
 	if err != nil {
 		return fmt.Errorf("tickets: escalator: %w", err)

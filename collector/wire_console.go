@@ -47,6 +47,9 @@ func wireConsole(ctx context.Context, s *Server) error {
 	if st.Inspections != nil {
 		co.Inspections = st.Inspections
 	}
+	if st.Roster != nil { // the 值班表 page and the desk's on-duty line (wire_roster.go)
+		co.Roster = st.Roster.roster
+	}
 	c, err := console.New(co)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
@@ -89,6 +92,9 @@ func (s *Server) consoleSources(acc *accounts.Store) console.Sources {
 	logs := console.AuditLogs{console.AuditSearch(acc.SearchAudit)}
 	if st.Tickets != nil {
 		logs = append(logs, console.AuditSearch(st.Tickets.db.SearchAudit))
+	}
+	if st.Roster != nil { // overrides added and removed (wire_roster.go)
+		logs = append(logs, console.AuditSearch(st.Roster.store.SearchAudit))
 	}
 	src.Audit = logs
 	return src

@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"inspect": {summary: "run an inspection (here or on a collector), list, show, complete, sign, verify / 巡检", run: runInspect},
 		"report":  {summary: "write the daily, monthly, quarterly or asset report (HTML, Excel) / 报表", run: runReport},
 		"silence": {summary: "add, list and expire maintenance windows through a collector's API / 计划维护（屏蔽）", run: runSilence},
+		"roster":  {summary: "show the duty roster and add, list and remove its overrides through a collector's API / 值班表", run: runRoster},
 		"user":    {summary: "add, list, reset, disable and enable console accounts / 用户账户", run: runUser},
 		"backup":  {summary: "take a consistent copy of the data directory, also while serving / 备份", run: runBackup},
 		"restore": {summary: "put a backup into a new, empty data directory / 恢复", run: runRestore},

@@ -70,6 +70,9 @@ type Options struct {
 	Inspections Inspections
 	// Devices gives the desk the site and class of a device; optional.
 	Devices DeviceLookup
+	// Roster is the duty roster (值班表): the /roster page and the person on
+	// duty in the duty desk's header (roster.go); optional.
+	Roster Roster
 	// Sources feed the inspections, reports, devices, wall display and
 	// administration pages (sources.go); a nil source leaves its page
 	// saying so.
@@ -154,7 +157,8 @@ func (c *Console) routes() {
 		c.documentRoutes(m) // documents.go
 	}
 	m.Handle("GET /{$}", c.Authenticated(http.HandlerFunc(home)))
-	c.areaRoutes(m) // sources.go
+	c.areaRoutes(m)   // sources.go
+	c.rosterRoutes(m) // roster.go
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
 }

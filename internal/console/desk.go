@@ -28,7 +28,8 @@ const (
 
 // deskData is what the duty desk shows.
 type deskData struct {
-	NowMS        int64 // the server's clock, for desk.js's countdowns
+	OnDuty       string // the engineer(s) on duty now, from the roster (header only)
+	NowMS        int64  // the server's clock, for desk.js's countdowns
 	Open         int
 	Levels       []levelCount
 	Tickets      []ticketRow
@@ -201,6 +202,7 @@ func (c *Console) desk(w http.ResponseWriter, r *http.Request) {
 		c.internalError(w, r, err)
 		return
 	}
+	d.OnDuty = c.onDutyNow(r.Context()) // roster.go
 	p := page{TitleKey: "desk.title", Data: d}
 	if r.URL.Query().Has("changed") {
 		p.MsgKey = "password.changed"

@@ -16,7 +16,7 @@ import (
 var templateFiles embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = append([]string{"login", "password", "home", "error", "desk", "tickets", "tickets_detail", "tickets_new"}, areaPages...)
+var pageNames = append([]string{"login", "password", "home", "error", "desk", "tickets", "tickets_detail", "tickets_new", "roster"}, areaPages...)
 
 type pages struct {
 	cat *i18n.Catalogue
@@ -66,6 +66,7 @@ func navigation(role auth.Role, path string) []navItem {
 		{"nav.inspections", "/inspections", auth.RoleViewer},
 		{"nav.reports", "/reports", auth.RoleViewer},
 		{"nav.devices", "/devices", auth.RoleViewer},
+		{"roster.nav", "/roster", auth.RoleViewer},
 		{"nav.wall", "/wall", auth.RoleViewer},
 		{"nav.admin", "/admin", auth.RoleAdmin},
 	}
@@ -108,7 +109,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, name 
 		u := sess.User
 		p.User = &u
 		p.CSRF = sess.CSRF
-		p.Nav = navigation(u.Role, r.URL.Path)
+		p.Nav = c.withoutAbsent(navigation(u.Role, r.URL.Path))
 		p.MustChange = u.MustChangePassword
 	}
 	base, ok := c.pages.set[name]

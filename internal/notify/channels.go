@@ -125,16 +125,24 @@ func (w *wecom) url() string {
 	return strings.TrimRight(base, "/") + "/cgi-bin/webhook/send?key=" + url.QueryEscape(w.cfg.Key.Reveal())
 }
 
-// WeComBody builds the WeCom robot JSON for a message.
+// WeComBody builds the WeCom robot JSON for a message. The message's
+// recipients are mentioned by WeCom user id (else phone) instead of mobiles.
 func WeComBody(msgtype string, m Message, mobiles []string) map[string]any {
+	ids, mobiles := robotMentions(m.To, func(r Recipient) string { return r.WeComID }, mobiles)
 	if msgtype == "text" {
 		t := map[string]any{"content": m.Title + "\n" + m.Body}
+		if len(ids) > 0 {
+			t["mentioned_list"] = ids
+		}
 		if len(mobiles) > 0 {
 			t["mentioned_mobile_list"] = mobiles
 		}
 		return map[string]any{"msgtype": "text", "text": t}
 	}
 	content := m.Body
+	for _, id := range ids {
+		content += "<@" + id + ">"
+	}
 	for _, mob := range mobiles {
 		content += "<@" + mob + ">"
 	}
@@ -168,16 +176,25 @@ func DingTalkSign(secret string, timestampMillis int64) string {
 	return url.QueryEscape(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 }
 
-// DingTalkBody builds the DingTalk robot JSON for a message.
+// DingTalkBody builds the DingTalk robot JSON for a message. The message's
+// recipients are mentioned by DingTalk user id (atUserIds, else phone)
+// instead of mobiles.
 func DingTalkBody(msgtype string, m Message, mobiles []string) map[string]any {
+	ids, mobiles := robotMentions(m.To, func(r Recipient) string { return r.DingTalkID }, mobiles)
 	at := map[string]any{"atMobiles": mobiles, "isAtAll": false}
 	if mobiles == nil {
 		at["atMobiles"] = []string{}
+	}
+	if len(ids) > 0 {
+		at["atUserIds"] = ids
 	}
 	if msgtype == "text" {
 		return map[string]any{"msgtype": "text", "text": map[string]any{"content": m.Title + "\n" + m.Body}, "at": at}
 	}
 	text := m.Body
+	for _, id := range ids {
+		text += " @" + id
+	}
 	for _, mob := range mobiles {
 		text += " @" + mob
 	}

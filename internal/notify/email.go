@@ -133,8 +133,9 @@ func (e *email) send(ctx context.Context, m Message) error {
 	if err != nil {
 		return &sendError{msg: fmt.Sprintf("from %q: %v", e.cfg.From, err), permanent: true}
 	}
+	to := recipientEmails(m.To, e.cfg.To)
 	var rcpts []string
-	for _, t := range e.cfg.To {
+	for _, t := range to {
 		a, err := mail.ParseAddress(t)
 		if err != nil {
 			return &sendError{msg: fmt.Sprintf("to %q: %v", t, err), permanent: true}
@@ -193,7 +194,7 @@ func (e *email) send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("smtp DATA: %w", err)
 	}
-	if _, err := w.Write(BuildMailWith(e.cfg.From, e.cfg.To, m.Title, m.Body, e.clock.Now(), m.Attachments)); err != nil {
+	if _, err := w.Write(BuildMailWith(e.cfg.From, to, m.Title, m.Body, e.clock.Now(), m.Attachments)); err != nil {
 		return fmt.Errorf("smtp DATA write: %w", err)
 	}
 	if err := w.Close(); err != nil {

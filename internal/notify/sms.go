@@ -68,12 +68,13 @@ func (s *sms) method() string {
 	return strings.ToUpper(s.cfg.Method)
 }
 
-// Send sends one request per phone; the first failure ends the send (the
+// Send sends one request per phone (the recipients' phones when they have
+// any, else the configured phones); the first failure ends the send (the
 // Notifier retries the whole message, so a number already reached may get
 // the text twice: gateways deduplicate or the duty engineer sees it twice,
 // never zero times).
 func (s *sms) Send(ctx context.Context, m Message) error {
-	for _, phone := range s.cfg.Phones {
+	for _, phone := range recipientPhones(m.To, s.cfg.Phones) {
 		if err := s.sendOne(ctx, SMSData{Phone: phone, Text: m.Title, Event: m.Event}); err != nil {
 			return fmt.Errorf("sms to %s: %w", phone, err)
 		}

@@ -62,6 +62,9 @@ type Data struct {
 	URL    string            `json:"url,omitempty"`
 	Labels map[string]string `json:"labels,omitempty"`
 	Extra  map[string]string `json:"extra,omitempty"`
+	// To are the people the notice is for (the duty roster's person on
+	// duty); empty: the channels' configured addressees (see Recipient).
+	To []Recipient `json:"to,omitempty"`
 
 	Location *time.Location `json:"-"`
 }
@@ -78,6 +81,9 @@ type Message struct {
 	// Attachments go with an e-mail (multipart/mixed); the other channels
 	// send only Title and Body.
 	Attachments []Attachment
+	// To are the message's recipients (see Recipient); Render copies them
+	// from Data.To.
+	To []Recipient
 }
 
 // Attachment is a file sent with an e-mail.
@@ -229,5 +235,6 @@ func (ts *Templates) Render(ev Event, d Data) (Message, error) {
 		Title: strings.TrimSpace(title.String()),
 		Body:  strings.TrimSpace(body.String()) + "\n",
 		Data:  &dd,
+		To:    d.To,
 	}, nil
 }

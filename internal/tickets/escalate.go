@@ -26,11 +26,23 @@ type EscalationOptions struct {
 	// the dispatch notice; without an entry it goes to the "assignee" route,
 	// else it is not sent (and that is recorded on the ticket).
 	People map[string][]string
+	// Duty is the duty roster (*roster.Roster); nil: notices go to the
+	// roles' routes only. With it, a notice to a role the roster covers
+	// (the engineer on duty, the project manager) names the people on duty
+	// at the notice's due time as its recipients (notify.Recipient): their
+	// own phone, e-mail and WeCom/DingTalk id on the role's channels.
+	Duty DutyRoster
 	// Interval between passes; default 30s, on the service's clock.
 	Interval time.Duration
 	// URL is the web UI's base URL for links in notices ("" = none).
 	URL    string
 	Logger *slog.Logger
+}
+
+// DutyRoster names the people on duty in a role at a time (*roster.Roster):
+// none when the roster has nobody for the role or does not cover it.
+type DutyRoster interface {
+	Recipients(ctx context.Context, at time.Time, role string) ([]notify.Recipient, error)
 }
 
 // ErrNoChannel: a personal notice has no channel for its person.
@@ -174,6 +186,10 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 			}
 		}
 	}
+	d.To = e.onDuty(ctx, n)
+	if len(d.To) > 0 {
+		d.Role += " " + recipientNames(d.To)
+	}
 	what := d.Timer + " " + n.Kind
 	if n.Timer == "" {
 		what = map[notify.Event]string{notify.EventNew: "新工单通知", notify.EventDispatch: "派单通知",
@@ -198,7 +214,7 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 			}
 			if err := tx.AddEvent(n.TicketID, Event{At: a.Start, Actor: "system:escalation", Kind: EventNotice,
 				Note:   fmt.Sprintf("%s → %s 经 %s 第%d次 %s", what, d.Role, a.Channel, a.Number, res),
-				Detail: fmt.Sprintf(`{"key":%q,"event":%q,"channel":%q,"attempt":%d,"ok":%t}`, n.Key, a.Event, a.Channel, a.Number, a.OK)}); err != nil {
+				Detail: noticeDetail(n.Key, a, d.To)}); err != nil {
 				return err
 			}
 		}
