@@ -47,6 +47,9 @@ func wireConsole(ctx context.Context, s *Server) error {
 	if st.Inspections != nil {
 		co.Inspections = st.Inspections
 	}
+	if sl := st.Silences; sl != nil && sl.set != nil {
+		co.Silences = consoleSet{Set: sl.set, kick: sl.kick}
+	}
 	c, err := console.New(co)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
