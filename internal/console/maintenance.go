@@ -45,12 +45,12 @@ type windowRow struct {
 type option struct{ Value, Label string }
 
 type maintenanceView struct {
-	Windows   []windowRow
-	CanEdit   bool
-	Devices   []option
-	Sites     []option
-	Classes   []option
-	Form      maintenanceForm
+	Windows []windowRow
+	CanEdit bool
+	Devices []option
+	Sites   []option
+	Classes []option
+	Form    maintenanceForm
 }
 
 // maintenanceForm is what was typed, kept when it is refused.
