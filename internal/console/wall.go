@@ -22,7 +22,7 @@ import (
 // WallRefresh is how often the wall display fetches its panel again
 // without a ticket change (availability, device counts, inspections); a
 // ticket change reaches it at once over its event stream (GET /wall/events).
-const WallRefresh = 30 * time.Second
+const WallRefresh = 20 * time.Second
 
 // The wall's data is shared by every display showing the same sites: it is
 // computed at most once per wallTTL (so 50 displays cost what one does),

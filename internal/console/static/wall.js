@@ -40,7 +40,7 @@
       if (!live) {
         return;
       }
-      live.textContent = on ? live.dataset.on : live.dataset.off;
+      live.textContent = on ? live.dataset.textOn : live.dataset.textOff;
       live.classList.toggle("on", on);
       wall.dataset.live = on ? "on" : "off";
     }
