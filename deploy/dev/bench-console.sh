@@ -74,12 +74,16 @@ start() {
 echo "machine: $(nproc) cores; $devices devices, $walls wall displays, $desks duty desks, $changes ticket changes"
 echo "== run 1: console.enabled false; uptime: $(uptime)"
 start false
-off=$("$work/benchconsole" -url "http://127.0.0.1:$port" -pid "$pid" -rss-only -idle "$idle" -duration "$duration" | tee /dev/stderr | grep '^SUMMARY')
+"$work/benchconsole" -url "http://127.0.0.1:$port" -pid "$pid" -rss-only -idle "$idle" -duration "$duration" > "$work/off.txt"
+cat "$work/off.txt"
+off=$(grep '^SUMMARY' "$work/off.txt")
 stop_collector
 echo "== run 2: console on; uptime: $(uptime)"
 start true
-on=$("$work/benchconsole" -url "http://127.0.0.1:$port" -pid "$pid" -initial Initial-Pass-2024 -password Bench-Pass-2024x \
-  -idle "$idle" -walls "$walls" -desks "$desks" -changes "$changes" -gap "$gap" -duration "$duration" | tee /dev/stderr | grep '^SUMMARY')
+"$work/benchconsole" -url "http://127.0.0.1:$port" -pid "$pid" -initial Initial-Pass-2024 -password Bench-Pass-2024x \
+  -idle "$idle" -walls "$walls" -desks "$desks" -changes "$changes" -gap "$gap" -duration "$duration" > "$work/on.txt"
+cat "$work/on.txt"
+on=$(grep '^SUMMARY' "$work/on.txt")
 stop_collector
 echo "== uptime at the end: $(uptime)"
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<< "$2"; }

@@ -92,11 +92,20 @@ func run(o opts, idle *rssSamples) {
 	}
 	fmt.Printf("pages %v: %d requests, p50 %v, p95 %v, max %v\n", pages, len(pageTimes), pct(pageTimes, 50), pct(pageTimes, 95), pct(pageTimes, 100))
 
+	// The wall lists at most wallRows open tickets (most urgent, then
+	// oldest first): the changes must fit beside those already open, or a
+	// wall could not show them.
+	wallQ := "?k=" + url.QueryEscape(kiosk)
+	open := strings.Count(getBody(admin, o.base+"/wall/panel"+wallQ), `<tr class="t-`)
+	if room := wallRows - open; o.changes > room {
+		fmt.Printf("%d tickets already on the wall: %d changes instead of %d\n", open, max(room, 0), o.changes)
+		o.changes = max(room, 0)
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), o.dur+o.changeWait)
 	defer cancel()
 	b := &board{posted: map[string]time.Time{}}
 	var wg sync.WaitGroup
-	wallQ := "?k=" + url.QueryEscape(kiosk)
 	for i := 0; i < o.walls; i++ {
 		wg.Add(1)
 		go func() {
@@ -336,15 +345,21 @@ func must(err error) {
 	}
 }
 
-func get(cl *http.Client, u string) {
+func get(cl *http.Client, u string) { getBody(cl, u) }
+
+func getBody(cl *http.Client, u string) string {
 	r, err := cl.Get(u)
 	must(err)
-	_, _ = io.Copy(io.Discard, r.Body)
+	b, _ := io.ReadAll(r.Body)
 	r.Body.Close()
 	if r.StatusCode != 200 {
 		log.Fatalf("GET %s: %d", u, r.StatusCode)
 	}
+	return string(b)
 }
+
+// wallRows is how many open tickets the wall lists (console/wall.go).
+const wallRows = 12
 
 func token(cl *http.Client, u string) string {
 	r, err := cl.Get(u)
