@@ -15,6 +15,11 @@ import (
 // defaults of internal/accounts: 10 characters of 3 classes, 5 failures
 // lock a name for 15 minutes, sessions end after 30 idle minutes or 12 h.
 type Console struct {
+	// Enabled serves the web console (default true). false leaves the
+	// APIs only: no console pages, no accounts.db, so no console accounts or
+	// issued tokens (deploy/dev/bench-console.sh measures the console's
+	// memory with it).
+	Enabled *bool `yaml:"enabled"`
 	// Password is the policy for new passwords (min_length, min_classes).
 	Password accounts.Policy `yaml:"password"`
 	// MaxFailures failed logins within Lockout lock the name for Lockout.
@@ -36,6 +41,9 @@ func (c *Console) UnmarshalYAML(node *yaml.Node) error {
 	c.line = node.Line
 	return nil
 }
+
+// On reports whether the console is served (enabled unset or true).
+func (c *Console) On() bool { return c.Enabled == nil || *c.Enabled }
 
 // Validate refuses rules weaker than a review accepts or that cannot work.
 func (c *Console) Validate() error {

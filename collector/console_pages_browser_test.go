@@ -292,7 +292,7 @@ func TestConsolePagesBrowser(t *testing.T) {
 	}
 	first := browsertest.Eval[string](wall, `document.getElementById("wall-panel").dataset.now`)
 	start := time.Now()
-	if _, err := chromedp.Run(wall.Ctx(), chromedp.Poll[bool](`document.getElementById("wall-panel").dataset.now !== `+fmt.Sprintf("%q", first), chromedp.WithPollingTimeout(25*time.Second))); err != nil {
+	if _, err := chromedp.Run(wall.Ctx(), chromedp.Poll[bool](`document.getElementById("wall-panel").dataset.now !== `+fmt.Sprintf("%q", first), chromedp.WithPollingTimeout(35*time.Second))); err != nil {
 		t.Errorf("the wall did not refresh itself: %v", err)
 	}
 	t.Logf("wall display refreshed itself after %v", time.Since(start).Round(100*time.Millisecond))

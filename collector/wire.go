@@ -95,8 +95,10 @@ func NewServe(ctx context.Context, opts Options) (*Server, error) {
 	if err == nil {
 		err = wireReports(s) // wire_report.go
 	}
-	if err == nil {
+	if err == nil && s.cfg.Console.On() {
 		err = wireConsole(ctx, s) // wire_console.go
+	} else if err == nil {
+		s.log.Info("console disabled (console.enabled: false): APIs only")
 	}
 	if err == nil {
 		err = wireRoster(ctx, s) // wire_roster.go

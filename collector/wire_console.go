@@ -50,6 +50,9 @@ func wireConsole(ctx context.Context, s *Server) error {
 	if st.Roster != nil { // the 值班表 page and the desk's on-duty line (wire_roster.go)
 		co.Roster = st.Roster.roster
 	}
+	if sl := st.Silences; sl != nil && sl.set != nil {
+		co.Silences = consoleSet{Set: sl.set, kick: sl.kick}
+	}
 	c, err := console.New(co)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)

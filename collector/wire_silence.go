@@ -27,6 +27,43 @@ type silences struct {
 	set   *silence.Set
 	ext   []*silence.External
 	all   silence.Any // set, then each external
+	// kick asks the window pass to run now: the console's maintenance
+	// page created or ended a window (consoleSet).
+	kick chan struct{}
+}
+
+// consoleSet is the Set as the console's maintenance page uses it: a window
+// created or ended there is noted on the tickets it covers at once (the
+// window pass runs now, not at its next tick), so the desk and the wall
+// show 维护窗口中 within seconds.
+type consoleSet struct {
+	*silence.Set
+	kick chan struct{}
+}
+
+func (c consoleSet) poke() {
+	select {
+	case c.kick <- struct{}{}:
+	default: // a pass is already asked for
+	}
+}
+
+// Put implements console.Silences.
+func (c consoleSet) Put(ctx context.Context, s silence.Silence) (string, error) {
+	id, err := c.Set.Put(ctx, s)
+	if err == nil {
+		c.poke()
+	}
+	return id, err
+}
+
+// Expire implements console.Silences.
+func (c consoleSet) Expire(ctx context.Context, id string) error {
+	err := c.Set.Expire(ctx, id)
+	if err == nil {
+		c.poke()
+	}
+	return err
 }
 
 // openSilences opens the data directory's silence database and the pollers
@@ -45,7 +82,7 @@ func openSilences(ctx context.Context, cfg *Config, d DataDir, clk clockwork.Clo
 		_ = st.Close()
 		return nil, err
 	}
-	sl := &silences{store: st, set: set, all: silence.Any{set}}
+	sl := &silences{store: st, set: set, all: silence.Any{set}, kick: make(chan struct{}, 1)}
 	for _, u := range cfg.Rules.Alertmanagers {
 		e, err := silence.NewExternal(silence.ExternalOptions{URL: u, Clock: clk, Logger: log})
 		if err != nil {
@@ -82,7 +119,8 @@ func wireSilences(s *Server) error {
 		s.Go(e.Run)
 	}
 	if tp := s.stores.Tickets; tp != nil {
-		w := &windowWatch{src: sl.all, svc: tp.svc, set: sl.set, clock: s.opts.Clock, log: s.log, marked: map[string]silence.Silence{}}
+		w := &windowWatch{src: sl.all, svc: tp.svc, set: sl.set, clock: s.opts.Clock, log: s.log, marked: map[string]silence.Silence{},
+			kick: sl.kick}
 		s.Go(w.run)
 	}
 	return nil
@@ -98,6 +136,7 @@ type windowWatch struct {
 	clock  clockwork.Clock
 	log    *slog.Logger
 	marked map[string]silence.Silence // windows noted as begun
+	kick   <-chan struct{}            // run a pass now (consoleSet)
 }
 
 func (w *windowWatch) run(ctx context.Context) error {
@@ -109,6 +148,7 @@ func (w *windowWatch) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tk.Chan():
+		case <-w.kick:
 		}
 	}
 }

@@ -57,8 +57,8 @@ func TestBrowserLoginLogout(t *testing.T) {
 	if got := b.Text(".coming"); !strings.Contains(got, "值班台正在建设中") {
 		t.Errorf("home says %q", got)
 	}
-	if n := browsertest.Eval[int](b, `document.querySelectorAll("nav.main a").length`); n != 6 {
-		t.Errorf("engineer sees %d navigation links, want 6 (no 管理)", n)
+	if n := browsertest.Eval[int](b, `document.querySelectorAll("nav.main a").length`); n != 7 {
+		t.Errorf("engineer sees %d navigation links, want 7 (维护窗口 too, no 管理)", n)
 	}
 	// htmx (vendored) and console.js loaded under the CSP without errors.
 	if v := browsertest.Eval[string](b, "typeof htmx === 'object' ? htmx.version : 'missing'"); !strings.HasPrefix(v, "2.") {

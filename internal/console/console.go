@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -77,6 +78,12 @@ type Options struct {
 	// administration pages (sources.go); a nil source leaves its page
 	// saying so.
 	Sources Sources
+	// MaxStreams bounds the open event streams of the duty desks and wall
+	// displays together; DefaultMaxStreams when zero.
+	MaxStreams int
+	// Silences are the maintenance windows (*silence.Set): with them the
+	// maintenance page is served (maintenance.go); optional.
+	Silences Silences
 }
 
 // Console is the console's HTTP handler.
@@ -92,6 +99,7 @@ type Console struct {
 	panels   panelCache   // desk_cache.go
 	wallc    wallCache    // the wall display's shared data (wall.go)
 	silence  silenceMarks // tickets_silenced.go
+	streams  atomic.Int64 // open event streams (streams.go)
 }
 
 // New builds the console. It serves:
@@ -119,6 +127,9 @@ func New(o Options) (*Console, error) {
 			loc = time.FixedZone("CST", 8*3600) // no tzdata; China has no DST
 		}
 		o.Location = loc
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultMaxStreams
 	}
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = accounts.DefaultMaxFailures

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
@@ -251,63 +250,16 @@ func (c *Console) partBytes(r *http.Request, name, part string, p page) ([]byte,
 	return buf.Bytes(), nil
 }
 
-// sseBuffer bounds the changes waiting for one desk's stream; a desk that
-// falls behind misses changes, not the next refresh (see tickets.Subscribe).
-const sseBuffer = 16
-
 // deskEvents streams ticket changes as server-sent events (GET
 // /desk/events): "event: change" with the ticket's id (none for an account
 // that sees only some sites), a comment every 15 s to keep proxies from
-// closing the stream. desk.js then re-reads the panel.
+// closing the stream (streams.go). desk.js then re-reads the panel.
 func (c *Console) deskEvents(w http.ResponseWriter, r *http.Request) {
 	sess, _ := SessionFrom(r.Context())
-	scoped := siteScope(sess.User) != nil
-	rc := http.NewResponseController(w)
-	sub := c.o.Tickets.Subscribe(sseBuffer)
-	defer sub.Close()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	if _, err := fmt.Fprint(w, "retry: 2000\n: roomwatch desk\n\n"); err != nil {
-		return
-	}
-	if err := rc.Flush(); err != nil {
-		c.o.Logger.Warn("console: desk events cannot be flushed", "err", err)
-		return
-	}
-	ping := c.o.Clock.NewTicker(15 * time.Second)
-	defer ping.Stop()
-	for {
-		var msg string
-		select {
-		case <-r.Context().Done():
-			return
-		case <-c.stop:
-			return
-		case ch, ok := <-sub.C():
-			if !ok {
-				return
-			}
-			id := strconv.FormatInt(ch.TicketID, 10)
-			if scoped {
-				id = ""
-			}
-			msg = "event: change\ndata: " + id + "\n\n"
-		case <-ping.Chan():
-			msg = ": ping\n\n"
-		}
-		if _, err := fmt.Fprint(w, msg); err != nil {
-			return
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-	}
+	c.serveChanges(w, r, streamOptions{hello: "roomwatch desk", withID: siteScope(sess.User) == nil})
 }
 
-// StopStreams ends the desk's event streams (at shutdown, before the HTTP
+// StopStreams ends the desk's and the wall's event streams (at shutdown, before the HTTP
 // server waits for its requests to finish); browsers reconnect to the next
 // collector.
 func (c *Console) StopStreams() {

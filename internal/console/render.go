@@ -66,6 +66,7 @@ func navigation(role auth.Role, path string) []navItem {
 		{"nav.inspections", "/inspections", auth.RoleViewer},
 		{"nav.reports", "/reports", auth.RoleViewer},
 		{"nav.devices", "/devices", auth.RoleViewer},
+		{"maintenance.nav", "/maintenance", auth.RoleViewer},
 		{"roster.nav", "/roster", auth.RoleViewer},
 		{"nav.wall", "/wall", auth.RoleViewer},
 		{"nav.admin", "/admin", auth.RoleAdmin},

@@ -136,7 +136,7 @@ func (ls AuditLogs) Search(ctx context.Context, query string, limit int) ([]auth
 }
 
 // areaPages are the templates of the pages in this file's areas.
-var areaPages = []string{"inspections", "inspection", "reports", "devices", "device", "wall", "admin"}
+var areaPages = []string{"inspections", "inspection", "reports", "devices", "device", "wall", "admin", "maintenance"}
 
 // areaRoutes adds the inspections, reports, devices, wall and admin pages.
 func (c *Console) areaRoutes(m *http.ServeMux) {
@@ -170,6 +170,9 @@ func (c *Console) areaRoutes(m *http.ServeMux) {
 
 	m.HandleFunc("GET /wall", c.wall)
 	m.HandleFunc("GET /wall/panel", c.wallPanel)
+	m.HandleFunc("GET /wall/events", c.wallEvents)
+
+	c.maintenanceRoutes(m) // maintenance.go
 
 	m.Handle("GET /admin", adm(c.adminPage))
 	m.Handle("POST /admin/users", adm(c.adminAddUser))

@@ -51,10 +51,16 @@ type ticketRow struct {
 	openedAt                   time.Time
 }
 
-// durText formats d for lang: "2天3小时", "1小时5分", "4分10秒".
+// durText formats d for lang: "2天3小时", "1小时5分", "4分10秒", "40秒", "<1秒".
 func (c *Console) durText(lang string, d time.Duration) string {
 	if d < 0 {
 		d = -d
+	}
+	if d < time.Second {
+		if d == 0 {
+			return c.cat.T(lang, "desk.dur.s", "s", "0")
+		}
+		return c.cat.T(lang, "desk.dur.lt1s") // not "0分0秒"
 	}
 	d = d.Round(time.Second)
 	days, h, m, s := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60, int(d/time.Second)%60
@@ -64,8 +70,10 @@ func (c *Console) durText(lang string, d time.Duration) string {
 		return c.cat.T(lang, "tickets.dur.dh", "d", it(days), "h", it(h))
 	case h > 0:
 		return c.cat.T(lang, "tickets.dur.hm", "h", it(h), "m", it(m))
-	default:
+	case m > 0:
 		return c.cat.T(lang, "tickets.dur.ms", "m", it(m), "s", it(s))
+	default:
+		return c.cat.T(lang, "desk.dur.s", "s", it(s))
 	}
 }
 

@@ -19,8 +19,10 @@ import (
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
-// WallRefresh is how often the wall display fetches its panel again.
-const WallRefresh = 10 * time.Second
+// WallRefresh is how often the wall display fetches its panel again
+// without a ticket change (availability, device counts, inspections); a
+// ticket change reaches it at once over its event stream (GET /wall/events).
+const WallRefresh = 20 * time.Second
 
 // The wall's data is shared by every display showing the same sites: it is
 // computed at most once per wallTTL (so 50 displays cost what one does),
@@ -31,8 +33,9 @@ const (
 )
 
 type wallEntry struct {
-	at time.Time
-	v  wallView
+	at  time.Time
+	seq uint64 // the ticket service's change sequence it was computed at
+	v   wallView
 }
 
 type availEntry struct {
@@ -47,15 +50,21 @@ type wallCache struct {
 	avail *availEntry
 }
 
-// cachedWall returns the wall's data for u, computed at most once per wallTTL.
+// cachedWall returns the wall's data for u, computed at most once per
+// wallTTL and again after any ticket change (a wall told of a change by its
+// event stream never gets the data from before it).
 func (c *Console) cachedWall(ctx context.Context, u accounts.User, query string) wallView {
 	key := strings.Join(u.Sites, ",")
+	var seq uint64
+	if c.o.Tickets != nil {
+		seq = c.o.Tickets.ChangeSeq()
+	}
 	c.wallc.mu.Lock()
 	defer c.wallc.mu.Unlock()
 	now := c.o.Clock.Now()
 	e, ok := c.wallc.views[key]
-	if !ok || now.Sub(e.at) >= wallTTL || now.Before(e.at) {
-		e = wallEntry{at: now, v: c.wallData(ctx, u)}
+	if !ok || e.seq != seq || now.Sub(e.at) >= wallTTL || now.Before(e.at) {
+		e = wallEntry{at: now, seq: seq, v: c.wallData(ctx, u)}
 		if c.wallc.views == nil {
 			c.wallc.views = map[string]wallEntry{}
 		}
@@ -117,6 +126,9 @@ type wallTicket struct {
 	Level, LevelKey    string
 	Title, Device      string
 	Timer, Left, Class string // the most urgent running timer: name, time left, warning/breached
+	Unknown            bool   // 状态未知: the device fell silent (as on the desk)
+	Silenced           bool   // 维护窗口中: a maintenance window covers it (as on the desk)
+	state              string
 }
 
 type wallWorst struct {
@@ -126,8 +138,9 @@ type wallWorst struct {
 
 type wallView struct {
 	Now           string
-	Query         string // ?k=… for the refreshes
+	Query         string // ?k=… for the refreshes and the event stream
 	RefreshMS     int64
+	Live          bool // ticket changes come over an event stream
 	Classes       []wallCount
 	Sites         []wallCount
 	Levels        []wallCount // Up holds the number of open tickets
@@ -142,7 +155,7 @@ type wallView struct {
 func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 	now := c.o.Clock.Now().In(c.o.Location)
 	v := wallView{Now: now.Format("2006-01-02 15:04:05"), RefreshMS: WallRefresh.Milliseconds(),
-		TicketsAbsent: c.o.Sources.Tickets == nil}
+		TicketsAbsent: c.o.Sources.Tickets == nil, Live: c.o.Tickets != nil}
 	rows := c.deviceRows(ctx, u)
 	byClass := map[string]*wallCount{}
 	bySite := map[string]*wallCount{}
@@ -206,7 +219,8 @@ func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 		v.Levels = append(v.Levels, wallCount{Key: "wall.level." + l, Up: levels[l]})
 	}
 	for _, t := range open {
-		wt := wallTicket{ID: t.ID, Level: t.Level.String(), LevelKey: "wall.level." + t.Level.String(), Title: t.Title, Device: t.Device}
+		wt := wallTicket{ID: t.ID, Level: t.Level.String(), LevelKey: "wall.level." + t.Level.String(), Title: t.Title, Device: t.Device,
+			Unknown: t.UnknownSince != nil, state: string(t.State)}
 		best := time.Duration(math.MaxInt64)
 		for _, tv := range t.TimerViews {
 			if tv.Remaining == nil || (tv.Status != "running" && tv.Status != "warning" && tv.Status != "breached") {
@@ -231,6 +245,7 @@ func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 	if len(v.Tickets) > 12 {
 		v.Tickets = v.Tickets[:12]
 	}
+	c.markWallSilenced(ctx, v.Tickets)
 
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.o.Location)
 	avail := c.availToday(ctx, now, midnight)
@@ -267,6 +282,23 @@ func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 	return v
 }
 
+// markWallSilenced marks the listed tickets a maintenance window covers,
+// as the desk does (tickets_silenced.go), when the console has the ticket
+// service (the wall may have a lister only).
+func (c *Console) markWallSilenced(ctx context.Context, ts []wallTicket) {
+	if c.o.Tickets == nil || len(ts) == 0 {
+		return
+	}
+	rows := make([]ticketRow, len(ts))
+	for i, t := range ts {
+		rows[i] = ticketRow{ID: t.ID, State: t.state}
+	}
+	c.markSilenced(ctx, rows)
+	for i := range ts {
+		ts[i].Silenced = rows[i].Silenced
+	}
+}
+
 // fmtLeft shows a timer's time left ("1h05m", "-12m" when past).
 func fmtLeft(d time.Duration) string {
 	sign := ""
@@ -292,7 +324,30 @@ func (c *Console) wall(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "wall", page{TitleKey: "wall.title", Data: c.cachedWall(r.Context(), u, q)})
 }
 
-// wallPanel is the wall's panel alone, fetched by htmx every WallRefresh.
+// wallEvents streams ticket changes to a wall display (GET /wall/events),
+// read-only, authorised as the page is (a kiosk token or a session); a
+// kiosk token revoked meanwhile ends the stream at the next ping. The wall
+// then re-reads its panel (wall.js).
+func (c *Console) wallEvents(w http.ResponseWriter, r *http.Request) {
+	if c.o.Tickets == nil {
+		c.notFound(w, r)
+		return
+	}
+	if _, _, ok := c.wallAccess(r); !ok {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, c.cat.T(langOf(r), "wall.need_token"), http.StatusUnauthorized)
+		return
+	}
+	c.serveChanges(w, r, streamOptions{hello: "roomwatch wall", stillOK: func() bool {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+		defer cancel()
+		_, _, ok := c.wallAccess(r.WithContext(ctx))
+		return ok
+	}})
+}
+
+// wallPanel is the wall's panel alone, fetched by wall.js after a ticket
+// change and every WallRefresh.
 func (c *Console) wallPanel(w http.ResponseWriter, r *http.Request) {
 	u, q, ok := c.wallAccess(r)
 	if !ok {

@@ -153,21 +153,38 @@
     if (!window.EventSource) {
       return;
     }
-    var es = new EventSource(desk.dataset.events);
-    es.onopen = function () {
-      live.textContent = desk.dataset.liveOn;
-      live.classList.add("on");
-      refresh(); // what changed while (re)connecting
-    };
-    es.onerror = function () {
-      live.textContent = desk.dataset.liveOff;
-      live.classList.remove("on");
-    };
-    es.addEventListener("change", function () {
-      clearTimeout(timer);
-      timer = setTimeout(refresh, 100); // one refresh for a burst of changes
+    var es = null, retry = 1000;
+    // connect opens the event stream; the browser reopens a dropped one by
+    // itself, but not one the server refused (503 when its streams are
+    // full): that is tried again here, waiting longer each time.
+    function connect() {
+      es = new EventSource(desk.dataset.events);
+      es.onopen = function () {
+        retry = 1000;
+        live.textContent = desk.dataset.liveOn;
+        live.classList.add("on");
+        refresh(); // what changed while (re)connecting
+      };
+      es.onerror = function () {
+        live.textContent = desk.dataset.liveOff;
+        live.classList.remove("on");
+        if (es.readyState === 2) {
+          es = null;
+          setTimeout(connect, retry);
+          retry = Math.min(retry * 2, 30000);
+        }
+      };
+      es.addEventListener("change", function () {
+        clearTimeout(timer);
+        timer = setTimeout(refresh, 100); // one refresh for a burst of changes
+      });
+    }
+    connect();
+    window.addEventListener("pagehide", function () {
+      if (es) {
+        es.close();
+      }
     });
-    window.addEventListener("pagehide", function () { es.close(); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
