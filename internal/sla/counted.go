@@ -129,3 +129,30 @@ func reach(spec TimerSpec, cal Calendar, r Run, end time.Time, offset time.Durat
 	}
 	return d
 }
+
+// Outside returns the calendar time of [from, to) that none of xs covers:
+// what an agreed pause over [from, to) adds to a windowed timer's folded
+// pauses (Run.Paused) when xs are the windows covering the ticket.
+func Outside(cal Calendar, from, to time.Time, xs []Interval) time.Duration {
+	if !to.After(from) {
+		return 0
+	}
+	var in []Interval
+	for _, x := range xs {
+		f, t := x.From, x.To
+		if f.Before(from) {
+			f = from
+		}
+		if t.After(to) {
+			t = to
+		}
+		if f.Before(t) {
+			in = append(in, Interval{f, t})
+		}
+	}
+	d := cal.Elapsed(from, to)
+	for _, x := range merge(in) {
+		d -= cal.Elapsed(x.From, x.To)
+	}
+	return d
+}

@@ -96,7 +96,7 @@ func (e *Escalator) RunOnce(ctx context.Context) error {
 			if !tm.Running() {
 				continue
 			}
-			for _, st := range sla.StepsRun(tm.Spec, e.s.calendarOf(tm.Spec), tm.Run(), now) {
+			for _, st := range sla.StepsRun(tm.Spec, e.s.calendarOf(tm.Spec), e.s.runOf(&t, tm), now) {
 				due = append(due, Notice{Key: noticeKey(t.ID, st), TicketID: t.ID, Timer: string(st.Timer), Step: st.Index,
 					Kind: string(st.Kind), Role: string(st.Role), DueAt: st.At})
 			}

@@ -110,7 +110,7 @@ func (s *Service) timerView(t *Ticket, tm Timer, now time.Time) TimerView {
 		}
 		return v
 	}
-	run := tm.Run()
+	run := s.runOf(t, tm)
 	if fin != nil && run.Met == nil && run.Ended == nil {
 		run.Ended = fin
 		v.EndedAt = in(fin)
@@ -133,6 +133,12 @@ func (s *Service) timerView(t *Ticket, tm Timer, now time.Time) TimerView {
 		p := Dur(st.PausedFor)
 		v.PausedFor = &p
 	}
+	if st.WindowFor > 0 {
+		w := Dur(st.WindowFor)
+		v.WindowFor = &w
+	}
+	c := Dur(st.Elapsed)
+	v.Counted = &c
 	v.Status = st.Status()
 	return v
 }
