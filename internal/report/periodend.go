@@ -21,8 +21,10 @@ func (r *Reporter) asOf(p Period) time.Time {
 // so a report for a closed period does not change with the day it is run:
 //
 //   - SLA timers are judged at the period end: a timer whose anchor came
-//     later is waiting, one met later is running (breached when its deadline
-//     had passed by the period end, by the overrun at that instant);
+//     later is waiting, one met or ended later is running (breached when it
+//     had counted its target by the period end, by the overrun at that
+//     instant); a pause that began before the period end and was resumed
+//     after it counts whole (the timer keeps only its folded total);
 //   - recovered, resolved and closed times after the period end are dropped;
 //   - the state is the last transition in the history before the period end
 //     (a ticket cancelled later was a fault then), and the events before the
@@ -58,6 +60,9 @@ func (r *Reporter) atPeriodEnd(ctx context.Context, ts []tickets.Ticket, p Perio
 			}
 			if after(tm.MetAt) {
 				tm.MetAt = nil
+			}
+			if after(tm.EndedAt) {
+				tm.EndedAt = nil
 			}
 		}
 		t.Timers = timers
