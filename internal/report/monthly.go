@@ -48,20 +48,20 @@ type TemplateRuns struct {
 
 // Monthly is the monthly fault summary (每月故障总结报告).
 type Monthly struct {
-	Period      Period
-	Generated   time.Time
-	Faults      FaultStats
-	Timers      []TimerStats
+	Period    Period
+	Generated time.Time
+	Faults    FaultStats
+	Timers    []TimerStats
 	// TimersByLevel are Timers per fault level (level, then timer order).
 	TimersByLevel  []TimerStats
 	Mean           MeanTimes
 	MeanByLevel    map[classify.Level]MeanTimes
 	MeanByCategory map[classify.Category]MeanTimes
-	Classes     []ClassAvail
-	Worst       []DeviceAvail
-	Inspections InspectionStats
-	Tickets     []tickets.Ticket
-	Engineers   []EngineerStats
+	Classes        []ClassAvail
+	Worst          []DeviceAvail
+	Inspections    InspectionStats
+	Tickets        []tickets.Ticket
+	Engineers      []EngineerStats
 	// Windows are the maintenance windows of the period; nil when the
 	// reporter has no silence source (no section then).
 	Windows []*silence.Silence
