@@ -282,9 +282,9 @@ func counted(tm seed001Timer, g *genTicket, ws []genWindow, pauses [][2]time.Tim
 
 // want is the recomputed monthly statistics.
 type want struct {
-	timers  map[string]*TimerStats                  // by kind
+	timers  map[string]*TimerStats                    // by kind
 	byLevel map[classify.Level]map[string]*TimerStats // by level and kind
-	mtta    map[string][2]int64                     // "all", "L:I", "C:room_it" → sum seconds, n
+	mtta    map[string][2]int64                       // "all", "L:I", "C:room_it" → sum seconds, n
 	mttr    map[string][2]int64
 	faults  FaultStats
 	eng     map[string]*EngineerStats
