@@ -15,7 +15,7 @@ type Interval struct {
 // kind k. They hold the clocks of repairing the fault — resolve, restore,
 // spare, the escalation of an unresolved fault and the emergency plan —
 // because their targets are the contracts' 故障解决时间 (seed 001 lines
-// 108–113), 恢复正常运营 (seed 004 line 6) and "unresolved after …" (seed 001
+// 109–113), 恢复正常运营 (seed 004 line 6) and "unresolved after …" (seed 001
 // lines 59 and 117), and during agreed planned work the device is down on
 // purpose. They do not hold answering, dispatch, arrival, diagnosis, the
 // plan or the report: those are owed to the customer's call (收到客户申告后
