@@ -47,13 +47,24 @@ func coversLabels(w *silence.Silence, ls map[string]string) bool {
 	return true
 }
 
+// ticketWindows returns the spans of the windows covering the ticket from
+// its opening on, when one of its timers is windowed (nil otherwise).
+func (s *Service) ticketWindows(t *Ticket) []sla.Interval {
+	for _, tm := range t.Timers {
+		if sla.Windowed(tm.Spec.Kind) {
+			return s.windowSpans(t, t.OpenedAt, time.Time{})
+		}
+	}
+	return nil
+}
+
 // runOf is what sla.EvaluateRun and sla.StepsRun need of a started timer:
 // its stored run and, for a windowed timer, the windows covering the
-// ticket from the timer's start on.
-func (s *Service) runOf(t *Ticket, tm Timer) sla.Run {
+// ticket (ws, from ticketWindows).
+func runOf(tm Timer, ws []sla.Interval) sla.Run {
 	r := tm.Run()
 	if sla.Windowed(tm.Spec.Kind) {
-		r.Windows = s.windowSpans(t, r.Started, time.Time{})
+		r.Windows = ws
 	}
 	return r
 }
