@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -23,8 +24,8 @@ func (r *Reporter) asOf(p Period) time.Time {
 //   - SLA timers are judged at the period end: a timer whose anchor came
 //     later is waiting, one met or ended later is running (breached when it
 //     had counted its target by the period end, by the overrun at that
-//     instant); a pause that began before the period end and was resumed
-//     after it counts whole (the timer keeps only its folded total);
+//     instant); a pause that began before the period end and ended after
+//     it is in progress then (rewindPause);
 //   - recovered, resolved and closed times after the period end are dropped;
 //   - the state is the last transition in the history before the period end
 //     (a ticket cancelled later was a fault then), and the events before the
@@ -36,16 +37,25 @@ func (r *Reporter) atPeriodEnd(ctx context.Context, ts []tickets.Ticket, p Perio
 		return nil
 	}
 	at := r.asOf(p)
-	var byTicket map[int64][]tickets.Event
+	var byTicket, later map[int64][]tickets.Event
 	if r.src.History != nil {
-		// Tickets opened in p: their history starts at p.Start.
-		evs, err := r.src.History.EventsBetween(ctx, p.Start, at)
+		// Tickets opened in p: their history starts at p.Start. The events
+		// after the end only tell when a pause in progress then ended.
+		to := r.o.Clock.Now().Add(time.Second)
+		if to.Before(at) {
+			to = at
+		}
+		evs, err := r.src.History.EventsBetween(ctx, p.Start, to)
 		if err != nil {
 			return fmt.Errorf("ticket history: %w", err)
 		}
-		byTicket = map[int64][]tickets.Event{}
+		byTicket, later = map[int64][]tickets.Event{}, map[int64][]tickets.Event{}
 		for _, e := range evs {
-			byTicket[e.TicketID] = append(byTicket[e.TicketID], e.Event)
+			if e.At.Before(at) {
+				byTicket[e.TicketID] = append(byTicket[e.TicketID], e.Event)
+			} else {
+				later[e.TicketID] = append(later[e.TicketID], e.Event)
+			}
 		}
 	}
 	after := func(p *time.Time) bool { return p != nil && !p.Before(at) }
@@ -63,6 +73,11 @@ func (r *Reporter) atPeriodEnd(ctx context.Context, ts []tickets.Ticket, p Perio
 			}
 			if after(tm.EndedAt) {
 				tm.EndedAt = nil
+			}
+		}
+		if byTicket != nil && r.src.Tickets != nil {
+			if since, until, ok := pauseAt(byTicket[t.ID], later[t.ID]); ok {
+				r.rewindPause(t, timers, at, since, until)
 			}
 		}
 		t.Timers = timers
@@ -107,4 +122,68 @@ func respondedAt(t *tickets.Ticket) *time.Time {
 		}
 	}
 	return nil
+}
+
+// actionAt is when an action took effect: the time it was recorded for
+// ("at" in the event's detail), else the event's time.
+func actionAt(e tickets.Event) time.Time {
+	var d struct {
+		At time.Time `json:"at"`
+	}
+	if e.Detail != "" && json.Unmarshal([]byte(e.Detail), &d) == nil && !d.At.IsZero() {
+		return d.At
+	}
+	return e.At
+}
+
+// pauseAt finds the agreed pause in progress at the end of the events
+// before (ok=false: none) and when it ended by the events after: the first
+// resume or resolution (at its recorded time), close or cancel (at the
+// event); a zero until while it lasts.
+func pauseAt(before, after []tickets.Event) (since, until time.Time, ok bool) {
+	for _, e := range before {
+		switch tickets.Action(e.Kind) {
+		case tickets.ActionPause:
+			since, ok = actionAt(e), true
+		case tickets.ActionResume, tickets.ActionResolve, tickets.ActionClose, tickets.ActionCancel:
+			ok = false
+		}
+	}
+	if !ok {
+		return time.Time{}, time.Time{}, false
+	}
+	for _, e := range after {
+		switch tickets.Action(e.Kind) {
+		case tickets.ActionResume, tickets.ActionResolve:
+			return since, actionAt(e), true
+		case tickets.ActionClose, tickets.ActionCancel:
+			return since, e.At, true
+		}
+	}
+	return since, time.Time{}, true
+}
+
+// rewindPause puts a pause that began at since, before the period's end,
+// and ended at until, after it, back in progress on the pausable timers it
+// held (timers: the rewound copies of t.Timers, in the same order): what
+// it added to their folded pauses when it ended is taken back out.
+func (r *Reporter) rewindPause(t *tickets.Ticket, timers []tickets.Timer, at, since, until time.Time) {
+	for j := range timers {
+		orig := t.Timers[j]
+		if !orig.Spec.Pausable || orig.StartedAt == nil || orig.StartedAt.After(since) || orig.PausedAt != nil {
+			continue // not held by it, or still paused (nothing folded)
+		}
+		fold := until
+		for _, stop := range []*time.Time{orig.MetAt, orig.EndedAt} {
+			if stop != nil && (fold.IsZero() || stop.Before(fold)) {
+				fold = *stop
+			}
+		}
+		if !fold.After(since) || fold.Before(at) {
+			continue // stopped before the pause, or folded before the end
+		}
+		timers[j].Paused -= r.src.Tickets.FoldedPause(t, orig, since, fold)
+		s := since
+		timers[j].PausedAt = &s
+	}
 }

@@ -68,3 +68,15 @@ func runOf(tm Timer, ws []sla.Interval) sla.Run {
 	}
 	return r
 }
+
+// FoldedPause is the calendar time a pause over [since, until) added to a
+// timer's folded pauses when it ended (foldPause): its calendar time, for a
+// windowed timer outside the windows covering the ticket. A report judging
+// the ticket at an earlier instant takes it back out of the timer.
+func (s *Service) FoldedPause(t *Ticket, tm Timer, since, until time.Time) time.Duration {
+	var ws []sla.Interval
+	if sla.Windowed(tm.Spec.Kind) {
+		ws = s.windowSpans(t, since, until)
+	}
+	return sla.Outside(s.calendarOf(tm.Spec), since, until, ws)
+}
