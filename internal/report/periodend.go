@@ -39,23 +39,19 @@ func (r *Reporter) atPeriodEnd(ctx context.Context, ts []tickets.Ticket, p Perio
 	at := r.asOf(p)
 	var byTicket, later map[int64][]tickets.Event
 	if r.src.History != nil {
-		// Tickets opened in p: their history starts at p.Start. The events
-		// after the end only tell when a pause in progress then ended.
-		to := r.o.Clock.Now().Add(time.Second)
-		if to.Before(at) {
-			to = at
-		}
-		evs, err := r.src.History.EventsBetween(ctx, p.Start, to)
+		// Tickets opened in p: their history starts at p.Start.
+		evs, err := r.src.History.EventsBetween(ctx, p.Start, at)
 		if err != nil {
 			return fmt.Errorf("ticket history: %w", err)
 		}
-		byTicket, later = map[int64][]tickets.Event{}, map[int64][]tickets.Event{}
+		byTicket = map[int64][]tickets.Event{}
 		for _, e := range evs {
-			if e.At.Before(at) {
-				byTicket[e.TicketID] = append(byTicket[e.TicketID], e.Event)
-			} else {
-				later[e.TicketID] = append(later[e.TicketID], e.Event)
-			}
+			byTicket[e.TicketID] = append(byTicket[e.TicketID], e.Event)
+		}
+		// The events after the end only tell when a pause in progress
+		// then ended; read when there is one.
+		if later, err = r.eventsAfter(ctx, byTicket, at); err != nil {
+			return err
 		}
 	}
 	after := func(p *time.Time) bool { return p != nil && !p.Before(at) }
@@ -186,4 +182,29 @@ func (r *Reporter) rewindPause(t *tickets.Ticket, timers []tickets.Timer, at, si
 		s := since
 		timers[j].PausedAt = &s
 	}
+}
+
+// eventsAfter reads the events from at on, per ticket, when one of the
+// tickets had a pause in progress at at (nil otherwise).
+func (r *Reporter) eventsAfter(ctx context.Context, byTicket map[int64][]tickets.Event, at time.Time) (map[int64][]tickets.Event, error) {
+	need := false
+	for _, evs := range byTicket {
+		if _, _, ok := pauseAt(evs, nil); ok {
+			need = true
+			break
+		}
+	}
+	now := r.o.Clock.Now()
+	if !need || !now.After(at) {
+		return nil, nil
+	}
+	evs, err := r.src.History.EventsBetween(ctx, at, now.Add(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("ticket history: %w", err)
+	}
+	out := map[int64][]tickets.Event{}
+	for _, e := range evs {
+		out[e.TicketID] = append(out[e.TicketID], e.Event)
+	}
+	return out, nil
 }
