@@ -132,8 +132,26 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 	if st.Key, st.Chain, err = openChain(cfg, st.Dir, !ro, o.Clock.Now(), o.Logger); err != nil {
 		return nil, err
 	}
+	if path := st.Dir.SilencesDB(); exists(path) {
+		ss, err := silence.OpenStore(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		st.onClose(ss.Close)
+		// The set answers the ticket service's timers from memory
+		// (maintenance windows hold the repair timers).
+		set, err := silence.NewSet(ctx, silence.Options{Store: ss, Clock: o.Clock, Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		st.Silences = &silences{store: ss, set: set}
+	}
 	if path := st.Dir.TicketsDB(); cfg.Tickets.On() && (!ro || exists(path)) {
-		if st.Tickets, err = openTickets(ctx, cfg, st.Dir, ticketsOptions{Clock: o.Clock, Logger: o.Logger, ReadOnly: ro, Chain: st.Chain}); err != nil {
+		to := ticketsOptions{Clock: o.Clock, Logger: o.Logger, ReadOnly: ro, Chain: st.Chain}
+		if st.Silences != nil {
+			to.Windows = st.Silences.set
+		}
+		if st.Tickets, err = openTickets(ctx, cfg, st.Dir, to); err != nil {
 			return nil, err
 		}
 		st.onClose(st.Tickets.close)
@@ -166,14 +184,6 @@ func OpenStores(ctx context.Context, cfg *Config, o StoresOptions) (_ *Stores, e
 		if err := st.startChains(ctx, o.Logger); err != nil {
 			return nil, err
 		}
-	}
-	if path := st.Dir.SilencesDB(); exists(path) {
-		ss, err := silence.OpenStore(ctx, path)
-		if err != nil {
-			return nil, err
-		}
-		st.Silences = &silences{store: ss}
-		st.onClose(ss.Close)
 	}
 	if path := st.Dir.Agents(); !ro || exists(path) || exists(path+".log") {
 		if st.Agents, err = openAgents(st.Dir, registry.Options{ReadOnly: ro, Clock: o.Clock, Logger: o.Logger}); err != nil {

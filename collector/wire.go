@@ -133,7 +133,7 @@ func (s *Server) openServeStores(ctx context.Context) error {
 		return err
 	}
 	if s.cfg.Tickets.On() {
-		to := ticketsOptions{Clock: s.opts.Clock, Logger: s.log, Silencer: st.Silences.all, Chain: st.Chain}
+		to := ticketsOptions{Clock: s.opts.Clock, Logger: s.log, Silencer: st.Silences.all, Windows: st.Silences.set, Chain: st.Chain}
 		if st.Tickets, err = openTickets(ctx, &s.cfg, st.Dir, to); err != nil {
 			return err
 		}
@@ -190,6 +190,8 @@ type ticketsOptions struct {
 	ReadOnly bool
 	// Silencer holds back alerts in maintenance windows (nil: none).
 	Silencer tickets.Silencer
+	// Windows hold the repair timers of the tickets they cover (nil: none).
+	Windows tickets.WindowSource
 	// Chain keys the event and audit chains (nil: unkeyed).
 	Chain *integrity.Chain
 }
@@ -225,7 +227,7 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 		Store: db, Classifier: rules, Policy: loaded.Selection, Devices: newDeviceIndex(&cfg.Inventory),
 		Clock: o.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
 		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose,
-		ReachabilityAlerts: reach, Logger: o.Logger, Silencer: o.Silencer, Notices: len(cfg.Notify.Channels) > 0,
+		ReachabilityAlerts: reach, Logger: o.Logger, Silencer: o.Silencer, Windows: o.Windows, Notices: len(cfg.Notify.Channels) > 0,
 	}
 	if cfg.Tickets.AuditFile != "" && !o.ReadOnly {
 		if tp.audit, err = auth.OpenAuditFile(cfg.Tickets.AuditFile); err != nil {

@@ -163,8 +163,10 @@ func (r *Reporter) maintenanceSection(ws []*silence.Silence, p Period) Section {
 		in := minTime(w.EndsAt, p.End).Sub(maxTime(w.StartsAt, p.Start))
 		sec.Rows = append(sec.Rows, []any{r.t(w.StartsAt), r.t(w.EndsAt), Dur(in), w.MatchersString(), w.CreatedBy, w.Comment})
 	}
-	sec.Note = "窗口内匹配的告警只记录、不开工单、不发通知；按设备、站点、类别选中设备的窗口时间不计入该设备的可用率（累计中断与可用率均已扣除）。" +
-		" Alerts in a window open no ticket; a window selecting a device by device, site or class is left out of its availability."
+	sec.Note = "窗口内匹配的告警只记录、不开工单、不发通知；按设备、站点、类别选中设备的窗口时间不计入该设备的可用率（累计中断与可用率均已扣除）；" +
+		"窗口覆盖已开工单的时间不计入其修复类 SLA 计时（修复、恢复运行、备件、未解决升级、应急方案）。" +
+		" Alerts in a window open no ticket; a window selecting a device by device, site or class is left out of its availability," +
+		" and the time it covers an open ticket is left out of that ticket's repair timers."
 	if len(ws) == 0 {
 		sec.Note = "本期无计划维护窗口 / no maintenance windows in the period. " + sec.Note
 	}

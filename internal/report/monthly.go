@@ -10,7 +10,6 @@ import (
 	"github.com/roomwatch/roomwatch/internal/classify"
 	"github.com/roomwatch/roomwatch/internal/inspect"
 	"github.com/roomwatch/roomwatch/internal/silence"
-	"github.com/roomwatch/roomwatch/internal/sla"
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
@@ -26,26 +25,6 @@ type FaultStats struct {
 	Resolved        int // resolved or closed
 	Recovered       int // recovered by itself, not yet resolved
 	Active          int // still being handled at the period's end
-}
-
-// TimerStats are one SLA timer's outcomes over the faults of a period.
-type TimerStats struct {
-	Name, NameZH string
-	Met          int // met in time
-	Breached     int // past the deadline (met late or still running)
-	Running      int // running, not yet past the deadline
-	Waiting      int // its anchor event has not happened
-	BreachTotal  time.Duration
-	BreachMax    time.Duration
-}
-
-// MeanTimes are MTTA (opened → the respond timer met: acknowledged, dispatched,
-// on site or resolved; without a respond timer the first of those transitions
-// in the history) and MTTR (opened → recovered or resolved, whichever came
-// first). Both count only what happened by the period's end.
-type MeanTimes struct {
-	MTTA, MTTR     time.Duration
-	NAcked, NFixed int
 }
 
 // InspectionStats is inspection completion over a period.
@@ -69,17 +48,20 @@ type TemplateRuns struct {
 
 // Monthly is the monthly fault summary (每月故障总结报告).
 type Monthly struct {
-	Period      Period
-	Generated   time.Time
-	Faults      FaultStats
-	Timers      []TimerStats
-	Mean        MeanTimes
-	MeanByLevel map[classify.Level]MeanTimes
-	Classes     []ClassAvail
-	Worst       []DeviceAvail
-	Inspections InspectionStats
-	Tickets     []tickets.Ticket
-	Engineers   []EngineerStats
+	Period    Period
+	Generated time.Time
+	Faults    FaultStats
+	Timers    []TimerStats
+	// TimersByLevel are Timers per fault level (level, then timer order).
+	TimersByLevel  []TimerStats
+	Mean           MeanTimes
+	MeanByLevel    map[classify.Level]MeanTimes
+	MeanByCategory map[classify.Category]MeanTimes
+	Classes        []ClassAvail
+	Worst          []DeviceAvail
+	Inspections    InspectionStats
+	Tickets        []tickets.Ticket
+	Engineers      []EngineerStats
 	// Windows are the maintenance windows of the period; nil when the
 	// reporter has no silence source (no section then).
 	Windows []*silence.Silence
@@ -105,7 +87,8 @@ func (r *Reporter) Monthly(ctx context.Context, p Period) (*Monthly, error) {
 	m.Tickets = ts
 	m.Faults = r.faultStats(ts)
 	m.Timers = timerStats(ts)
-	m.Mean, m.MeanByLevel = meanTimes(ts)
+	m.TimersByLevel = timerStatsByLevel(ts)
+	m.Mean, m.MeanByLevel, m.MeanByCategory = meanStats(ts)
 	if m.Windows, err = r.windowsIn(ctx, p); err != nil {
 		return nil, err
 	}
@@ -156,102 +139,6 @@ func (r *Reporter) faultStats(ts []tickets.Ticket) FaultStats {
 		}
 	}
 	return f
-}
-
-func timerStats(ts []tickets.Ticket) []TimerStats {
-	m := map[string]*TimerStats{}
-	for i := range ts {
-		if ts[i].State == tickets.StateCancelled {
-			continue
-		}
-		for _, v := range ts[i].TimerViews {
-			s := m[v.Name]
-			if s == nil {
-				s = &TimerStats{Name: v.Name, NameZH: v.NameZH}
-				m[v.Name] = s
-			}
-			switch {
-			case v.StartedAt == nil:
-				s.Waiting++
-			case v.Breached:
-				s.Breached++
-				if v.BreachedBy != nil {
-					b := time.Duration(*v.BreachedBy)
-					s.BreachTotal += b
-					s.BreachMax = max(s.BreachMax, b)
-				}
-			case v.Met:
-				s.Met++
-			default:
-				s.Running++
-			}
-		}
-	}
-	var out []TimerStats
-	for _, k := range sla.Kinds() {
-		if s := m[string(k)]; s != nil {
-			out = append(out, *s)
-			delete(m, string(k))
-		}
-	}
-	rest := make([]string, 0, len(m))
-	for k := range m {
-		rest = append(rest, k)
-	}
-	sort.Strings(rest)
-	for _, k := range rest {
-		out = append(out, *m[k])
-	}
-	return out
-}
-
-func meanTimes(ts []tickets.Ticket) (MeanTimes, map[classify.Level]MeanTimes) {
-	type acc struct {
-		a, r   time.Duration
-		na, nr int
-	}
-	all := &acc{}
-	per := map[classify.Level]*acc{}
-	for i := range ts {
-		t := &ts[i]
-		if t.State == tickets.StateCancelled {
-			continue
-		}
-		l := per[t.Level]
-		if l == nil {
-			l = &acc{}
-			per[t.Level] = l
-		}
-		if at := respondedAt(t); at != nil {
-			d := max(at.Sub(t.OpenedAt), 0)
-			all.a, all.na, l.a, l.na = all.a+d, all.na+1, l.a+d, l.na+1
-		}
-		var fixed *time.Time
-		for _, p := range []*time.Time{t.RecoveredAt, t.ResolvedAt} {
-			if p != nil && (fixed == nil || p.Before(*fixed)) {
-				fixed = p
-			}
-		}
-		if fixed != nil {
-			d := max(fixed.Sub(t.OpenedAt), 0)
-			all.r, all.nr, l.r, l.nr = all.r+d, all.nr+1, l.r+d, l.nr+1
-		}
-	}
-	mt := func(a *acc) MeanTimes {
-		m := MeanTimes{NAcked: a.na, NFixed: a.nr}
-		if a.na > 0 {
-			m.MTTA = (a.a / time.Duration(a.na)).Round(time.Second)
-		}
-		if a.nr > 0 {
-			m.MTTR = (a.r / time.Duration(a.nr)).Round(time.Second)
-		}
-		return m
-	}
-	out := map[classify.Level]MeanTimes{}
-	for l, a := range per {
-		out[l] = mt(a)
-	}
-	return mt(all), out
 }
 
 // runsDue counts the scheduled times of each template in [p.Start, min(p.End, now)).
@@ -405,7 +292,7 @@ func (m *Monthly) Document(r *Reporter) *Document {
 		{"SLA达标率", "SLA timers met (of those ended)", slaRate},
 		{"SLA超时次数", "SLA timers breached", breached},
 		{"平均响应时间 MTTA", "Mean time to acknowledge", durOrUnknown(m.Mean.MTTA, m.Mean.NAcked)},
-		{"平均修复时间 MTTR", "Mean time to recover", durOrUnknown(m.Mean.MTTR, m.Mean.NFixed)},
+		{"平均修复时间 MTTR", "Mean time to resolve", durOrUnknown(m.Mean.MTTR, m.Mean.NFixed)},
 		{"设备平均可用率", "Mean device availability", overall},
 		{"巡检完成率", "Inspection runs done / due", Pct(m.Inspections.Completion())},
 	}
@@ -437,7 +324,7 @@ func (m *Monthly) Document(r *Reporter) *Document {
 	}
 	totalRow = append(totalRow, f.Total-sumCat, f.Total, durOrUnknown(m.Mean.MTTA, m.Mean.NAcked), durOrUnknown(m.Mean.MTTR, m.Mean.NFixed))
 	levels.Rows = append(levels.Rows, totalRow)
-	levels.Note = "MTTA：开单至响应计时达标（确认/派单/到场）的平均时长；MTTR：开单至恢复或修复（先到者）的平均时长。已取消的误报不计入。"
+	levels.Note = "MTTA：开单至响应计时达标（确认/派单/到场）的平均时长；MTTR：开单至修复的平均时长（修复计时口径，扣除挂起与计划维护窗口）。已取消的误报不计入。"
 
 	byClass := Section{Sheet: "按设备类别", Title: "按设备类别统计", TitleEN: "Faults and availability per device class",
 		Columns: []Column{{Title: "设备类别", TitleEN: "Class", Width: 16}, {Title: "台账设备数", TitleEN: "In inventory"},
@@ -459,19 +346,28 @@ func (m *Monthly) Document(r *Reporter) *Document {
 	}
 	byClass.Note = "可用率：每台设备当月 " + r.o.UpSelector + " 的平均值（按日 sum_over_time / count_over_time 累加），类别取各设备平均。"
 
-	timers := Section{Sheet: "SLA计时", Title: "SLA 时限达标统计", TitleEN: "SLA timers: met, breached, running",
-		Columns: []Column{{Title: "时限", TitleEN: "Timer", Width: 14}, {Title: "达标", TitleEN: "Met"}, {Title: "超时", TitleEN: "Breached"},
-			{Title: "计时中", TitleEN: "Running"}, {Title: "未开始", TitleEN: "Waiting"}, {Title: "达标率", TitleEN: "Met rate"},
-			{Title: "累计超时", TitleEN: "Total overrun", Width: 16}, {Title: "最长超时", TitleEN: "Longest overrun", Width: 16}}}
-	timers.Note = "SLA 计时按统计期末（" + r.periodEndText(m.Period) + "）判定，与出报表的日期无关：期末仍在计时的记为计时中，已过时限的记为超时（超时时长算至期末）；" +
-		"期末之后才达标的计时按期末计为计时中或超时。工单状态、MTTA、MTTR 亦只计期末前发生的处理。 Timers, states, MTTA and MTTR are judged at the period's end."
-	for _, t := range m.Timers {
-		rate := any(Unknown{})
-		if t.Met+t.Breached > 0 {
-			rate = Pct(float64(t.Met) / float64(t.Met+t.Breached))
+	timers := timerSection("SLA计时", "SLA 时限达标统计", "SLA timers: met, breached, not applicable, running", m.Timers, false)
+	timers.Note = "SLA 计时按统计期末（" + r.periodEndText(m.Period) + "）判定，与出报表的日期无关：期末仍在计时的记为计时中，已计满时限的记为超时（超时时长算至期末）；" +
+		"期末之后才达标的计时按期末计为计时中或超时。计时只计合同日历内的时间，扣除经甲方同意的挂起；修复类计时（修复、恢复运行、备件、未解决升级、应急方案）另扣除覆盖该设备的计划维护窗口，挂起与窗口重叠的时间只扣一次。" +
+		"未达成里程碑即结束且未超时的记为不适用。达标率 = 达标 ÷（达标 + 超时）。 Timers are judged at the period's end on their contract calendar, less agreed pauses and, for repair timers, maintenance windows (docs/sla.md)."
+	byLevel := timerSection("SLA分级", "SLA 时限分级达标统计", "SLA timers per fault level", m.TimersByLevel, true)
+	byLevel.Note = "同上表，按故障等级分列；合同对某等级未设的时限不列出。 As above, per fault level."
+	cats := Section{Sheet: "分类时长", Title: "按设备类别的平均响应与修复时间", TitleEN: "MTTA and MTTR per equipment category",
+		Columns: []Column{{Title: "设备类别", TitleEN: "Category", Width: 16}, {Title: "故障数", TitleEN: "Faults"},
+			{Title: "已响应", TitleEN: "Answered"}, {Title: "MTTA"}, {Title: "已修复", TitleEN: "Resolved"}, {Title: "MTTR"}}}
+	for _, c := range append(classify.Categories(), "") {
+		mt, ok := m.MeanByCategory[c]
+		if !ok {
+			continue
 		}
-		timers.Rows = append(timers.Rows, []any{t.NameZH + " " + t.Name, t.Met, t.Breached, t.Running, t.Waiting, rate, Dur(t.BreachTotal), Dur(t.BreachMax)})
+		name := c.Chinese() + " " + string(c)
+		if c == "" {
+			name = "未分类 none"
+		}
+		cats.Rows = append(cats.Rows, []any{name, f.ByCategory[c], mt.NAcked, durOrUnknown(mt.MTTA, mt.NAcked), mt.NFixed, durOrUnknown(mt.MTTR, mt.NFixed)})
 	}
+	cats.Rows = append(cats.Rows, []any{"合计 Total", f.Total, m.Mean.NAcked, durOrUnknown(m.Mean.MTTA, m.Mean.NAcked), m.Mean.NFixed, durOrUnknown(m.Mean.MTTR, m.Mean.NFixed)})
+	cats.Note = "MTTA：开单至首次响应（响应计时达标的时刻：确认/派单/到场等）的平均时长；MTTR：开单至修复的平均时长，按修复计时（无则恢复运行计时）的计时口径：合同日历内、扣除挂起与计划维护窗口。均值四舍五入到秒。"
 
 	worstSec := Section{Sheet: "可用率最低设备", Title: "可用率最低的10台设备", TitleEN: "The 10 devices of lowest availability",
 		Columns: []Column{{Title: "序号", TitleEN: "No."}, {Title: "设备", TitleEN: "Device", Width: 24}, {Title: "类别", TitleEN: "Class"},
@@ -502,7 +398,7 @@ func (m *Monthly) Document(r *Reporter) *Document {
 		insp.Rows, insp.Abnormal, insp.Warning, insp.Pending, insp.Signed, insp.Counter, len(insp.Runs))
 
 	list := r.ticketSection(m.Tickets, "故障清单", "当月故障清单", "Faults of the month")
-	d.Sections = []Section{levels, timers, engineerSection(m.Engineers), byClass, worstSec, inspSec}
+	d.Sections = []Section{levels, timers, byLevel, cats, engineerSection(m.Engineers), byClass, worstSec, inspSec}
 	if m.Windows != nil {
 		d.Sections = append(d.Sections, r.maintenanceSection(m.Windows, m.Period))
 	}

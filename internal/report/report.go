@@ -24,6 +24,9 @@ type TicketLister interface {
 	List(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error)
 	Get(ctx context.Context, id int64) (*tickets.Ticket, error)
 	View(t *tickets.Ticket, at time.Time)
+	// FoldedPause is what a pause over [since, until) added to the timer's
+	// folded pauses (to rewind a pause that straddles a period's end).
+	FoldedPause(t *tickets.Ticket, tm tickets.Timer, since, until time.Time) time.Duration
 }
 
 // TicketHistory reads ticket events and replaced parts by time;

@@ -136,9 +136,10 @@ func TestMonthlyNumbers(t *testing.T) {
 	if !slices.Equal(m.Engineers, wantEng) {
 		t.Errorf("engineers = %+v, want %+v", m.Engineers, wantEng)
 	}
-	// MTTR: cam 5h (recovered), ups 5h, 26h, 2h → 38h/4 = 9h30m.
-	if m.Mean.MTTR != 9*time.Hour+30*time.Minute {
-		t.Errorf("MTTR %v, want 9h30m", m.Mean.MTTR)
+	// MTTR is opening → resolution (docs/sla.md): cam 7h (recovered at 5h,
+	// resolved at 09:00), ups 5h, 26h, 2h → 40h/4 = 10h.
+	if m.Mean.MTTR != 10*time.Hour {
+		t.Errorf("MTTR %v, want 10h", m.Mean.MTTR)
 	}
 	var resolve *TimerStats
 	for i := range m.Timers {
@@ -275,14 +276,16 @@ func TestMonthlyExcel(t *testing.T) {
 	t.Parallel()
 	f, m := monthly(t)
 	x := readBack(t, m.Document(f.r))
-	if got := x.GetSheetList(); strings.Join(got, ",") != "概况,故障分级分类,SLA计时,工程师工作量,按设备类别,可用率最低设备,巡检完成情况,故障清单" {
+	if got := x.GetSheetList(); strings.Join(got, ",") != "概况,故障分级分类,SLA计时,SLA分级,分类时长,工程师工作量,按设备类别,可用率最低设备,巡检完成情况,故障清单" {
 		t.Errorf("sheets %v", got)
 	}
 	checkCells(t, x, map[string]map[string]string{
 		"概况": {"A1": "某县公安局 每月故障总结报告", "B3": "2026-09-01 至 2026-09-30", "A7": "故障总数", "B7": "4",
-			"A9": "II级 严重", "B9": "3", "B18": "12分钟", "B19": "9小时30分", "B21": "93.33%"},
+			"A9": "II级 严重", "B9": "3", "B18": "12分钟", "B19": "10小时00分", "B21": "93.33%"},
 		"故障分级分类":  {"A1": "故障等级 Level", "A3": "II级 严重", "C3": "3", "G3": "3", "H3": "12分钟", "A4": "III级 较严重", "D4": "1"},
-		"SLA计时":   {"A1": "时限 Timer", "A2": "响应 respond", "B2": "4", "C2": "0", "A5": "修复 resolve", "B5": "3", "C5": "1", "G5": "2小时00分"},
+		"SLA计时":   {"A1": "时限 Timer", "A2": "响应 respond", "B2": "4", "C2": "0", "D2": "0", "A5": "修复 resolve", "B5": "3", "C5": "1", "G5": "75.00%", "H5": "2小时00分"},
+		"SLA分级":   {"A1": "故障等级 Level", "A5": "II级 严重", "B5": "修复 resolve", "C5": "2", "D5": "1", "H5": "66.67%", "A7": "III级 较严重", "B7": "修复 resolve"},
+		"分类时长":    {"A1": "设备类别 Category", "A2": "机房基础设施 room_infra", "F2": "11小时00分", "A4": "合计 Total", "F4": "10小时00分"},
 		"可用率最低设备": {"B2": "北关路口 (cam-002)", "C2": "摄像机", "E2": "99.31%", "F2": "5小时00分", "G2": "1", "B3": "1号UPS (ups1)", "E3": "99.93%"},
 		"巡检完成情况":  {"A2": "每日巡检检查表 daily", "B2": "30", "C2": "28", "D2": "93.33%"},
 		"故障清单":    {"A1": "单号 No.", "D2": "北关路口 (cam-002)", "B2": "III级 较严重"},
@@ -322,7 +325,7 @@ func TestOtherReportsExcel(t *testing.T) {
 	}
 	checkCells(t, readBack(t, qr.Document(f.r)), map[string]map[string]string{
 		"按设备类别": {"A4": "UPS不间断电源", "B4": "1", "C4": "3", "D4": "1", "E4": "—", "F4": "—", "G4": "99.93%", "A5": "摄像机", "B5": "3", "C5": "1"},
-		"月度趋势":  {"A4": "2026-09", "B4": "4", "D4": "3", "E4": "1", "G4": "6", "H4": "12分钟", "I4": "9小时30分"},
+		"月度趋势":  {"A4": "2026-09", "B4": "4", "D4": "3", "E4": "1", "G4": "6", "H4": "12分钟", "I4": "10小时00分"},
 		"备件更换":  {"C2": "1号UPS (ups1)", "D2": "电源模块", "E2": "PSU-2026-0912"},
 	})
 	a, err := f.r.Assets(ctx)

@@ -49,45 +49,39 @@ func runEnd(r Run, now time.Time) (end time.Time, running bool) {
 	return *stop, false
 }
 
-// pausedFor returns the calendar time the timer has been paused up to end:
-// the ended pauses plus the pause in progress (only for a pausable spec).
-func pausedFor(spec TimerSpec, cal Calendar, r Run, end time.Time) time.Duration {
-	p := r.Paused
-	if spec.Pausable && r.PausedSince != nil && end.After(*r.PausedSince) {
-		p += cal.Elapsed(*r.PausedSince, end)
-	}
-	return p
-}
-
-// EvaluateRun computes a timer's state at now from its stored run. Pauses
-// move the deadline by the calendar time they took; a run that ended
-// without its milestone is breached when it ended past the deadline, else
-// not applicable.
+// EvaluateRun computes a timer's state at now from its stored run. The
+// elapsed time is Counted: pauses and (for a windowed timer) maintenance
+// windows move the deadline by the calendar time they take. A running timer
+// is breached once it has counted its whole target; a stopped one when it
+// counted more than the target by its stop (stopping at the deadline is in
+// time). A run that ended without its milestone is breached when it ended
+// past the deadline, else not applicable.
 func EvaluateRun(spec TimerSpec, cal Calendar, r Run, now time.Time) TimerState {
 	end, running := runEnd(r, now)
-	paused := pausedFor(spec, cal, r, end)
+	pausing, windows := excludedIn(spec, cal, r, end)
 	st := TimerState{
 		Kind:      spec.Kind,
 		Started:   r.Started,
-		Deadline:  cal.Add(r.Started, spec.Target+paused),
+		Deadline:  reach(spec, cal, r, end, spec.Target),
 		Running:   running,
-		PausedFor: paused,
+		PausedFor: r.Paused + pausing,
+		WindowFor: windows,
 		Paused:    running && spec.Pausable && r.PausedSince != nil,
 	}
-	if w := warnOffset(spec); w > 0 {
-		st.WarnAt = cal.Add(r.Started, w+paused)
+	w := warnOffset(spec)
+	if w > 0 {
+		st.WarnAt = reach(spec, cal, r, end, w)
 	}
-	st.Elapsed = cal.Elapsed(r.Started, end) - paused
+	st.Elapsed = Counted(spec, cal, r, end)
 	st.Remaining = spec.Target - st.Elapsed
 	if running {
 		// At the deadline instant itself the target is used up: breached.
-		st.Breached = !now.Before(st.Deadline)
+		st.Breached = st.Elapsed >= spec.Target
 	} else {
-		// Stopping at the deadline instant is in time.
-		st.Breached = end.After(st.Deadline)
+		st.Breached = st.Elapsed > spec.Target
 	}
 	if st.Breached {
-		st.BreachedBy = cal.Elapsed(st.Deadline, end)
+		st.BreachedBy = st.Elapsed - spec.Target
 	}
 	if !running && !st.Breached {
 		if r.Met != nil {
@@ -98,7 +92,7 @@ func EvaluateRun(spec TimerSpec, cal Calendar, r Run, now time.Time) TimerState 
 			st.NotApplicable = true
 		}
 	}
-	if !st.WarnAt.IsZero() && !end.Before(st.WarnAt) {
+	if w > 0 && st.Elapsed >= w {
 		st.Warned = true
 	}
 	return st
@@ -112,7 +106,8 @@ func Steps(spec TimerSpec, cal Calendar, startedAt time.Time, stoppedAt *time.Ti
 
 // StepsRun is Steps for a stored run: a met or ended timer has no steps
 // from its stop on, a paused one none from the pause on, and the ended
-// pauses move every step by the calendar time they took.
+// pauses and (for a windowed timer) the maintenance windows move the
+// warning and the deadline as they move them in EvaluateRun.
 func StepsRun(spec TimerSpec, cal Calendar, r Run, now time.Time) []Step {
 	var stop *time.Time
 	switch {
@@ -137,7 +132,6 @@ func StepsRun(spec TimerSpec, cal Calendar, r Run, now time.Time) []Step {
 		}
 		return !at.After(limit)
 	}
-	paused := r.Paused
 	var steps []Step
 	role := func(i int) Role {
 		if i < len(spec.Chain) {
@@ -146,11 +140,11 @@ func StepsRun(spec TimerSpec, cal Calendar, r Run, now time.Time) []Step {
 		return ""
 	}
 	if w := warnOffset(spec); w > 0 && len(spec.Chain) > 0 {
-		if at := cal.Add(r.Started, w+paused); due(at) {
+		if at := reach(spec, cal, r, limit, w); due(at) {
 			steps = append(steps, Step{Timer: spec.Kind, Index: 0, Kind: StepWarn, Role: role(0), At: at})
 		}
 	}
-	deadline := cal.Add(r.Started, spec.Target+paused)
+	deadline := reach(spec, cal, r, limit, spec.Target)
 	if !due(deadline) {
 		return steps
 	}

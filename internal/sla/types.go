@@ -222,6 +222,10 @@ type Run struct {
 	Paused time.Duration
 	// PausedSince is the start of the pause in progress (nil: none).
 	PausedSince *time.Time
+	// Windows are the maintenance windows that cover the ticket, in any
+	// order; they hold a Windowed timer (Counted). Folded pauses (Paused)
+	// must leave out their time under these windows, so none counts twice.
+	Windows []Interval
 }
 
 // TimerState is a timer evaluated at one instant.
@@ -253,6 +257,9 @@ type TimerState struct {
 	// calendar time paused so far (ended pauses and the one in progress).
 	Paused    bool
 	PausedFor time.Duration
+	// WindowFor is the calendar time maintenance windows held the timer
+	// (outside pauses) up to its stop or now.
+	WindowFor time.Duration
 }
 
 // Status returns "met", "breached", "not_applicable", "paused", "warning"

@@ -104,11 +104,12 @@ func (e *Escalator) RunOnce(ctx context.Context) error {
 		if e.s.escalationPaused(&t, now) {
 			continue // in a maintenance window: its steps wait (silenced.go)
 		}
+		ws := e.s.ticketWindows(&t)
 		for _, tm := range t.Timers {
 			if !tm.Running() {
 				continue
 			}
-			for _, st := range sla.StepsRun(tm.Spec, e.s.calendarOf(tm.Spec), tm.Run(), now) {
+			for _, st := range sla.StepsRun(tm.Spec, e.s.calendarOf(tm.Spec), runOf(tm, ws), now) {
 				due = append(due, Notice{Key: noticeKey(t.ID, st), TicketID: t.ID, Timer: string(st.Timer), Step: st.Index,
 					Kind: string(st.Kind), Role: string(st.Role), DueAt: st.At})
 			}

@@ -80,6 +80,9 @@ type Options struct {
 	// Silencer holds back the alerts a maintenance window covers (no
 	// ticket, no notice) and pauses escalation of covered tickets (silenced.go).
 	Silencer Silencer
+	// Windows are the maintenance windows that hold the repair timers of
+	// the tickets they cover (windows.go); nil: none.
+	Windows WindowSource
 }
 
 // defaultReachability are the alertnames treated as device-down faults: the

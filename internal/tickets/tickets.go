@@ -115,6 +115,12 @@ type TimerView struct {
 	Breached bool       `json:"breached"`
 	// PausedFor is the calendar time an agreed pause held the timer.
 	PausedFor *Dur `json:"paused_for,omitempty"`
+	// WindowFor is the calendar time maintenance windows held the timer
+	// outside pauses (repair timers only: sla.Windowed).
+	WindowFor *Dur `json:"window_for,omitempty"`
+	// Counted is the time that counted toward the target up to the stop
+	// or now (sla.Counted); nil while waiting.
+	Counted *Dur `json:"counted,omitempty"`
 	// BreachedBy is the calendar time past the deadline, when breached.
 	BreachedBy *Dur `json:"breached_by,omitempty"`
 	// Status is waiting (anchor not reached), running, warning, paused, met,

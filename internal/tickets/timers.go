@@ -45,13 +45,19 @@ func (s *Service) startAnchored(t *Ticket, anchor sla.Anchor, at time.Time) {
 	}
 }
 
-// foldPause ends a timer's pause in progress at at, adding its calendar time.
-func (s *Service) foldPause(tm *Timer, at time.Time) {
+// foldPause ends a timer's pause in progress at at, adding its calendar
+// time; for a windowed timer only the part no maintenance window covers
+// (the window holds the timer there already: sla.Counted counts it once).
+func (s *Service) foldPause(t *Ticket, tm *Timer, at time.Time) {
 	if tm.PausedAt == nil {
 		return
 	}
 	if at.After(*tm.PausedAt) {
-		tm.Paused += s.calendarOf(tm.Spec).Elapsed(*tm.PausedAt, at)
+		var ws []sla.Interval
+		if sla.Windowed(tm.Spec.Kind) {
+			ws = s.windowSpans(t, *tm.PausedAt, at)
+		}
+		tm.Paused += sla.Outside(s.calendarOf(tm.Spec), *tm.PausedAt, at, ws)
 	}
 	tm.PausedAt = nil
 }
@@ -68,7 +74,7 @@ func (s *Service) meet(t *Ticket, m string, at time.Time) []string {
 		if !tm.Running() || !tm.Spec.MeetsBy(m) {
 			continue
 		}
-		s.foldPause(tm, at)
+		s.foldPause(t, tm, at)
 		a := at
 		tm.MetAt = &a
 		met = append(met, tm.Name())
@@ -86,7 +92,7 @@ func (s *Service) endRunning(t *Ticket, at time.Time, keep func(Timer) bool) {
 		if !tm.Running() || (keep != nil && keep(*tm)) {
 			continue
 		}
-		s.foldPause(tm, at)
+		s.foldPause(t, tm, at)
 		a := at
 		tm.EndedAt = &a
 	}
@@ -113,7 +119,7 @@ func (s *Service) resume(t *Ticket, at time.Time) time.Duration {
 	t.PausedTotal += Dur(d)
 	t.Pause = nil
 	for i := range t.Timers {
-		s.foldPause(&t.Timers[i], at)
+		s.foldPause(t, &t.Timers[i], at)
 	}
 	return d
 }

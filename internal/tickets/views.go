@@ -79,8 +79,9 @@ func (s *Service) View(t *Ticket, now time.Time) {
 		t.Pause = &p
 	}
 	t.TimerViews = make([]TimerView, 0, len(t.Timers))
+	ws := s.ticketWindows(t)
 	for _, tm := range t.Timers {
-		t.TimerViews = append(t.TimerViews, s.timerView(t, tm, now))
+		t.TimerViews = append(t.TimerViews, s.timerView(t, tm, ws, now))
 	}
 }
 
@@ -97,10 +98,11 @@ func finalAt(t *Ticket) *time.Time {
 	return &u
 }
 
-// timerView evaluates one timer at now. A closed or cancelled ticket has no
+// timerView evaluates one timer at now (ws: the windows covering the
+// ticket, ticketWindows). A closed or cancelled ticket has no
 // running timer: one still running (stored before it was ended) counts as
 // ended at the close, one never started is not applicable.
-func (s *Service) timerView(t *Ticket, tm Timer, now time.Time) TimerView {
+func (s *Service) timerView(t *Ticket, tm Timer, ws []sla.Interval, now time.Time) TimerView {
 	loc := s.o.Location
 	in := func(p *time.Time) *time.Time {
 		if p == nil {
@@ -118,7 +120,7 @@ func (s *Service) timerView(t *Ticket, tm Timer, now time.Time) TimerView {
 		}
 		return v
 	}
-	run := tm.Run()
+	run := runOf(tm, ws)
 	if fin != nil && run.Met == nil && run.Ended == nil {
 		run.Ended = fin
 		v.EndedAt = in(fin)
@@ -141,6 +143,12 @@ func (s *Service) timerView(t *Ticket, tm Timer, now time.Time) TimerView {
 		p := Dur(st.PausedFor)
 		v.PausedFor = &p
 	}
+	if st.WindowFor > 0 {
+		w := Dur(st.WindowFor)
+		v.WindowFor = &w
+	}
+	c := Dur(st.Elapsed)
+	v.Counted = &c
 	v.Status = st.Status()
 	return v
 }
