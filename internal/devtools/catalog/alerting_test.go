@@ -73,7 +73,7 @@ func TestEveryClassAndCheckHasReachabilityRule(t *testing.T) {
 		}
 	}
 	for _, class := range inventory.Classes() {
-		for _, kind := range scheduler.Kinds() {
+		for _, kind := range scheduler.ProbeNames() {
 			var by []string
 			for _, r := range reach {
 				ok, err := r.Selects("roomwatch_probe_up", map[string]string{"class": string(class), "probe": kind})
