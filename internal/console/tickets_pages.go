@@ -183,19 +183,21 @@ type person struct{ Name, Label string }
 
 // detailData is what the ticket page shows.
 type detailData struct {
-	T       *tickets.Ticket
-	Row     ticketRow
-	NowMS   int64
-	Opened  string
-	Closed  string
-	Labels  [][2]string
-	Timers  []timerCell
-	Events  []eventRow
-	Parts   []tickets.Part
-	PartAt  []string
-	Actions []string
-	People  []person
-	Assign  string // the assignee's label
+	T      *tickets.Ticket
+	Row    ticketRow
+	NowMS  int64
+	Opened string
+	Closed string
+	Labels [][2]string
+	Timers []timerCell
+	Events []eventRow
+	Parts  []tickets.Part
+	PartAt []string
+	// PartRepair says where each part's repair stands (送修/返厂, back).
+	PartRepair []string
+	Actions    []string
+	People     []person
+	Assign     string // the assignee's label
 	// PauseSince is when the pause in progress began ("" when none);
 	// PausedTotal the wall time of the pauses that are over.
 	PauseSince   string
@@ -332,6 +334,7 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, code int,
 	d.Parts = t.Parts
 	for _, pt := range t.Parts {
 		d.PartAt = append(d.PartAt, c.fmtTime(&pt.At))
+		d.PartRepair = append(d.PartRepair, c.partRepair(lang, pt))
 	}
 	for _, a := range allowedActions(sess.User, t) {
 		d.Actions = append(d.Actions, string(a))
@@ -449,4 +452,17 @@ func (c *Console) registerPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/tickets/"+strconv.FormatInt(t.ID, 10)+"?registered=1", http.StatusSeeOther)
+}
+
+// partRepair is a part's repair on the ticket page: "返厂 03-02 10:00 →
+// 已返回 03-06 16:00", or "" when it was not sent for repair.
+func (c *Console) partRepair(lang string, p tickets.Part) string {
+	if p.RepairOut == nil {
+		return ""
+	}
+	s := c.cat.T(lang, "tickets.repair."+string(p.RepairKind)) + " " + c.fmtTime(p.RepairOut)
+	if p.RepairBack != nil {
+		return s + " → " + c.cat.T(lang, "tickets.repair.back", "t", c.fmtTime(p.RepairBack))
+	}
+	return s + " → " + c.cat.T(lang, "tickets.repair.away")
 }

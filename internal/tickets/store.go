@@ -54,6 +54,9 @@ type Tx interface {
 	AddEvent(ticketID int64, e Event) error
 	// AddPart records a replaced part and returns its number in the register.
 	AddPart(ticketID int64, p Part) (int64, error)
+	// SetPartRepair stores a part's repair fields (RepairKind, RepairOut,
+	// RepairBack); ErrNotFound when the part is not the ticket's.
+	SetPartRepair(ticketID int64, p Part) error
 	// AddAffected records a child device attached to the ticket.
 	AddAffected(ticketID int64, a Affected) error
 	// ClaimNotice records a notice before it is sent; false when its key was

@@ -72,6 +72,9 @@ func (s *Service) View(t *Ticket, now time.Time) {
 	}
 	t.TimerViews = make([]TimerView, 0, len(t.Timers))
 	for _, tm := range t.Timers {
+		if tm.StartedAt == nil && tm.Spec.From == sla.FromRepairOut {
+			continue // a repair timer shows once a unit is sent for repair
+		}
 		t.TimerViews = append(t.TimerViews, s.timerView(t, tm, now))
 	}
 }

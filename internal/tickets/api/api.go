@@ -54,7 +54,9 @@ var actionRoles = map[tickets.Action]auth.Role{
 	tickets.ActionDiagnose: auth.RoleEngineer, tickets.ActionPlan: auth.RoleEngineer, tickets.ActionSpare: auth.RoleEngineer,
 	tickets.ActionReport: auth.RoleEngineer, tickets.ActionConfirm: auth.RoleEngineer, tickets.ActionReject: auth.RoleEngineer,
 	tickets.ActionFollowUp: auth.RoleEngineer, tickets.ActionPause: auth.RoleEngineer, tickets.ActionResume: auth.RoleEngineer,
-	tickets.ActionReopen: auth.RoleManager, tickets.ActionCancel: auth.RoleManager,
+	tickets.ActionRepairOut: auth.RoleEngineer, tickets.ActionRepairBack: auth.RoleEngineer,
+	tickets.ActionRepairReport: auth.RoleEngineer,
+	tickets.ActionReopen:       auth.RoleManager, tickets.ActionCancel: auth.RoleManager,
 }
 
 type handler struct {
