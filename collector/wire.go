@@ -248,7 +248,7 @@ func (tp *ticketPipeline) mount(s *Server) error {
 		return fmt.Errorf("tickets: api: %w", err)
 	}
 	// More specific than the query API's "/api/v1/", so these win.
-	for _, p := range []string{"/api/v1/tickets", "/api/v1/tickets/", "/api/v1/alertmanager/webhook", "/api/v2/alerts"} {
+	for _, p := range []string{"/api/v1/tickets", "/api/v1/tickets/", "/api/v1/complaints", "/api/v1/complaints/", "/api/v1/alertmanager/webhook", "/api/v2/alerts"} {
 		s.Handle(p, h)
 	}
 	if len(cfg.Notify.Channels) == 0 {

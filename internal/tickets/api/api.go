@@ -84,6 +84,9 @@ func NewHandler(o Options) (http.Handler, error) {
 	mux.Handle("POST /api/v1/tickets", a.Require(auth.RoleEngineer, http.HandlerFunc(h.create)))
 	mux.Handle("GET /api/v1/tickets/{id}", a.Require(auth.RoleViewer, http.HandlerFunc(h.get)))
 	mux.Handle("POST /api/v1/tickets/{id}/{action}", a.Require(auth.RoleViewer, http.HandlerFunc(h.action)))
+	if cs, ok := o.Service.(ComplaintService); ok {
+		h.mountComplaints(mux, a, cs)
+	}
 	mux.HandleFunc("POST /api/v1/alertmanager/webhook", h.intake(DecodeWebhook))
 	mux.HandleFunc("POST /api/v2/alerts", h.intake(DecodeV2))
 	return mux, nil
