@@ -215,7 +215,7 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 	to := tickets.Options{
 		Store: db, Classifier: rules, Policy: loaded.Selection, Devices: newDeviceIndex(&cfg.Inventory),
 		Clock: o.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
-		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose,
+		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose, ComplaintReply: cfg.Tickets.ComplaintReply.Std(),
 		ReachabilityAlerts: reach, Logger: o.Logger, Silencer: o.Silencer, Notices: len(cfg.Notify.Channels) > 0,
 	}
 	if cfg.Tickets.AuditFile != "" && !o.ReadOnly {
