@@ -16,7 +16,8 @@ import (
 var templateFiles embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = append([]string{"login", "password", "home", "error", "desk", "tickets", "tickets_detail", "tickets_new"}, areaPages...)
+var pageNames = append([]string{"login", "password", "home", "error", "desk", "tickets", "tickets_detail", "tickets_new",
+	"complaints"}, areaPages...)
 
 type pages struct {
 	cat *i18n.Catalogue
@@ -40,7 +41,7 @@ func parsePages(cat *i18n.Catalogue, st *staticFiles) (*pages, error) {
 	p := &pages{cat: cat, set: map[string]*template.Template{}}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs(cat, st, i18n.Default)).
-			ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+			ParseFS(templateFiles, "templates/layout.html", "templates/complaint_rows.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console: templates: %w", err)
 		}
@@ -65,6 +66,7 @@ func navigation(role auth.Role, path string) []navItem {
 		{"nav.tickets", "/tickets", auth.RoleViewer},
 		{"nav.inspections", "/inspections", auth.RoleViewer},
 		{"nav.reports", "/reports", auth.RoleViewer},
+		{"complaints.nav", "/complaints", auth.RoleViewer},
 		{"nav.devices", "/devices", auth.RoleViewer},
 		{"nav.wall", "/wall", auth.RoleViewer},
 		{"nav.admin", "/admin", auth.RoleAdmin},

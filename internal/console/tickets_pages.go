@@ -204,6 +204,8 @@ type detailData struct {
 	PausedTotal  string
 	UnknownSince string // 设备失联/状态未知 since, "" when known
 	Silenced     bool   // a maintenance window covers it now
+	// Complaints are the complaints about the ticket the user may see.
+	Complaints []complaintRow
 	// CustomerBy: the user records the customer's answers for the customer
 	// (an engineer), so the forms ask who on the customer's side answered.
 	CustomerBy bool
@@ -339,6 +341,7 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, code int,
 	for _, a := range allowedActions(sess.User, t) {
 		d.Actions = append(d.Actions, string(a))
 	}
+	d.Complaints = c.ticketComplaints(r, sess.User, t.ID)
 	p.Data = d
 	c.render(w, r, code, "tickets_detail", p)
 }
