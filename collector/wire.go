@@ -243,7 +243,8 @@ func (tp *ticketPipeline) Send(ctx context.Context, as []alert.Alert) error {
 // configured, the escalator.
 func (tp *ticketPipeline) mount(s *Server) error {
 	cfg := s.cfg
-	h, err := api.NewHandler(api.Options{Service: tp.svc, Auth: s.auth, Clock: s.opts.Clock, Logger: s.log})
+	h, err := api.NewHandler(api.Options{Service: tp.svc, Auth: s.auth, Clock: s.opts.Clock, Logger: s.log,
+		PhotoDir: NewDataDir(&s.cfg).PhotoDir()})
 	if err != nil {
 		return fmt.Errorf("tickets: api: %w", err)
 	}

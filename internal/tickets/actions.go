@@ -329,6 +329,11 @@ type Manual struct {
 	Channel  string `json:"channel,omitempty"`
 	Reporter string `json:"reporter,omitempty"`
 	Actor    string `json:"-"`
+	// Photo is the stored name ("<sha256>.jpg|png", inspect.SavePhoto) of a
+	// photo filed with the report; the API or console stores the upload and
+	// sets it, never the client. It is recorded on the opened event, so the
+	// hash chain covers it.
+	Photo string `json:"-"`
 }
 
 // Validate checks a manual registration.
@@ -377,7 +382,7 @@ func (s *Service) Create(ctx context.Context, m Manual) (*Ticket, error) {
 			return err
 		}
 		if err := tx.AddEvent(t.ID, Event{At: now, Actor: m.Actor, Kind: EventOpened, To: StateOpen,
-			Note: fmt.Sprintf("人工登记 (%s) %s", or(m.Channel, "phone"), m.Reporter)}); err != nil {
+			Note: fmt.Sprintf("人工登记 (%s) %s", or(m.Channel, "phone"), m.Reporter), Detail: detail("photo", m.Photo)}); err != nil {
 			return err
 		}
 		return s.claimOpen(tx, t, now)

@@ -253,6 +253,9 @@ type Ticket struct {
 	Parts        []Part      `json:"parts,omitempty"`
 	Affected     []Affected  `json:"affected,omitempty"`
 	Events       []Event     `json:"events,omitempty"`
+	// Photos are the stored names of the photos filed with the ticket
+	// (from its events; only when the events are loaded).
+	Photos []string `json:"photos,omitempty"`
 }
 
 // Timer returns the named timer, or nil.

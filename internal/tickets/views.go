@@ -2,6 +2,8 @@ package tickets
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/calendar"
@@ -56,8 +58,12 @@ func (s *Service) View(t *Ticket, now time.Time) {
 	if t.UnknownSince != nil {
 		t.Unknown = UnknownMark
 	}
+	t.Photos = nil
 	for i := range t.Events {
 		t.Events[i].At = t.Events[i].At.In(loc)
+		if p := photoOf(t.Events[i]); p != "" {
+			t.Photos = append(t.Photos, p)
+		}
 	}
 	for i := range t.Parts {
 		t.Parts[i].At = t.Parts[i].At.In(loc)
@@ -138,4 +144,18 @@ func (s *Service) timerView(t *Ticket, tm Timer, now time.Time) TimerView {
 	}
 	v.Status = st.Status()
 	return v
+}
+
+// photoOf returns the photo an event's detail names ("" for none).
+func photoOf(e Event) string {
+	if e.Kind != EventOpened || !strings.Contains(e.Detail, `"photo"`) {
+		return ""
+	}
+	var d struct {
+		Photo string `json:"photo"`
+	}
+	if json.Unmarshal([]byte(e.Detail), &d) != nil {
+		return ""
+	}
+	return d.Photo
 }
