@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/auth"
@@ -111,6 +112,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, name 
 		p.User = &u
 		p.CSRF = sess.CSRF
 		p.Nav = navigation(u.Role, r.URL.Path)
+		if _, ok := c.complaints(); !ok { // no ticket service: no complaints page
+			p.Nav = slices.DeleteFunc(p.Nav, func(n navItem) bool { return n.Href == "/complaints" })
+		}
 		p.MustChange = u.MustChangePassword
 	}
 	base, ok := c.pages.set[name]
