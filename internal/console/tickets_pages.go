@@ -28,6 +28,7 @@ func (c *Console) ticketRoutes(m *http.ServeMux) {
 	m.Handle("GET /tickets/new", c.RequireRole(registerRole, http.HandlerFunc(c.registerForm)))
 	m.Handle("POST /tickets/new", c.RequireRole(registerRole, http.HandlerFunc(c.registerPost)))
 	m.Handle("GET /tickets/{id}", v(c.ticketDetail))
+	m.Handle("GET /tickets/{id}/photos/{photo}", v(c.ticketPhoto))
 	m.Handle("POST /tickets/{id}/{action}", v(c.ticketAction))
 }
 
@@ -204,6 +205,8 @@ type detailData struct {
 	PausedTotal  string
 	UnknownSince string // 设备失联/状态未知 since, "" when known
 	Silenced     bool   // a maintenance window covers it now
+	// Photos are the photos filed with the ticket (报修照片).
+	Photos []string
 	// Complaints are the complaints about the ticket the user may see.
 	Complaints []complaintRow
 	// CustomerBy: the user records the customer's answers for the customer
@@ -342,6 +345,7 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, code int,
 		d.Actions = append(d.Actions, string(a))
 	}
 	d.Complaints = c.ticketComplaints(r, sess.User, t.ID)
+	d.Photos = t.Photos
 	p.Data = d
 	c.render(w, r, code, "tickets_detail", p)
 }
@@ -445,6 +449,12 @@ func (c *Console) registerPost(w http.ResponseWriter, r *http.Request) {
 	m := tickets.Manual{Title: form["title"], Description: form["description"], Level: classify.Level(lvl),
 		Device: form["device"], Site: form["site"], Category: classify.Category(form["category"]),
 		Channel: strings.ReplaceAll(form["channel"], "_", "-"), Reporter: form["reporter"], Actor: u.Name}
+	photo, key := c.registerPhoto(r)
+	if key != "" {
+		fail(key)
+		return
+	}
+	m.Photo = photo
 	t, err := c.o.Tickets.Create(r.Context(), m)
 	if errors.Is(err, tickets.ErrInvalid) {
 		fail("tickets.err.invalid", "detail", err.Error())
