@@ -53,6 +53,7 @@ type routeSource struct {
 var routeSources = []routeSource{
 	{file: "internal/tickets/api/api.go", call: "mux.Handle"},
 	{file: "internal/tickets/api/api.go", call: "mux.HandleFunc"},
+	{file: "internal/tickets/api/complaints.go", call: "mux.Handle"},
 	{file: "internal/inspect/api/api.go", call: "guard"},
 	{file: "internal/report/api/api.go", call: "mux.Handle"},
 	{file: "internal/silence/amapi.go", call: "mux.Handle"},

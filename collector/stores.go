@@ -264,7 +264,7 @@ func (st *Stores) ReportSources(cfg *Config, templates []*inspect.Template) repo
 		src.Series = st.TSDB
 	}
 	if st.Tickets != nil {
-		src.Tickets, src.History = st.Tickets.svc, st.Tickets.db
+		src.Tickets, src.History, src.Complaints = st.Tickets.svc, st.Tickets.db, st.Tickets.svc
 	}
 	if st.Inspections != nil {
 		src.Inspections = st.Inspections

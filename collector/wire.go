@@ -226,7 +226,7 @@ func openTickets(ctx context.Context, cfg *Config, d DataDir, o ticketsOptions) 
 	to := tickets.Options{
 		Store: db, Classifier: rules, Policy: loaded.Selection, Devices: newDeviceIndex(&cfg.Inventory),
 		Clock: o.Clock, Location: loaded.Location, GroupBy: cfg.Tickets.GroupBy,
-		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose,
+		ReopenWindow: cfg.Tickets.Window(), AutoClose: cfg.Tickets.AutoClose, ComplaintReply: cfg.Tickets.ComplaintReply.Std(),
 		ReachabilityAlerts: reach, Logger: o.Logger, Silencer: o.Silencer, Windows: o.Windows, Notices: len(cfg.Notify.Channels) > 0,
 	}
 	if cfg.Tickets.AuditFile != "" && !o.ReadOnly {
@@ -254,12 +254,13 @@ func (tp *ticketPipeline) Send(ctx context.Context, as []alert.Alert) error {
 // configured, the escalator.
 func (tp *ticketPipeline) mount(s *Server) error {
 	cfg := s.cfg
-	h, err := api.NewHandler(api.Options{Service: tp.svc, Auth: s.auth, Clock: s.opts.Clock, Logger: s.log})
+	h, err := api.NewHandler(api.Options{Service: tp.svc, Auth: s.auth, Clock: s.opts.Clock, Logger: s.log,
+		PhotoDir: NewDataDir(&s.cfg).PhotoDir()})
 	if err != nil {
 		return fmt.Errorf("tickets: api: %w", err)
 	}
 	// More specific than the query API's "/api/v1/", so these win.
-	for _, p := range []string{"/api/v1/tickets", "/api/v1/tickets/", "/api/v1/alertmanager/webhook", "/api/v2/alerts"} {
+	for _, p := range []string{"/api/v1/tickets", "/api/v1/tickets/", "/api/v1/complaints", "/api/v1/complaints/", "/api/v1/alertmanager/webhook", "/api/v2/alerts"} {
 		s.Handle(p, h)
 	}
 	if len(cfg.Notify.Channels) == 0 {

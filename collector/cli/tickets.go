@@ -54,6 +54,13 @@ func ticketVerbs() []struct{ name, summary string } {
 		{"cancel", "cancel (manager) / 撤销"},
 		{"note", "add a note (--note) / 备注"},
 		{"part", "record a replaced spare part (--part, --serial, --location, --cause) / 备件更换"},
+		{"repair_out", "send the failed unit for repair (--kind local|factory; --part-id, or --part …) / 送修、返厂"},
+		{"repair_back", "the unit is back from repair / 维修返回"},
+		{"repair_report", "the factory repair was reported to the bureau (--note what, to whom) / 返厂报业主确认"},
+		{"complain", "file a complaint (--text, --contact, --ticket ID) / 投诉"},
+		{"complaints", "list complaints (--open, --ticket ID) / 投诉列表"},
+		{"answer", "answer a complaint (ID --reply; manager) / 答复投诉"},
+		{"close-complaint", "close an answered complaint (ID; manager) / 关闭投诉"},
 	}
 }
 
@@ -97,6 +104,8 @@ func runTickets(ctx context.Context, env Env, args []string) int {
 		return ticketsShow(ctx, env, args)
 	case "create":
 		return ticketsCreate(ctx, env, args)
+	case "complain", "complaints", "answer", "close-complaint":
+		return runComplaints(ctx, env, verb, args)
 	}
 	if _, err := tickets.ParseAction(verb); err != nil {
 		fmt.Fprintf(env.Stderr, "tickets: unknown subcommand %q\n\n", verb)
@@ -274,6 +283,14 @@ func ticketsAction(ctx context.Context, env Env, act tickets.Action, args []stri
 		fs.StringVar(&part.Serial, "serial", "", "serial number of the new part / 序列号")
 		fs.StringVar(&part.Location, "location", "", "where it was fitted (room, rack, slot) / 安装位置")
 		fs.StringVar(&part.Cause, "cause", "", "why it was replaced / 更换原因")
+	case tickets.ActionRepairOut:
+		fs.StringVar((*string)(&req.RepairKind), "kind", "", "local (送修, back in 2 days) or factory (返厂, 5 working days) (required) / 维修方式")
+		fs.Int64Var(&req.PartID, "part-id", 0, "number of the failed unit registered on the ticket (see show) / 已登记部件编号")
+		part = &tickets.Part{}
+		fs.StringVar(&part.Part, "part", "", "or register the failed unit now / 部件名称")
+		fs.StringVar(&part.Serial, "serial", "", "serial number / 序列号")
+		fs.StringVar(&part.Location, "location", "", "where it was installed / 安装位置")
+		fs.StringVar(&part.Cause, "cause", "", "the fault / 故障原因")
 	case tickets.ActionFollowUp:
 		fs.IntVar(&req.Satisfaction, "satisfaction", 0, "the customer's satisfaction 1-5 (required); --note is the comment / 满意度")
 	case tickets.ActionPause:
@@ -304,7 +321,7 @@ func ticketsAction(ctx context.Context, env Env, act tickets.Action, args []stri
 		fs.Usage()
 		return 2
 	}
-	if act == tickets.ActionSpare && part.Part == "" && part.Serial == "" && part.Location == "" && part.Cause == "" {
+	if (act == tickets.ActionSpare || act == tickets.ActionRepairOut) && part.Part == "" && part.Serial == "" && part.Location == "" && part.Cause == "" {
 		part = nil
 	}
 	// The server checks the fields each action requires and answers 400

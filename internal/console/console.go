@@ -170,6 +170,9 @@ func (c *Console) routes() {
 	m.Handle("GET /{$}", c.Authenticated(http.HandlerFunc(home)))
 	c.areaRoutes(m)   // sources.go
 	c.rosterRoutes(m) // roster.go
+	if c.o.Tickets != nil {
+		c.complaintRoutes(m) // complaints.go
+	}
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
 }

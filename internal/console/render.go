@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/auth"
@@ -16,7 +17,8 @@ import (
 var templateFiles embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = append([]string{"login", "password", "home", "error", "desk", "tickets", "tickets_detail", "tickets_new", "roster"}, areaPages...)
+var pageNames = append([]string{"login", "password", "home", "error", "desk", "tickets", "tickets_detail", "tickets_new",
+	"roster", "complaints"}, areaPages...)
 
 type pages struct {
 	cat *i18n.Catalogue
@@ -40,7 +42,7 @@ func parsePages(cat *i18n.Catalogue, st *staticFiles) (*pages, error) {
 	p := &pages{cat: cat, set: map[string]*template.Template{}}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs(cat, st, i18n.Default)).
-			ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+			ParseFS(templateFiles, "templates/layout.html", "templates/complaint_rows.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console: templates: %w", err)
 		}
@@ -65,6 +67,7 @@ func navigation(role auth.Role, path string) []navItem {
 		{"nav.tickets", "/tickets", auth.RoleViewer},
 		{"nav.inspections", "/inspections", auth.RoleViewer},
 		{"nav.reports", "/reports", auth.RoleViewer},
+		{"complaints.nav", "/complaints", auth.RoleViewer},
 		{"nav.devices", "/devices", auth.RoleViewer},
 		{"maintenance.nav", "/maintenance", auth.RoleViewer},
 		{"roster.nav", "/roster", auth.RoleViewer},
@@ -111,6 +114,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, name 
 		p.User = &u
 		p.CSRF = sess.CSRF
 		p.Nav = c.withoutAbsent(navigation(u.Role, r.URL.Path))
+		if _, ok := c.complaints(); !ok { // no ticket service: no complaints page
+			p.Nav = slices.DeleteFunc(p.Nav, func(n navItem) bool { return n.Href == "/complaints" })
+		}
 		p.MustChange = u.MustChangePassword
 	}
 	base, ok := c.pages.set[name]

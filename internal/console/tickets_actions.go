@@ -45,6 +45,22 @@ func (c *Console) actionRequest(r *http.Request, u accounts.User, a tickets.Acti
 		} else {
 			return req, "tickets.err.part_id"
 		}
+	case tickets.ActionRepairOut:
+		req.RepairKind = tickets.RepairKind(f("repair_kind"))
+		if !req.RepairKind.Valid() {
+			return req, "tickets.err.repair_kind"
+		}
+		if id := f("part_id"); id != "" {
+			n, err := strconv.ParseInt(id, 10, 64)
+			if err != nil || !slices.ContainsFunc(t.Parts, func(p tickets.Part) bool { return p.ID == n }) {
+				return req, "tickets.err.part_id"
+			}
+			req.PartID = n
+		} else if f("part") != "" {
+			req.Part = &tickets.Part{Part: f("part"), Serial: f("serial"), Location: f("location"), Cause: f("cause")}
+		} else {
+			return req, "tickets.err.part_id"
+		}
 	case tickets.ActionFollowUp:
 		n, err := strconv.Atoi(f("satisfaction"))
 		if err != nil || n < 1 || n > 5 {
@@ -75,6 +91,7 @@ type eventFacts struct {
 	Part         string `json:"part"`
 	Serial       string `json:"serial"`
 	PartID       int64  `json:"part_id"`
+	RepairKind   string `json:"repair_kind"`
 }
 
 // factsOf reads the milestone fields of e's detail (zero when none).
@@ -82,7 +99,8 @@ func factsOf(e tickets.Event) eventFacts {
 	var f eventFacts
 	switch tickets.Action(e.Kind) {
 	case tickets.ActionDiagnose, tickets.ActionPlan, tickets.ActionReport, tickets.ActionSpare,
-		tickets.ActionFollowUp, tickets.ActionPause, tickets.ActionResume:
+		tickets.ActionFollowUp, tickets.ActionPause, tickets.ActionResume,
+		tickets.ActionRepairOut, tickets.ActionRepairBack:
 		if e.Detail != "" {
 			_ = json.Unmarshal([]byte(e.Detail), &f) // a detail not understood shows nothing
 		}

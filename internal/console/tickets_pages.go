@@ -28,6 +28,7 @@ func (c *Console) ticketRoutes(m *http.ServeMux) {
 	m.Handle("GET /tickets/new", c.RequireRole(registerRole, http.HandlerFunc(c.registerForm)))
 	m.Handle("POST /tickets/new", c.RequireRole(registerRole, http.HandlerFunc(c.registerPost)))
 	m.Handle("GET /tickets/{id}", v(c.ticketDetail))
+	m.Handle("GET /tickets/{id}/photos/{photo}", v(c.ticketPhoto))
 	m.Handle("POST /tickets/{id}/{action}", v(c.ticketAction))
 }
 
@@ -183,25 +184,31 @@ type person struct{ Name, Label string }
 
 // detailData is what the ticket page shows.
 type detailData struct {
-	T       *tickets.Ticket
-	Row     ticketRow
-	NowMS   int64
-	Opened  string
-	Closed  string
-	Labels  [][2]string
-	Timers  []timerCell
-	Events  []eventRow
-	Parts   []tickets.Part
-	PartAt  []string
-	Actions []string
-	People  []person
-	Assign  string // the assignee's label
+	T      *tickets.Ticket
+	Row    ticketRow
+	NowMS  int64
+	Opened string
+	Closed string
+	Labels [][2]string
+	Timers []timerCell
+	Events []eventRow
+	Parts  []tickets.Part
+	PartAt []string
+	// PartRepair says where each part's repair stands (送修/返厂, back).
+	PartRepair []string
+	Actions    []string
+	People     []person
+	Assign     string // the assignee's label
 	// PauseSince is when the pause in progress began ("" when none);
 	// PausedTotal the wall time of the pauses that are over.
 	PauseSince   string
 	PausedTotal  string
 	UnknownSince string // 设备失联/状态未知 since, "" when known
 	Silenced     bool   // a maintenance window covers it now
+	// Photos are the photos filed with the ticket (报修照片).
+	Photos []string
+	// Complaints are the complaints about the ticket the user may see.
+	Complaints []complaintRow
 	// CustomerBy: the user records the customer's answers for the customer
 	// (an engineer), so the forms ask who on the customer's side answered.
 	CustomerBy bool
@@ -336,10 +343,13 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, code int,
 	d.Parts = t.Parts
 	for _, pt := range t.Parts {
 		d.PartAt = append(d.PartAt, c.fmtTime(&pt.At))
+		d.PartRepair = append(d.PartRepair, c.partRepair(lang, pt))
 	}
 	for _, a := range allowedActions(sess.User, t) {
 		d.Actions = append(d.Actions, string(a))
 	}
+	d.Complaints = c.ticketComplaints(r, sess.User, t.ID)
+	d.Photos = t.Photos
 	p.Data = d
 	c.render(w, r, code, "tickets_detail", p)
 }
@@ -443,6 +453,12 @@ func (c *Console) registerPost(w http.ResponseWriter, r *http.Request) {
 	m := tickets.Manual{Title: form["title"], Description: form["description"], Level: classify.Level(lvl),
 		Device: form["device"], Site: form["site"], Category: classify.Category(form["category"]),
 		Channel: strings.ReplaceAll(form["channel"], "_", "-"), Reporter: form["reporter"], Actor: u.Name}
+	photo, key := c.registerPhoto(r)
+	if key != "" {
+		fail(key)
+		return
+	}
+	m.Photo = photo
 	t, err := c.o.Tickets.Create(r.Context(), m)
 	if errors.Is(err, tickets.ErrInvalid) {
 		fail("tickets.err.invalid", "detail", err.Error())
@@ -453,4 +469,17 @@ func (c *Console) registerPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/tickets/"+strconv.FormatInt(t.ID, 10)+"?registered=1", http.StatusSeeOther)
+}
+
+// partRepair is a part's repair on the ticket page: "返厂 03-02 10:00 →
+// 已返回 03-06 16:00", or "" when it was not sent for repair.
+func (c *Console) partRepair(lang string, p tickets.Part) string {
+	if p.RepairOut == nil {
+		return ""
+	}
+	s := c.cat.T(lang, "tickets.repair."+string(p.RepairKind)) + " " + c.fmtTime(p.RepairOut)
+	if p.RepairBack != nil {
+		return s + " → " + c.cat.T(lang, "tickets.repair.back", "t", c.fmtTime(p.RepairBack))
+	}
+	return s + " → " + c.cat.T(lang, "tickets.repair.away")
 }

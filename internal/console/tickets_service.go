@@ -53,7 +53,9 @@ var actionRole = map[tickets.Action]auth.Role{
 	tickets.ActionResolve: auth.RoleEngineer, tickets.ActionReport: auth.RoleEngineer,
 	tickets.ActionConfirm: auth.RoleEngineer, tickets.ActionReject: auth.RoleEngineer, tickets.ActionFollowUp: auth.RoleEngineer,
 	tickets.ActionClose: auth.RoleEngineer, tickets.ActionNote: auth.RoleEngineer,
-	tickets.ActionReopen: auth.RoleManager, tickets.ActionCancel: auth.RoleManager,
+	tickets.ActionRepairOut: auth.RoleEngineer, tickets.ActionRepairBack: auth.RoleEngineer,
+	tickets.ActionRepairReport: auth.RoleEngineer,
+	tickets.ActionReopen:       auth.RoleManager, tickets.ActionCancel: auth.RoleManager,
 }
 
 // customerAnswers are the customer's side of the loop (用户确认, 驳回, 回访):
@@ -66,6 +68,7 @@ var customerAnswers = []tickets.Action{tickets.ActionConfirm, tickets.ActionReje
 var consoleActions = []tickets.Action{tickets.ActionAck, tickets.ActionDispatch, tickets.ActionOnSite,
 	tickets.ActionDiagnose, tickets.ActionPlan, tickets.ActionSpare, tickets.ActionPause, tickets.ActionResume,
 	tickets.ActionResolve, tickets.ActionReport, tickets.ActionConfirm, tickets.ActionReject, tickets.ActionFollowUp,
+	tickets.ActionRepairOut, tickets.ActionRepairBack, tickets.ActionRepairReport,
 	tickets.ActionClose, tickets.ActionReopen, tickets.ActionCancel, tickets.ActionNote}
 
 // registerRole may register a phone or e-mail report (报修登记).
@@ -92,6 +95,12 @@ func allowedActions(u accounts.User, t *tickets.Ticket) []tickets.Action {
 			continue
 		}
 		if (a == tickets.ActionPause && t.Pause != nil) || (a == tickets.ActionResume && t.Pause == nil) {
+			continue
+		}
+		// One unit away for repair at a time; the report is of a factory repair.
+		away := t.RepairAway()
+		if (a == tickets.ActionRepairOut && away != nil) || (a == tickets.ActionRepairBack && away == nil) ||
+			(a == tickets.ActionRepairReport && !t.FactoryRepair()) {
 			continue
 		}
 		if _, err := tickets.Next(t.State, a); err == nil {

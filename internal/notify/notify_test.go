@@ -42,6 +42,7 @@ func sampleData() Data {
 		BreachedBy: 75 * time.Minute, Role: "项目经理", Assignee: "张工",
 		ResolvedAt: time.Date(2026, 2, 13, 20, 5, 0, 0, loc), ClosedAt: time.Date(2026, 2, 14, 10, 0, 0, 0, loc),
 		Cause: "市电检修", Resolution: "恢复市电，电池充电正常", URL: "http://roomwatch.local/tickets/T20260213-0007",
+		Extra:    map[string]string{"reason": "UPS 仍报电池告警，未修好", "rejected_by": "李科长"},
 		Location: loc,
 	}
 }

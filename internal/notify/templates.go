@@ -25,11 +25,15 @@ const (
 	EventEscalate  Event = "escalate"  // 升级: later escalation steps
 	EventRecovered Event = "recovered" // 故障恢复
 	EventClosed    Event = "closed"    // 工单关闭
+	// EventRejected (用户驳回): the customer rejected the fix and the ticket
+	// reopened; to the assignee and the project manager. Extra carries
+	// "reason" (the customer's note) and "rejected_by".
+	EventRejected Event = "rejected"
 )
 
 // Events returns every event in display order.
 func Events() []Event {
-	return []Event{EventNew, EventDispatch, EventWarning, EventBreach, EventEscalate, EventRecovered, EventClosed}
+	return []Event{EventNew, EventDispatch, EventWarning, EventBreach, EventEscalate, EventRecovered, EventClosed, EventRejected}
 }
 
 // Data is what templates see. Fields are already display strings where the

@@ -67,6 +67,9 @@ type Monthly struct {
 	Windows []*silence.Silence
 	// Anchors are the record chains' heads when the report was made.
 	Anchors []Anchor
+	// Complaints count the complaints filed in the period (nil: no
+	// complaint source, no figures).
+	Complaints *tickets.ComplaintStats
 }
 
 // Monthly gathers the monthly fault summary for p (usually a calendar month).
@@ -108,6 +111,14 @@ func (r *Reporter) Monthly(ctx context.Context, p Period) (*Monthly, error) {
 	}
 	if m.Engineers, err = r.engineerStats(ctx, p); err != nil {
 		return nil, err
+	}
+	if r.src.Complaints != nil {
+		cs, err := r.src.Complaints.Complaints(ctx, tickets.ComplaintFilter{From: p.Start, To: p.End, Limit: 1000})
+		if err != nil {
+			return nil, fmt.Errorf("complaints: %w", err)
+		}
+		st := tickets.CountComplaints(cs)
+		m.Complaints = &st
 	}
 	return m, nil
 }
@@ -295,6 +306,11 @@ func (m *Monthly) Document(r *Reporter) *Document {
 		{"平均修复时间 MTTR", "Mean time to resolve", durOrUnknown(m.Mean.MTTR, m.Mean.NFixed)},
 		{"设备平均可用率", "Mean device availability", overall},
 		{"巡检完成率", "Inspection runs done / due", Pct(m.Inspections.Completion())},
+	}
+	if c := m.Complaints; c != nil {
+		d.Summary = append(d.Summary, Figure{"投诉数", "Complaints filed", c.Filed},
+			Figure{"按时答复", "Answered in time", c.InTime}, Figure{"超时答复", "Answered late", c.Late},
+			Figure{"超时未答复", "Not answered, overdue", c.Overdue})
 	}
 	levels := Section{Sheet: "故障分级分类", Title: "故障分级与分类统计", TitleEN: "Faults by level and category",
 		Columns: []Column{{Title: "故障等级", TitleEN: "Level", Width: 14}}}

@@ -78,6 +78,16 @@ func (pr *PartsRegister) Document(r *Reporter) *Document {
 				symptom = t.Title + "：" + t.Description
 			}
 		}
+		// A unit sent away for repair (seed 003 lines 694–699): where its
+		// repair stands, instead of the ticket's state.
+		if row.RepairOut != nil {
+			state = row.RepairKind.Chinese() + " " + r.t(*row.RepairOut)
+			if row.RepairBack != nil {
+				state += " 已返回 " + r.t(*row.RepairBack)
+			} else {
+				state += " 维修中"
+			}
+		}
 		place := row.Location
 		if place == "" {
 			place = r.placeOf(row.Device)

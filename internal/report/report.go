@@ -76,6 +76,15 @@ type Sources struct {
 	// Anchors, when set, gives the record chains' heads printed on the
 	// monthly report (anchor.go).
 	Anchors AnchorSource
+	// Complaints, when set, are counted on the monthly report (投诉: filed,
+	// answered in time, late).
+	Complaints ComplaintLister
+}
+
+// ComplaintLister lists complaints (投诉) evaluated now; *tickets.Service
+// implements it.
+type ComplaintLister interface {
+	Complaints(ctx context.Context, f tickets.ComplaintFilter) ([]tickets.Complaint, error)
 }
 
 // DayRollups are the per-device daily availability rows; *rollup.Store

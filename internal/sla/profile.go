@@ -366,7 +366,7 @@ func (t *timerEntry) UnmarshalYAML(n *yaml.Node) error {
 	case t.Target <= 0:
 		return config.Errorf(n, "timer %s: target must be a positive duration", t.Kind)
 	case t.From != "" && !t.From.Valid():
-		return config.Errorf(config.ValueNode(n, "from"), "timer %s: from %q: use opened, onsite or resolved", t.Kind, t.From)
+		return config.Errorf(config.ValueNode(n, "from"), "timer %s: from %q: use opened, onsite, resolved or repair_out", t.Kind, t.From)
 	case badMilestone(t.MetBy) != "":
 		return config.Errorf(config.ValueNode(n, "met_by"), "timer %s: met_by %q: use %s", t.Kind, badMilestone(t.MetBy), strings.Join(Milestones(), ", "))
 	case t.Warn != nil && (*t.Warn < 0 || *t.Warn >= 1):

@@ -28,11 +28,24 @@ const (
 	// Restore (恢复运行) is "service restored" (seed 004: within one working
 	// day). Met by resolving, or by the fault recovering.
 	Restore Kind = "restore"
+	// Repair (送修返回) is seed 003's deadline for a failed unit sent away
+	// for local repair (送修) to be back: 2 days. It counts from the
+	// repair_out action of kind local and is met by repair_back.
+	Repair Kind = "repair"
+	// RepairFactory (返厂修复) is the deadline for a unit sent back to the
+	// factory (返厂): seed 003 "在 5 个工作日后修理解决", on the working-day
+	// calendar. From repair_out of kind factory; met by repair_back.
+	RepairFactory Kind = "repair_factory"
+	// RepairReport (返厂报业主确认) is seed 003's "若需送厂家修理，自更换后 2 个
+	// 工作日内报业主确认": a factory repair is reported to the bureau within
+	// 2 working days. From repair_out of kind factory; met by repair_report.
+	RepairReport Kind = "repair_report"
 )
 
 // Kinds returns the timer kinds in display order.
 func Kinds() []Kind {
-	return []Kind{Respond, Dispatch, OnSite, Diagnose, Plan, Escalation, Emergency, Resolve, Restore, Spare, Report}
+	return []Kind{Respond, Dispatch, OnSite, Diagnose, Plan, Escalation, Emergency, Resolve, Restore, Spare, Report,
+		Repair, RepairFactory, RepairReport}
 }
 
 // Milestones are the ticket events that meet timers: the names of the
@@ -49,12 +62,17 @@ const (
 	MilestoneRecover       = "recover"
 	MilestoneResolve       = "resolve"
 	MilestoneReport        = "report"
+	// MilestoneRepairBack: the unit sent away for repair is back (repair_back).
+	MilestoneRepairBack = "repair_back"
+	// MilestoneRepairReport: a factory repair was reported to the bureau.
+	MilestoneRepairReport = "repair_report"
 )
 
 // Milestones lists the milestone names a profile's met_by may use.
 func Milestones() []string {
 	return []string{MilestoneAck, MilestoneDispatch, MilestoneOnSite, MilestoneDiagnose, MilestonePlan,
-		MilestoneEmergencyPlan, MilestoneSpare, MilestoneRecover, MilestoneResolve, MilestoneReport}
+		MilestoneEmergencyPlan, MilestoneSpare, MilestoneRecover, MilestoneResolve, MilestoneReport,
+		MilestoneRepairBack, MilestoneRepairReport}
 }
 
 // DefaultMetBy returns the milestones that meet a timer of kind k when its
@@ -84,6 +102,10 @@ func DefaultMetBy(k Kind) []string {
 		return []string{MilestoneResolve, MilestoneRecover}
 	case Restore:
 		return []string{MilestoneResolve, MilestoneRecover}
+	case Repair, RepairFactory:
+		return []string{MilestoneRepairBack}
+	case RepairReport:
+		return []string{MilestoneRepairReport}
 	}
 	return []string{MilestoneResolve}
 }
@@ -139,6 +161,12 @@ func (k Kind) Chinese() string {
 		return "应急方案"
 	case Restore:
 		return "恢复运行"
+	case Repair:
+		return "送修返回"
+	case RepairFactory:
+		return "返厂修复"
+	case RepairReport:
+		return "返厂报业主确认"
 	}
 	return string(k)
 }
@@ -152,10 +180,19 @@ const (
 	FromOpened   Anchor = "opened"   // the ticket was opened (受理): the default
 	FromOnSite   Anchor = "onsite"   // the engineer arrived
 	FromResolved Anchor = "resolved" // the fault was resolved (report timers)
+	// FromRepairOut: a failed unit was sent away for repair (repair_out);
+	// only the timers of the repair's kind start (IsRepair).
+	FromRepairOut Anchor = "repair_out"
 )
 
 // Valid reports whether a is a known anchor.
-func (a Anchor) Valid() bool { return a == FromOpened || a == FromOnSite || a == FromResolved }
+func (a Anchor) Valid() bool {
+	return a == FromOpened || a == FromOnSite || a == FromResolved || a == FromRepairOut
+}
+
+// IsRepair reports whether k is one of the repair-return timers (they
+// outlive the fault: the unit comes back after the ticket is resolved).
+func (k Kind) IsRepair() bool { return k == Repair || k == RepairFactory || k == RepairReport }
 
 // Role is a person in the escalation chain.
 type Role string

@@ -46,6 +46,8 @@ type ActionRequest struct {
 	// side agreed (pause).
 	Reason   string `json:"reason,omitempty"`
 	AgreedBy string `json:"agreed_by,omitempty"`
+	// RepairKind is local (送修) or factory (返厂) (repair_out).
+	RepairKind RepairKind `json:"repair_kind,omitempty"`
 }
 
 // Validate checks the fields an action requires.
@@ -79,6 +81,20 @@ func (r *ActionRequest) Validate() error {
 		if r.Part != nil && blank(r.Part.Part) {
 			return fmt.Errorf("%w: spare needs part.part (the replaced part)", ErrInvalid)
 		}
+	case ActionRepairOut:
+		if !r.RepairKind.Valid() {
+			return fmt.Errorf("%w: repair_out needs repair_kind local (送修) or factory (返厂)", ErrInvalid)
+		}
+		if (r.PartID == 0) == (r.Part == nil) {
+			return fmt.Errorf("%w: repair_out needs either part_id (the failed unit registered on the ticket) or part (to register it)", ErrInvalid)
+		}
+		if r.Part != nil && blank(r.Part.Part) {
+			return fmt.Errorf("%w: repair_out needs part.part (the failed unit)", ErrInvalid)
+		}
+	case ActionRepairReport:
+		if blank(r.Note) {
+			return fmt.Errorf("%w: repair_report needs a note (what was reported, to whom)", ErrInvalid)
+		}
 	case ActionReject:
 		if blank(r.Note) {
 			return fmt.Errorf("%w: reject needs a note (why the fix is not accepted)", ErrInvalid)
@@ -92,7 +108,7 @@ func (r *ActionRequest) Validate() error {
 			return fmt.Errorf("%w: pause needs reason (挂起原因) and agreed_by (who on the customer's side agreed)", ErrInvalid)
 		}
 	case ActionDispatch, ActionAck, ActionOnSite, ActionRecover, ActionClose, ActionReopen, ActionCancel,
-		ActionReport, ActionConfirm, ActionResume:
+		ActionReport, ActionConfirm, ActionResume, ActionRepairBack:
 	default:
 		return fmt.Errorf("%w: unknown action %q", ErrInvalid, r.Action)
 	}
@@ -200,9 +216,10 @@ func (s *Service) Do(ctx context.Context, id int64, r ActionRequest) (*Ticket, e
 			s.startAnchored(t, sla.FromOnSite, at)
 		case ActionResolve:
 			// The fault is fixed: a milestone still awaited (a plan, a spare)
-			// is no longer needed; the report timer starts.
+			// is no longer needed; the report timer starts. A unit away for
+			// repair keeps its clock.
 			s.resume(t, at)
-			s.endRunning(t, at, nil)
+			s.endRunning(t, at, func(tm Timer) bool { return tm.Spec.Kind.IsRepair() })
 			s.startAnchored(t, sla.FromResolved, at)
 		case ActionClose, ActionCancel:
 			s.resume(t, now)
@@ -218,7 +235,7 @@ func (s *Service) Do(ctx context.Context, id int64, r ActionRequest) (*Ticket, e
 		return nil, err
 	}
 	switch r.Action {
-	case ActionDispatch, ActionRecover, ActionResolve, ActionClose:
+	case ActionDispatch, ActionRecover, ActionResolve, ActionClose, ActionReject:
 		s.nudge() // their notices go now
 	}
 	return s.Get(ctx, id)
@@ -270,6 +287,14 @@ func (s *Service) apply(tx *auditTx, t *Ticket, r ActionRequest, at, now time.Ti
 		reason := t.Pause.Reason
 		d := s.resume(t, at)
 		*kv = append(*kv, "reason", reason, "paused", d.String())
+	case ActionRepairOut:
+		return s.repairOut(tx, t, r, at, kv)
+	case ActionRepairBack:
+		return s.repairBack(tx, t, at, kv)
+	case ActionReject:
+		if s.o.Notices {
+			return claimRejectNotices(tx, t, now)
+		}
 	case ActionPart, ActionSpare:
 		if r.Part == nil {
 			if !slices.ContainsFunc(t.Parts, func(p Part) bool { return p.ID == r.PartID }) {
@@ -304,6 +329,11 @@ type Manual struct {
 	Channel  string `json:"channel,omitempty"`
 	Reporter string `json:"reporter,omitempty"`
 	Actor    string `json:"-"`
+	// Photo is the stored name ("<sha256>.jpg|png", inspect.SavePhoto) of a
+	// photo filed with the report; the API or console stores the upload and
+	// sets it, never the client. It is recorded on the opened event, so the
+	// hash chain covers it.
+	Photo string `json:"-"`
 }
 
 // Validate checks a manual registration.
@@ -352,7 +382,7 @@ func (s *Service) Create(ctx context.Context, m Manual) (*Ticket, error) {
 			return err
 		}
 		if err := tx.AddEvent(t.ID, Event{At: now, Actor: m.Actor, Kind: EventOpened, To: StateOpen,
-			Note: fmt.Sprintf("人工登记 (%s) %s", or(m.Channel, "phone"), m.Reporter)}); err != nil {
+			Note: fmt.Sprintf("人工登记 (%s) %s", or(m.Channel, "phone"), m.Reporter), Detail: detail("photo", m.Photo)}); err != nil {
 			return err
 		}
 		return s.claimOpen(tx, t, now)

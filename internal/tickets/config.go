@@ -41,6 +41,10 @@ type Config struct {
 	// People maps a person (an assignee's name as dispatched) to their own
 	// notify channels: the dispatch notice goes there.
 	People map[string][]string `yaml:"people"`
+	// ComplaintReply is the time a complaint (投诉) must be answered in,
+	// 7×24 from filing (default DefaultComplaintReply, 24 h: no contract
+	// states a complaint figure).
+	ComplaintReply config.Duration `yaml:"complaint_reply"`
 	// AuditFile is the optional JSON-lines copy of the audit log ("" = none).
 	AuditFile string `yaml:"audit_file"`
 	// Auth holds the API tokens with their roles and the intake policy.
@@ -102,6 +106,9 @@ func (c *Config) ApplyDefaults() {
 func (c *Config) Validate() error {
 	if c.ReopenWindow != nil && c.ReopenWindow.Std() < 0 {
 		return &config.LineError{Msg: fmt.Sprintf("tickets.reopen_window %v: must not be negative", c.ReopenWindow.Std())}
+	}
+	if c.ComplaintReply.Std() < 0 {
+		return &config.LineError{Msg: fmt.Sprintf("tickets.complaint_reply %v: must not be negative", c.ComplaintReply.Std())}
 	}
 	if c.EscalationInterval.Std() < time.Second {
 		return &config.LineError{Msg: fmt.Sprintf("tickets.escalation_interval %v: at least 1s", c.EscalationInterval.Std())}

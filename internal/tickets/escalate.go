@@ -172,6 +172,9 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 	if t.Category.Valid() {
 		d.Category = t.Category.Chinese()
 	}
+	if n.Kind == NoticeRejected {
+		d.Extra = rejectionOf(t, n.DueAt)
+	}
 	if e.o.URL != "" {
 		d.URL = fmt.Sprintf("%s/tickets/%d", e.o.URL, t.ID)
 	}
@@ -194,7 +197,7 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 	what := d.Timer + " " + n.Kind
 	if n.Timer == "" {
 		what = map[notify.Event]string{notify.EventNew: "新工单通知", notify.EventDispatch: "派单通知",
-			notify.EventRecovered: "恢复通知", notify.EventClosed: "关闭通知"}[ev]
+			notify.EventRecovered: "恢复通知", notify.EventClosed: "关闭通知", notify.EventRejected: "驳回通知"}[ev]
 	}
 	var attempts []notify.Attempt
 	var sendErr error
@@ -234,4 +237,23 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 		return fmt.Errorf("notice %s: %w", n.Key, sendErr)
 	}
 	return nil
+}
+
+// rejectionOf returns the reason and the customer's person of the
+// rejection on t recorded at at (the notice's due time), else of the latest
+// rejection (for the rejection notice).
+func rejectionOf(t *Ticket, at time.Time) map[string]string {
+	var last *Event
+	for i := range t.Events {
+		if ev := &t.Events[i]; ev.Kind == string(ActionReject) {
+			last = ev
+			if ev.At.Equal(at) {
+				break
+			}
+		}
+	}
+	if last == nil {
+		return nil
+	}
+	return map[string]string{"reason": last.Note, "rejected_by": or(last.By, last.Actor)}
 }

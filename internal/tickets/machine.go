@@ -31,13 +31,23 @@ const (
 	ActionCancel   Action = "cancel"
 	ActionNote     Action = "note"
 	ActionPart     Action = "part"
+	// ActionRepairOut (送修/返厂): a failed unit, registered as a part on
+	// the ticket, is sent away for repair, local or to the factory; it
+	// starts the repair timers of seed 003 (see repair.go).
+	ActionRepairOut Action = "repair_out"
+	// ActionRepairBack: the unit is back from repair.
+	ActionRepairBack Action = "repair_back"
+	// ActionRepairReport: a factory repair was reported to the bureau
+	// (报业主确认).
+	ActionRepairReport Action = "repair_report"
 )
 
 // Actions lists every action.
 func Actions() []Action {
 	return []Action{ActionAck, ActionDispatch, ActionOnSite, ActionDiagnose, ActionPlan, ActionSpare,
 		ActionRecover, ActionResolve, ActionReport, ActionConfirm, ActionReject, ActionFollowUp,
-		ActionPause, ActionResume, ActionClose, ActionReopen, ActionCancel, ActionNote, ActionPart}
+		ActionPause, ActionResume, ActionClose, ActionReopen, ActionCancel, ActionNote, ActionPart,
+		ActionRepairOut, ActionRepairBack, ActionRepairReport}
 }
 
 // transition is one row of the state machine.
@@ -79,6 +89,11 @@ var machine = map[Action]transition{
 	ActionCancel:   {from: handling, to: StateCancelled},
 	ActionNote:     {from: States()},
 	ActionPart:     {from: States()},
+	// A unit goes away for repair while the fault is handled or after it
+	// is fixed (the spare is in place); it comes back whenever.
+	ActionRepairOut:    {from: append(append([]State{}, handling...), fixed...)},
+	ActionRepairBack:   {from: States(), milestone: sla.MilestoneRepairBack},
+	ActionRepairReport: {from: States(), milestone: sla.MilestoneRepairReport},
 }
 
 // ParseAction checks an action name.

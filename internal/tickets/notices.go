@@ -18,6 +18,9 @@ const (
 	NoticeDispatch  = "dispatch"  // the ticket was dispatched (派单) to a person
 	NoticeRecovered = "recovered" // the fault is over (故障恢复): recovered or resolved
 	NoticeClosed    = "closed"    // the ticket was closed (工单关闭)
+	// NoticeRejected: the customer rejected the fix (用户驳回) and the ticket
+	// reopened; to the assignee and the project manager, once per rejection.
+	NoticeRejected = "rejected"
 )
 
 // RoleGroup is the route name of the group channel (工作群) that hears of
@@ -94,6 +97,42 @@ func claimDispatchNotice(tx Tx, t *Ticket, assignee string, now time.Time) error
 	return nil
 }
 
+// RejectRoles returns who hears of a customer's rejection of ticket t: the
+// assignee personally ("assignee:<name>", when the ticket has one) and the
+// project manager.
+func RejectRoles(t *Ticket) []string {
+	var roles []string
+	if t.Assignee != "" {
+		roles = append(roles, assigneeRole+t.Assignee)
+	}
+	return append(roles, string(sla.ProjectManager))
+}
+
+// claimRejectNotices records the notices of a customer's rejection of t at
+// now (in the transaction of the rejection): one per role and rejection.
+func claimRejectNotices(tx Tx, t *Ticket, now time.Time) error {
+	for _, role := range RejectRoles(t) {
+		n := Notice{Key: fmt.Sprintf("%d/%s/%s/%d", t.ID, NoticeRejected, role, now.UnixNano()), TicketID: t.ID,
+			Kind: NoticeRejected, Role: role, DueAt: now}
+		if _, err := tx.ClaimNotice(n); err != nil {
+			return fmt.Errorf("claim notice: %w", err)
+		}
+	}
+	return nil
+}
+
+// personRoute returns the channels of a personal notice to who: the
+// person's own (tickets.people), else the "assignee" route.
+func (e *Escalator) personRoute(who string) ([]string, bool) {
+	if ch := e.o.People[who]; len(ch) > 0 {
+		return ch, true
+	}
+	if ch := e.o.Routes["assignee"]; len(ch) > 0 {
+		return ch, true
+	}
+	return nil, false
+}
+
 // noticeRoute returns the event, the role shown and the channels of a notice
 // (nil channels: every channel); ok=false when a personal notice has no
 // channel for its person.
@@ -107,13 +146,14 @@ func (e *Escalator) noticeRoute(n Notice) (ev notify.Event, role string, channel
 		return ev, sla.Role(n.Role).Chinese(), e.o.Routes[n.Role], true
 	case NoticeDispatch:
 		who := strings.TrimPrefix(n.Role, assigneeRole)
-		if ch := e.o.People[who]; len(ch) > 0 {
-			return notify.EventDispatch, who, ch, true
+		ch, ok := e.personRoute(who)
+		return notify.EventDispatch, who, ch, ok
+	case NoticeRejected:
+		if who, personal := strings.CutPrefix(n.Role, assigneeRole); personal {
+			ch, ok := e.personRoute(who)
+			return notify.EventRejected, who, ch, ok
 		}
-		if ch := e.o.Routes["assignee"]; len(ch) > 0 {
-			return notify.EventDispatch, who, ch, true
-		}
-		return notify.EventDispatch, who, nil, false
+		return notify.EventRejected, sla.Role(n.Role).Chinese(), e.o.Routes[n.Role], true
 	}
 	return eventOf(n.Kind), sla.Role(n.Role).Chinese(), e.o.Routes[n.Role], true
 }

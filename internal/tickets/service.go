@@ -77,6 +77,9 @@ type Options struct {
 	// FiringCache bounds how many firing alert fingerprints are remembered in
 	// memory so that repeats skip the store (default 100,000; negative: off).
 	FiringCache int
+	// ComplaintReply is the time a complaint is answered in
+	// (DefaultComplaintReply when 0), counted 7×24 from filing.
+	ComplaintReply time.Duration
 	// Silencer holds back the alerts a maintenance window covers (no
 	// ticket, no notice) and pauses escalation of covered tickets (silenced.go).
 	Silencer Silencer
@@ -131,6 +134,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ComplaintReply <= 0 {
+		o.ComplaintReply = DefaultComplaintReply
 	}
 	s := &Service{o: o, wake: make(chan struct{}, 1), hub: &changeHub{subs: map[*Subscription]struct{}{}}}
 	switch {

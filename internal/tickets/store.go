@@ -54,6 +54,15 @@ type Tx interface {
 	AddEvent(ticketID int64, e Event) error
 	// AddPart records a replaced part and returns its number in the register.
 	AddPart(ticketID int64, p Part) (int64, error)
+	// SetPartRepair stores a part's repair fields (RepairKind, RepairOut,
+	// RepairBack); ErrNotFound when the part is not the ticket's.
+	SetPartRepair(ticketID int64, p Part) error
+	// InsertComplaint stores a new complaint and returns its number.
+	InsertComplaint(c Complaint) (int64, error)
+	// Complaint reads a complaint in the transaction (ErrNotFound).
+	Complaint(id int64) (*Complaint, error)
+	// SaveComplaint stores a complaint's reply and closing.
+	SaveComplaint(c Complaint) error
 	// AddAffected records a child device attached to the ticket.
 	AddAffected(ticketID int64, a Affected) error
 	// ClaimNotice records a notice before it is sent; false when its key was

@@ -190,6 +190,11 @@ type Part struct {
 	Actor    string    `json:"actor"`
 	// By is who replaced the part when not the actor.
 	By string `json:"by,omitempty"`
+	// RepairKind, RepairOut and RepairBack: the failed unit was sent away
+	// for repair (repair_out) and came back (repair_back); seed 003.
+	RepairKind RepairKind `json:"repair_kind,omitempty"`
+	RepairOut  *time.Time `json:"repair_out,omitempty"`
+	RepairBack *time.Time `json:"repair_back,omitempty"`
 }
 
 // Pause is an agreed pause of a ticket's pausable timers (挂起).
@@ -254,6 +259,9 @@ type Ticket struct {
 	Parts        []Part      `json:"parts,omitempty"`
 	Affected     []Affected  `json:"affected,omitempty"`
 	Events       []Event     `json:"events,omitempty"`
+	// Photos are the stored names of the photos filed with the ticket
+	// (from its events; only when the events are loaded).
+	Photos []string `json:"photos,omitempty"`
 }
 
 // Timer returns the named timer, or nil.

@@ -2,6 +2,8 @@ package tickets
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/calendar"
@@ -64,8 +66,12 @@ func (s *Service) View(t *Ticket, now time.Time) {
 	if t.UnknownSince != nil {
 		t.Unknown = UnknownMark
 	}
+	t.Photos = nil
 	for i := range t.Events {
 		t.Events[i].At = t.Events[i].At.In(loc)
+		if p := photoOf(t.Events[i]); p != "" {
+			t.Photos = append(t.Photos, p)
+		}
 	}
 	for i := range t.Parts {
 		t.Parts[i].At = t.Parts[i].At.In(loc)
@@ -81,6 +87,9 @@ func (s *Service) View(t *Ticket, now time.Time) {
 	t.TimerViews = make([]TimerView, 0, len(t.Timers))
 	ws := s.ticketWindows(t)
 	for _, tm := range t.Timers {
+		if tm.StartedAt == nil && tm.Spec.From == sla.FromRepairOut {
+			continue // a repair timer shows once a unit is sent for repair
+		}
 		t.TimerViews = append(t.TimerViews, s.timerView(t, tm, ws, now))
 	}
 }
@@ -151,4 +160,18 @@ func (s *Service) timerView(t *Ticket, tm Timer, ws []sla.Interval, now time.Tim
 	v.Counted = &c
 	v.Status = st.Status()
 	return v
+}
+
+// photoOf returns the photo an event's detail names ("" for none).
+func photoOf(e Event) string {
+	if e.Kind != EventOpened || !strings.Contains(e.Detail, `"photo"`) {
+		return ""
+	}
+	var d struct {
+		Photo string `json:"photo"`
+	}
+	if json.Unmarshal([]byte(e.Detail), &d) != nil {
+		return ""
+	}
+	return d.Photo
 }

@@ -42,8 +42,14 @@ type Options struct {
 	Auth    *auth.Authenticator
 	Clock   clockwork.Clock // the service's clock; the real clock when nil
 	Logger  *slog.Logger
-	// MaxBody bounds a request body; default 8 MiB.
+	// MaxBody bounds a request body; default 8 MiB (a photo goes with a
+	// registration, so 9 MiB when PhotoDir is set and MaxBody is not).
 	MaxBody int64
+	// PhotoDir keeps the photos filed with manual registrations (the
+	// collector's photos directory, shared with the inspections); "" = none.
+	PhotoDir string
+	// MaxPhoto bounds one photo (default inspect.MaxPhotoBytes, 8 MiB).
+	MaxPhoto int64
 }
 
 // actionRoles says which role each action needs.
@@ -54,7 +60,9 @@ var actionRoles = map[tickets.Action]auth.Role{
 	tickets.ActionDiagnose: auth.RoleEngineer, tickets.ActionPlan: auth.RoleEngineer, tickets.ActionSpare: auth.RoleEngineer,
 	tickets.ActionReport: auth.RoleEngineer, tickets.ActionConfirm: auth.RoleEngineer, tickets.ActionReject: auth.RoleEngineer,
 	tickets.ActionFollowUp: auth.RoleEngineer, tickets.ActionPause: auth.RoleEngineer, tickets.ActionResume: auth.RoleEngineer,
-	tickets.ActionReopen: auth.RoleManager, tickets.ActionCancel: auth.RoleManager,
+	tickets.ActionRepairOut: auth.RoleEngineer, tickets.ActionRepairBack: auth.RoleEngineer,
+	tickets.ActionRepairReport: auth.RoleEngineer,
+	tickets.ActionReopen:       auth.RoleManager, tickets.ActionCancel: auth.RoleManager,
 }
 
 type handler struct {
@@ -74,6 +82,9 @@ func NewHandler(o Options) (http.Handler, error) {
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 8 << 20
+		if o.PhotoDir != "" {
+			o.MaxBody = 9 << 20
+		}
 	}
 	h := &handler{o: o}
 	mux := http.NewServeMux()
@@ -81,7 +92,11 @@ func NewHandler(o Options) (http.Handler, error) {
 	mux.Handle("GET /api/v1/tickets", a.Require(auth.RoleViewer, http.HandlerFunc(h.list)))
 	mux.Handle("POST /api/v1/tickets", a.Require(auth.RoleEngineer, http.HandlerFunc(h.create)))
 	mux.Handle("GET /api/v1/tickets/{id}", a.Require(auth.RoleViewer, http.HandlerFunc(h.get)))
+	mux.Handle("GET /api/v1/tickets/{id}/photos/{photo}", a.Require(auth.RoleViewer, http.HandlerFunc(h.photo)))
 	mux.Handle("POST /api/v1/tickets/{id}/{action}", a.Require(auth.RoleViewer, http.HandlerFunc(h.action)))
+	if cs, ok := o.Service.(ComplaintService); ok {
+		h.mountComplaints(mux, a, cs)
+	}
 	mux.HandleFunc("POST /api/v1/alertmanager/webhook", h.intake(DecodeWebhook))
 	mux.HandleFunc("POST /api/v2/alerts", h.intake(DecodeV2))
 	return mux, nil
@@ -328,14 +343,21 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) {
-	b, ok := h.body(w, r)
-	if !ok {
-		return
-	}
 	var m tickets.Manual
-	if err := decodeBody(b, &m); err != nil {
-		h.fail(w, r, err)
-		return
+	if isMultipart(r) {
+		var ok bool
+		if m, ok = h.manualFromMultipart(w, r); !ok {
+			return
+		}
+	} else {
+		b, ok := h.body(w, r)
+		if !ok {
+			return
+		}
+		if err := decodeBody(b, &m); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	p, _ := auth.FromContext(r.Context())
 	m.Actor = p.Name

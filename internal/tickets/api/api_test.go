@@ -29,6 +29,8 @@ const (
 	engineerTok = "engineer-secret-token"
 	managerTok  = "manager-secret-token"
 	intakeTok   = "intake-secret-token"
+	custATok    = "customer-a-secret-token"
+	custBTok    = "customer-b-secret-token"
 )
 
 // mustHash is auth.HashToken for a test (bcrypt, so about 50–100 ms).
@@ -63,7 +65,8 @@ func startTB(t testing.TB, realClock, openLoopback bool) *server {
 	a, err := auth.New(auth.Config{
 		Tokens: []auth.Token{{Name: "viewer", Token: viewerTok, Role: auth.RoleViewer},
 			{Name: "zhang", Hash: mustHash(t, engineerTok), Role: auth.RoleEngineer},
-			{Name: "boss", Token: managerTok, Role: auth.RoleManager}},
+			{Name: "boss", Token: managerTok, Role: auth.RoleManager},
+			{Name: "甲方A", Token: custATok, Role: auth.RoleCustomer}, {Name: "甲方B", Token: custBTok, Role: auth.RoleCustomer}},
 		Intake: auth.Intake{Tokens: []auth.Token{{Name: "am", Token: intakeTok}}, OpenOnLoopback: openLoopback},
 	})
 	if err != nil {

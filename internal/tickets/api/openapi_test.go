@@ -86,7 +86,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 	for name, typ := range map[string]any{
 		"Ticket": api.Ticket{}, "TimerView": tickets.TimerView{}, "Event": tickets.Event{}, "Part": tickets.Part{},
 		"Affected": tickets.Affected{}, "ActionRequest": tickets.ActionRequest{}, "Manual": tickets.Manual{},
-		"IngestResult": tickets.IngestResult{},
+		"IngestResult": tickets.IngestResult{}, "Complaint": tickets.Complaint{}, "ComplaintRequest": tickets.ComplaintRequest{},
 	} {
 		sch, ok := s.Components.Schemas[name]
 		if !ok {

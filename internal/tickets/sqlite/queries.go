@@ -20,7 +20,7 @@ const (
 	qRelease       = `RELEASE req`
 	qTicketByID    = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
 	qTimers        = `SELECT spec, started_at, met_at, ended_at, paused_ns, paused_at FROM timers WHERE ticket_id = ? ORDER BY rowid`
-	qParts         = `SELECT id, part, serial, location, cause, at, actor, worker FROM parts WHERE ticket_id = ? ORDER BY id`
+	qParts         = `SELECT id, part, serial, location, cause, at, actor, worker, repair_kind, repair_out_at, repair_back_at FROM parts WHERE ticket_id = ? ORDER BY id`
 	qAffected      = `SELECT device, alertname, at FROM affected WHERE ticket_id = ? ORDER BY id`
 	qEvents        = `SELECT id, at, actor, worker, kind, from_state, to_state, note, detail FROM events WHERE ticket_id = ? ORDER BY id`
 	qLatestByGroup = `SELECT ` + ticketCols + ` FROM tickets WHERE group_key = ? AND group_key <> '' ORDER BY id DESC LIMIT 1`
@@ -47,6 +47,7 @@ ended_at = excluded.ended_at, paused_ns = excluded.paused_ns, paused_at = exclud
 	qInsertEvent  = `INSERT INTO events (ticket_id, at, actor, worker, kind, from_state, to_state, note, detail, alg, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertAudit  = `INSERT INTO audit_log (ticket_id, at, actor, worker, kind, from_state, to_state, note, alg, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qPartRepair   = `UPDATE parts SET repair_kind = ?, repair_out_at = ?, repair_back_at = ? WHERE id = ? AND ticket_id = ?`
 	qInsertAffect = `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`
 	qClaimNotice  = `INSERT OR IGNORE INTO notices (key, ticket_id, timer, step, kind, role, due_at, state)
 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`
@@ -66,7 +67,7 @@ var qInsertTimers = func() []string {
 
 var writerQueries = append([]string{qSavepoint, qRollbackTo, qRelease, qTicketByID, qTimers, qParts, qAffected, qEvents,
 	qLatestByGroup, qLatestReach, qUnknownByDev, qAlert, qPutAlert, qFiring, qUnknown, qInsertTicket, qSaveTicket, qSaveTimer, qPutTimer,
-	qInsertEvent, qInsertAudit, qInsertPart, qInsertAffect, qClaimNotice, qFinishNotice}, qInsertTimers[1:]...)
+	qInsertEvent, qInsertAudit, qInsertPart, qPartRepair, qInsertAffect, qClaimNotice, qFinishNotice}, qInsertTimers[1:]...)
 
 func (x *txn) Get(id int64) (*tickets.Ticket, error) { return getTicket(x.ctx, x, id, true) }
 
@@ -249,6 +250,19 @@ func (x *txn) AddEvent(id int64, e tickets.Event) error {
 		return fmt.Errorf("add audit record: %w", err)
 	}
 	x.heads.event, x.heads.audit = evHash, auHash
+	return nil
+}
+
+func (x *txn) SetPartRepair(ticketID int64, p tickets.Part) error {
+	res, err := x.ExecContext(x.ctx, qPartRepair, string(p.RepairKind), nsp(p.RepairOut), nsp(p.RepairBack), p.ID, ticketID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: part %d of ticket %d", tickets.ErrNotFound, p.ID, ticketID)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/tickets"
@@ -32,7 +33,8 @@ WHERE e.at >= ? AND e.at < ? ORDER BY e.at, e.id`, ns(from), ns(to))
 
 // PartsBetween returns the parts replaced with from <= at < to, oldest first.
 func (s *Store) PartsBetween(ctx context.Context, from, to time.Time) ([]tickets.TicketPart, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT p.ticket_id, t.title, t.device, p.part, p.serial, p.location, p.cause, p.at, p.actor
+	rows, err := s.r.QueryContext(ctx, `SELECT p.ticket_id, t.title, t.device, p.part, p.serial, p.location, p.cause, p.at, p.actor,
+p.repair_kind, p.repair_out_at, p.repair_back_at
 FROM parts p JOIN tickets t ON t.id = p.ticket_id WHERE p.at >= ? AND p.at < ? ORDER BY p.at, p.id`, ns(from), ns(to))
 	if err != nil {
 		return nil, err
@@ -42,10 +44,12 @@ FROM parts p JOIN tickets t ON t.id = p.ticket_id WHERE p.at >= ? AND p.at < ? O
 	for rows.Next() {
 		var p tickets.TicketPart
 		var at int64
-		if err := rows.Scan(&p.TicketID, &p.Title, &p.Device, &p.Part.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor); err != nil {
+		var rout, rback sql.NullInt64
+		if err := rows.Scan(&p.TicketID, &p.Title, &p.Device, &p.Part.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor,
+			&p.RepairKind, &rout, &rback); err != nil {
 			return nil, err
 		}
-		p.At = fromNS(at)
+		p.At, p.RepairOut, p.RepairBack = fromNS(at), fromNull(rout), fromNull(rback)
 		out = append(out, p)
 	}
 	return out, rows.Err()

@@ -163,11 +163,13 @@ func loadDetails(ctx context.Context, q querier, t *tickets.Ticket, events bool)
 	for rows.Next() {
 		var p tickets.Part
 		var at int64
-		if err := rows.Scan(&p.ID, &p.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor, &p.By); err != nil {
+		var out, back sql.NullInt64
+		if err := rows.Scan(&p.ID, &p.Part, &p.Serial, &p.Location, &p.Cause, &at, &p.Actor, &p.By,
+			&p.RepairKind, &out, &back); err != nil {
 			rows.Close()
 			return err
 		}
-		p.At = fromNS(at)
+		p.At, p.RepairOut, p.RepairBack = fromNS(at), fromNull(out), fromNull(back)
 		t.Parts = append(t.Parts, p)
 	}
 	rows.Close()
