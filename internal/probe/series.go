@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,9 @@ type Series struct {
 	// PerDevice is set on roomwatch_device_info: the same series comes with
 	// every check of the device, not only with this one.
 	PerDevice bool
+	// Source is the index of this series' value in ResultValues of the
+	// same result.
+	Source int
 }
 
 // InvalidSampleError is a sample left out of a result's series because its
@@ -123,6 +127,51 @@ func ResultSeries(r Result, failures float64) (series []Series, invalid []*Inval
 	return b.series, b.invalid
 }
 
+// ResultValues appends to dst the values ResultSeries gives r's series, by
+// Series.Source: a caller that built the series of a result of the same
+// shape (SameShape) takes this one's values without building them again.
+// It must follow ResultSeries' order of Add calls.
+func ResultValues(dst []float64, r Result, failures float64) []float64 {
+	up := 1.0
+	if r.Err != nil {
+		up = 0
+	}
+	dst = append(dst, 1, up, r.Duration.Seconds())
+	if !r.Start.IsZero() {
+		dst = append(dst, float64(r.Start.UnixNano())/1e9)
+	}
+	dst = append(dst, failures)
+	if r.Err != nil {
+		dst = append(dst, 1)
+	}
+	for _, smp := range r.Samples {
+		dst = append(dst, smp.Value)
+	}
+	return dst
+}
+
+// SameShape reports whether ResultSeries gives a and b the same series
+// (names, types, help and labels) in the same order, whatever their values:
+// the same target and check, both failing for the same reason or neither,
+// both with a start time or neither, and samples alike but for their values.
+func SameShape(a, b Result) bool {
+	if a.Target.Name != b.Target.Name || a.Target.Address != b.Target.Address || a.Target.Device != b.Target.Device ||
+		a.Probe != b.Probe || a.Start.IsZero() != b.Start.IsZero() || (a.Err == nil) != (b.Err == nil) ||
+		len(a.Samples) != len(b.Samples) {
+		return false
+	}
+	if a.Err != nil && Reason(a.Err) != Reason(b.Err) {
+		return false
+	}
+	for i := range a.Samples {
+		x, y := &a.Samples[i], &b.Samples[i]
+		if x.Name != y.Name || x.Type != y.Type || x.Help != y.Help || !maps.Equal(x.Labels, y.Labels) {
+			return false
+		}
+	}
+	return true
+}
+
 // identity returns the identity labels of a target, as target labels.
 func identity(t inventory.Target) []labelset.Label {
 	out := []labelset.Label{{Name: "device", Value: t.Name}}
@@ -136,6 +185,7 @@ func identity(t inventory.Target) []labelset.Label {
 type seriesBuilder struct {
 	target  []labelset.Label
 	series  []Series
+	n       int // Add calls so far: the next series' Source
 	invalid []*InvalidSampleError
 	// seen holds the signatures of series once there are linearDedup of
 	// them; below that, dup compares with each.
@@ -147,6 +197,8 @@ type seriesBuilder struct {
 
 // Add adds one series: the sample's labels with the target's set over them.
 func (b *seriesBuilder) Add(name string, typ Type, value float64, help string, labels map[string]string) {
+	src := b.n
+	b.n++
 	if typ == Info && !strings.HasSuffix(name, "_info") {
 		name += "_info"
 	}
@@ -170,7 +222,7 @@ func (b *seriesBuilder) Add(name string, typ Type, value float64, help string, l
 	if b.dup(name, ls) {
 		return
 	}
-	b.series = append(b.series, Series{Name: name, Help: help, Type: typ, Labels: ls, Value: value, PerDevice: b.perDevice})
+	b.series = append(b.series, Series{Name: name, Help: help, Type: typ, Labels: ls, Value: value, PerDevice: b.perDevice, Source: src})
 }
 
 // linearDedup is how many series a result may have before dup keeps a map:
