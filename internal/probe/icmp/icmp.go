@@ -198,6 +198,9 @@ type Pinger struct {
 	eps    [2]*endpoint
 	epErr  [2]error
 	pace   pacer
+	// stat are the labels of the min, avg and max RTT samples, shared by
+	// every result (Sample.Labels is read-only to its consumers).
+	stat [3]map[string]string
 
 	mu      sync.RWMutex
 	runs    map[uint32]*run
@@ -229,6 +232,7 @@ func New(opts Options) (*Pinger, error) {
 		cookie: binary.BigEndian.Uint64(seed[:8]),
 		id:     binary.BigEndian.Uint16(seed[8:]),
 		runs:   map[uint32]*run{},
+		stat:   rttLabels(),
 
 		realClock: realClock,
 	}
