@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/roomwatch/roomwatch/internal/buildinfo"
+	"github.com/roomwatch/roomwatch/internal/residency"
 	"github.com/roomwatch/roomwatch/internal/web"
 )
 
@@ -34,7 +35,7 @@ type Options struct {
 	Ready func(addr net.Addr)
 	// ReleaseStartupPages unmaps the agent binary's read-only pages once
 	// start-up is over, so that only what scrapes and pushes touch again is
-	// resident (Linux; see releaseStartupPages). The command sets it.
+	// resident (Linux; see residency.ReleaseExecutablePages). The command sets it.
 	ReleaseStartupPages bool
 
 	// sources replaces sourceTable in tests.
@@ -92,7 +93,7 @@ func Run(ctx context.Context, opts Options) error {
 		parts = append(parts, push)
 	}
 	if opts.ReleaseStartupPages {
-		if n, err := releaseStartupPages(); err != nil {
+		if n, err := residency.ReleaseExecutablePages(); err != nil {
 			opts.Logger.Warn("releasing start-up pages", "err", err)
 		} else {
 			opts.Logger.Debug("released start-up pages", "bytes", n)

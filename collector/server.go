@@ -27,6 +27,7 @@ import (
 	"github.com/roomwatch/roomwatch/internal/pdf"
 	"github.com/roomwatch/roomwatch/internal/promapi"
 	"github.com/roomwatch/roomwatch/internal/remotewrite"
+	"github.com/roomwatch/roomwatch/internal/residency"
 	"github.com/roomwatch/roomwatch/internal/ruler"
 	"github.com/roomwatch/roomwatch/internal/store"
 	"github.com/roomwatch/roomwatch/internal/web"
@@ -42,6 +43,10 @@ type Options struct {
 	AlertSink ruler.AlertSink
 	Clock     clockwork.Clock // for the built-in scrapes; the real clock when nil
 	Logger    *slog.Logger
+	// ReleaseStartupPages unmaps the binary's read-only pages once Run is
+	// ready, so that only what the running collector touches again is
+	// resident (Linux; residency.ReleaseExecutablePages). serve sets it.
+	ReleaseStartupPages bool
 }
 
 // Server is the assembled collector: store, rules, query API, scrapes.
@@ -341,6 +346,13 @@ func (s *Server) Run(ctx context.Context) error {
 		}()
 	}
 	s.ready.Store(true)
+	if s.opts.ReleaseStartupPages {
+		if n, err := residency.ReleaseExecutablePages(); err != nil {
+			s.log.Warn("releasing start-up pages", "err", err)
+		} else {
+			s.log.Debug("released start-up pages", "bytes", n)
+		}
+	}
 	s.log.Info("roomwatch-collector started", "listen", ln.Addr().String(), "tls", s.webcfg != nil && s.webcfg.TLSEnabled(),
 		"basic_auth_users", s.webcfg != nil && s.webcfg.HasUsers(), "query_auth", s.cfg.Auth.Query.Required, "storage", s.cfg.Storage.Path,
 		"retention", s.cfg.Storage.Retention.Std(), "scrapes", len(s.scrapers), "rules", s.ruler != nil,

@@ -117,8 +117,13 @@ func runProbe(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "没有可执行的检查 / no check can run")
 		return 1
 	}
+	// The text output is laid out from the results the checks are expected
+	// to give while they run (the ICMP rounds wait 1 s apart), so that after
+	// the last echo only the values are left to write.
+	prepared := make(chan *exposition.Prepared, 1)
+	go func() { prepared <- exposition.Prepare(expectedResults(env.clock(), set, jobs)) }()
 	results := runOnce(ctx, env.clock(), set, jobs, *timeout, cfg.Probes.Concurrency)
-	if err := exposition.WriteText(env.Stdout, results); err != nil {
+	if err := (<-prepared).WriteText(env.Stdout, results); err != nil {
 		fmt.Fprintf(env.Stderr, "输出失败 / cannot write the results: %v\n", err)
 		return 1
 	}
@@ -217,6 +222,32 @@ func runOnce(ctx context.Context, clk clockwork.Clock, set *probers.Set, jobs []
 		return results[i].Probe < results[j].Probe
 	})
 	return results
+}
+
+// expecter is a prober that can tell the result a target gives when it
+// answers (icmp.Pinger).
+type expecter interface {
+	Expect(inventory.Target) probe.Result
+}
+
+// expectedResults returns what each job is expected to give: its prober's
+// Expect, or a result without samples (a check that answered and measured
+// nothing more).
+func expectedResults(clk clockwork.Clock, set *checks.Set, jobs []*scheduler.Job) []probe.Result {
+	out := make([]probe.Result, len(jobs))
+	now := clk.Now()
+	for i, j := range jobs {
+		var p any = set.Probers[j.Kind]
+		if b := set.Batch[j.Kind]; b != nil {
+			p = b
+		}
+		if e, ok := p.(expecter); ok {
+			out[i] = e.Expect(j.Target)
+			continue
+		}
+		out[i] = probe.Result{Target: j.Target, Probe: j.Kind, Start: now}
+	}
+	return out
 }
 
 // selectTargets keeps the targets named (device name or name/ip).

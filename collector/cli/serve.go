@@ -97,7 +97,8 @@ func runServe(ctx context.Context, env Env, args []string) int {
 		return 0
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := collector.NewServe(ctx, collector.Options{Config: cfg, ListenAddress: *listen, StoragePath: *storagePath, Logger: log})
+	srv, err := collector.NewServe(ctx, collector.Options{Config: cfg, ListenAddress: *listen, StoragePath: *storagePath, Logger: log,
+		ReleaseStartupPages: true})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "roomwatch-collector: %v\n", err)
 		return 1

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,9 @@ type Series struct {
 	// PerDevice is set on roomwatch_device_info: the same series comes with
 	// every check of the device, not only with this one.
 	PerDevice bool
+	// Source is the index of this series' value in ResultValues of the
+	// same result.
+	Source int
 }
 
 // InvalidSampleError is a sample left out of a result's series because its
@@ -86,41 +90,91 @@ func (e *InvalidSampleError) Reason() string {
 // (all with probe=<check>), then the probe's samples.
 func ResultSeries(r Result, failures float64) (series []Series, invalid []*InvalidSampleError) {
 	b := &seriesBuilder{target: identity(r.Target)}
+	b.series = make([]Series, 0, 6+len(r.Samples))
+	// One array for the labels of every series: the target's and the
+	// series' own, and room for one exported_ label each.
+	room := 8 + 2*len(b.target) + 2
+	for _, smp := range r.Samples {
+		room += len(smp.Labels) + len(b.target) + 1
+	}
+	b.arena = make([]labelset.Label, 0, 6*(len(b.target)+2)+room)
 
-	info := map[string]string{}
+	info := b.labels(8)
 	if d := r.Target.Device; d != nil {
-		info["display_name"] = d.DisplayName
-		info["address"] = r.Target.Address
-		info["room"] = d.Room
-		info["rack"] = d.Rack
-		info["location"] = d.Location
-		info["parent"] = d.Parent
-		info["tier"] = d.Tier
-		info["owner"] = d.Owner
+		// By name; empty values are left out.
+		info = append(info, labelset.Label{Name: "address", Value: r.Target.Address}, labelset.Label{Name: "display_name", Value: d.DisplayName},
+			labelset.Label{Name: "location", Value: d.Location}, labelset.Label{Name: "owner", Value: d.Owner},
+			labelset.Label{Name: "parent", Value: d.Parent}, labelset.Label{Name: "rack", Value: d.Rack},
+			labelset.Label{Name: "room", Value: d.Room}, labelset.Label{Name: "tier", Value: d.Tier})
 	}
 	b.perDevice = true
-	b.Add(MetricDeviceInfo, Info, 1, "Inventory facts about a device, to join on device (value 1).", info)
+	b.add(MetricDeviceInfo, Info, 1, "Inventory facts about a device, to join on device (value 1).", info)
 	b.perDevice = false
 
 	up := 1.0
 	if r.Err != nil {
 		up = 0
 	}
-	pl := map[string]string{"probe": r.Probe}
-	b.Add(MetricUp, Gauge, up, "Whether the device answered the check (1) or not (0).", pl)
-	b.Add(MetricDuration, Gauge, r.Duration.Seconds(), "How long the check took, in seconds.", pl)
+	pl := func() []labelset.Label { return append(b.labels(1), labelset.Label{Name: "probe", Value: r.Probe}) }
+	b.add(MetricUp, Gauge, up, "Whether the device answered the check (1) or not (0).", pl())
+	b.add(MetricDuration, Gauge, r.Duration.Seconds(), "How long the check took, in seconds.", pl())
 	if !r.Start.IsZero() {
-		b.Add(MetricLastRun, Gauge, float64(r.Start.UnixNano())/1e9, "When the check last ran, as a Unix time.", pl)
+		b.add(MetricLastRun, Gauge, float64(r.Start.UnixNano())/1e9, "When the check last ran, as a Unix time.", pl())
 	}
-	b.Add(MetricFailures, Counter, failures, "Checks that failed since the collector started.", pl)
+	b.add(MetricFailures, Counter, failures, "Checks that failed since the collector started.", pl())
 	if r.Err != nil {
-		b.Add(MetricErrorInfo, Info, 1, "Why the check fails now (reason from a fixed set; the message is in the logs and the API).",
-			map[string]string{"probe": r.Probe, "reason": Reason(r.Err)})
+		b.add(MetricErrorInfo, Info, 1, "Why the check fails now (reason from a fixed set; the message is in the logs and the API).",
+			append(b.labels(2), labelset.Label{Name: "probe", Value: r.Probe}, labelset.Label{Name: "reason", Value: Reason(r.Err)}))
 	}
 	for _, smp := range r.Samples {
 		b.Add(smp.Name, smp.Type, smp.Value, smp.Help, smp.Labels)
 	}
 	return b.series, b.invalid
+}
+
+// ResultValues appends to dst the values ResultSeries gives r's series, by
+// Series.Source: a caller that built the series of a result of the same
+// shape (SameShape) takes this one's values without building them again.
+// It must follow ResultSeries' order of Add calls.
+func ResultValues(dst []float64, r Result, failures float64) []float64 {
+	up := 1.0
+	if r.Err != nil {
+		up = 0
+	}
+	dst = append(dst, 1, up, r.Duration.Seconds())
+	if !r.Start.IsZero() {
+		dst = append(dst, float64(r.Start.UnixNano())/1e9)
+	}
+	dst = append(dst, failures)
+	if r.Err != nil {
+		dst = append(dst, 1)
+	}
+	for _, smp := range r.Samples {
+		dst = append(dst, smp.Value)
+	}
+	return dst
+}
+
+// SameShape reports whether ResultSeries gives a and b the same series
+// (names, types, help and labels) in the same order, whatever their values:
+// the same target and check, both failing for the same reason or neither,
+// both with a start time or neither, and samples alike but for their values.
+func SameShape(a, b Result) bool {
+	if a.Target.Name != b.Target.Name || a.Target.Address != b.Target.Address || a.Target.Device != b.Target.Device ||
+		a.Probe != b.Probe || a.Start.IsZero() != b.Start.IsZero() || (a.Err == nil) != (b.Err == nil) ||
+		len(a.Samples) != len(b.Samples) {
+		return false
+	}
+	if a.Err != nil && Reason(a.Err) != Reason(b.Err) {
+		return false
+	}
+	for i := range a.Samples {
+		x, y := &a.Samples[i], &b.Samples[i]
+		if x.Name != y.Name || x.Type != y.Type || x.Help != y.Help || !maps.Equal(x.Labels, y.Labels) {
+			return false
+		}
+	}
+	return true
 }
 
 // identity returns the identity labels of a target, as target labels.
@@ -136,6 +190,8 @@ func identity(t inventory.Target) []labelset.Label {
 type seriesBuilder struct {
 	target  []labelset.Label
 	series  []Series
+	n       int              // series added (or left out) so far: the next one's Source
+	arena   []labelset.Label // the series' labels (seriesBuilder.labels)
 	invalid []*InvalidSampleError
 	// seen holds the signatures of series once there are linearDedup of
 	// them; below that, dup compares with each.
@@ -145,8 +201,44 @@ type seriesBuilder struct {
 	perDevice bool
 }
 
-// Add adds one series: the sample's labels with the target's set over them.
+// labels returns an empty label slice with room for n labels, the target's
+// and an exported_ one, from the arena.
+func (b *seriesBuilder) labels(n int) []labelset.Label {
+	n += len(b.target) + 1
+	if cap(b.arena)-len(b.arena) < n {
+		b.arena = make([]labelset.Label, 0, max(n, 64))
+	}
+	ls := b.arena[len(b.arena) : len(b.arena) : len(b.arena)+n]
+	b.arena = b.arena[:len(b.arena)+n]
+	return ls
+}
+
+// Add adds one series of a sample: its labels with the target's set over them.
 func (b *seriesBuilder) Add(name string, typ Type, value float64, help string, labels map[string]string) {
+	ls := b.labels(len(labels))
+	for k, v := range labels {
+		if k == model.MetricNameLabel || !model.LegacyValidation.IsValidLabelName(k) {
+			b.n++ // the sample's place in ResultValues
+			if typ == Info && !strings.HasSuffix(name, "_info") {
+				name += "_info"
+			}
+			if !model.LegacyValidation.IsValidMetricName(name) {
+				b.invalid = append(b.invalid, &InvalidSampleError{Metric: name})
+				return
+			}
+			b.invalid = append(b.invalid, &InvalidSampleError{Metric: name, Label: k})
+			return
+		}
+		ls = append(ls, labelset.Label{Name: k, Value: v})
+	}
+	b.add(name, typ, value, help, ls)
+}
+
+// add adds one series: exposed (valid names, from b.labels) with the
+// target's labels set over them; empty values are left out.
+func (b *seriesBuilder) add(name string, typ Type, value float64, help string, exposed []labelset.Label) {
+	src := b.n
+	b.n++
 	if typ == Info && !strings.HasSuffix(name, "_info") {
 		name += "_info"
 	}
@@ -154,23 +246,14 @@ func (b *seriesBuilder) Add(name string, typ Type, value float64, help string, l
 		b.invalid = append(b.invalid, &InvalidSampleError{Metric: name})
 		return
 	}
-	exposed := make([]labelset.Label, 0, len(labels)+len(b.target)+1)
-	for k, v := range labels {
-		if k == model.MetricNameLabel || !model.LegacyValidation.IsValidLabelName(k) {
-			b.invalid = append(b.invalid, &InvalidSampleError{Metric: name, Label: k})
-			return
-		}
-		if v != "" {
-			exposed = append(exposed, labelset.Label{Name: k, Value: v})
-		}
-	}
+	exposed = slices.DeleteFunc(exposed, func(l labelset.Label) bool { return l.Value == "" })
 	ls := labelset.SetTarget(exposed, b.target)
 	ls = slices.DeleteFunc(ls, func(l labelset.Label) bool { return l.Value == "" })
 	slices.SortFunc(ls, func(a, c labelset.Label) int { return strings.Compare(a.Name, c.Name) })
 	if b.dup(name, ls) {
 		return
 	}
-	b.series = append(b.series, Series{Name: name, Help: help, Type: typ, Labels: ls, Value: value, PerDevice: b.perDevice})
+	b.series = append(b.series, Series{Name: name, Help: help, Type: typ, Labels: ls, Value: value, PerDevice: b.perDevice, Source: src})
 }
 
 // linearDedup is how many series a result may have before dup keeps a map:

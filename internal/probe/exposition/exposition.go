@@ -165,35 +165,57 @@ func (c *collection) add(sr probe.Series, typ prometheus.ValueType) {
 // cost the probe command of a 10,000-camera fleet 70 % of its CPU and most
 // of its memory (docs/benchmarks.md).
 func WriteText(w io.Writer, results []probe.Result) error {
+	es := entriesOf(results)
+	return newLayout(es).write(w, es)
+}
+
+// entriesOf is the entries a Store holds after writing results: the latest
+// result of each target and check with its failures, sorted.
+func entriesOf(results []probe.Result) []entry {
 	s := NewStore()
-	if err := s.Write(context.Background(), results); err != nil {
-		return err
-	}
-	type line struct {
-		name, labels string
-		values       []string // label values in label-name order, for sorting
-		value        float64
-	}
-	type family struct {
-		help string
-		typ  probe.Type
-		rows []line
-		seen map[string]bool // labels written, to drop duplicates
-	}
-	fams := map[string]*family{}
+	_ = s.Write(context.Background(), results) // never fails
+	return s.entries()
+}
+
+// layout is the text exposition of a set of entries without the values:
+// the families in output order, each with its rows sorted, each row naming
+// the entry and the Series.Source its value comes from.
+type layout struct {
+	names []string
+	fams  map[string]*family
+}
+
+type family struct {
+	help string
+	typ  probe.Type
+	rows []line
+	seen map[string]bool // labels written, to drop duplicates
+}
+
+type line struct {
+	name, labels string
+	values       []string // label values in label-name order, for sorting
+	entry        int32    // index of the entry
+	source       int32    // Series.Source: where the value is in the entry's ResultValues
+}
+
+// newLayout builds the layout of es: their series (probe.ResultSeries), one
+// help text and type per name, exact duplicates dropped, rows sorted as
+// client_golang's Gather sorts them.
+func newLayout(es []entry) *layout {
+	l := &layout{fams: map[string]*family{}}
 	// Scratch and arenas: one allocation per series (its labels' text)
-	// instead of a handful; 10,000 cameras are 110,000 series.
+	// instead of a handful; 10,000 cameras are 100,000 series.
 	var buf []byte
 	var vals []string
-	es := s.entries()
-	for _, e := range es {
+	for ei, e := range es {
 		series, _ := probe.ResultSeries(e.r, e.failures)
 		for _, sr := range series {
 			typ := sr.Type
 			if typ != probe.Counter {
 				typ = probe.Gauge
 			}
-			f := fams[sr.Name]
+			f := l.fams[sr.Name]
 			if f == nil {
 				help := sr.Help
 				if help == "" {
@@ -202,18 +224,18 @@ func WriteText(w io.Writer, results []probe.Result) error {
 				// Most names come once per check (sized for that: growing
 				// these maps was a tenth of the time).
 				f = &family{help: help, typ: typ, seen: make(map[string]bool, len(es)), rows: make([]line, 0, len(es))}
-				fams[sr.Name] = f
+				l.fams[sr.Name] = f
 			} else if f.typ != typ {
 				continue // a probe reused a name with another type: keep the first
 			}
 			buf = buf[:0]
-			for i, l := range sr.Labels {
+			for i, lb := range sr.Labels {
 				if i > 0 {
 					buf = append(buf, ',')
 				}
-				buf = append(buf, l.Name...)
+				buf = append(buf, lb.Name...)
 				buf = append(buf, `="`...)
-				buf = appendEscapedLabel(buf, l.Value)
+				buf = appendEscapedLabel(buf, lb.Value)
 				buf = append(buf, '"')
 			}
 			if f.seen[string(buf)] {
@@ -225,21 +247,15 @@ func WriteText(w io.Writer, results []probe.Result) error {
 				vals = make([]string, 0, max(1024, len(sr.Labels)))
 			}
 			from := len(vals)
-			for _, l := range sr.Labels {
-				vals = append(vals, l.Value)
+			for _, lb := range sr.Labels {
+				vals = append(vals, lb.Value)
 			}
-			f.rows = append(f.rows, line{sr.Name, labels, vals[from:len(vals):len(vals)], sr.Value})
+			f.rows = append(f.rows, line{sr.Name, labels, vals[from:len(vals):len(vals)], int32(ei), int32(sr.Source)})
 		}
 	}
-	names := make([]string, 0, len(fams))
-	for n := range fams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var num []byte
-	for _, n := range names {
-		f := fams[n]
+	for n, f := range l.fams {
+		l.names = append(l.names, n)
+		f.seen = nil // only newLayout needs it
 		// The order client_golang's Gather gives: fewer labels first, then
 		// label values in label-name order.
 		sort.Slice(f.rows, func(i, j int) bool {
@@ -249,20 +265,40 @@ func WriteText(w io.Writer, results []probe.Result) error {
 			}
 			return slices.Compare(a, b) < 0
 		})
+	}
+	sort.Strings(l.names)
+	return l
+}
+
+// write writes the layout with the values of es, which have the shape of
+// the entries it was built from (probe.SameShape, one for one).
+func (l *layout) write(w io.Writer, es []entry) error {
+	// Every entry's values in one array, by entry then Source.
+	offs := make([]int, len(es)+1)
+	var vals []float64
+	for i, e := range es {
+		offs[i] = len(vals)
+		vals = probe.ResultValues(vals, e.r, e.failures)
+	}
+	offs[len(es)] = len(vals)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var num []byte
+	for _, n := range l.names {
+		f := l.fams[n]
 		typ := "gauge"
 		if f.typ == probe.Counter {
 			typ = "counter"
 		}
 		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", n, escapeHelp(f.help), n, typ)
-		for _, l := range f.rows {
-			bw.WriteString(l.name)
-			if l.labels != "" {
+		for _, ln := range f.rows {
+			bw.WriteString(ln.name)
+			if ln.labels != "" {
 				bw.WriteByte('{')
-				bw.WriteString(l.labels)
+				bw.WriteString(ln.labels)
 				bw.WriteByte('}')
 			}
 			bw.WriteByte(' ')
-			num = appendValue(num[:0], l.value)
+			num = appendValue(num[:0], vals[offs[ln.entry]+int(ln.source)])
 			bw.Write(num)
 			bw.WriteByte('\n')
 		}

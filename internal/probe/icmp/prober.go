@@ -79,10 +79,10 @@ func (p *Pinger) ProbeAll(ctx context.Context, targets []inventory.Target) []pro
 	}
 	stats := p.PingAll(ctx, addrs)
 	// One backing array for every result's samples, and the stat labels
-	// shared by all of them (Sample.Labels is read-only to its consumers):
-	// no allocation per target but the error of one that did not answer.
+	// shared by all of them (Pinger.stat): no allocation per target but the
+	// error of one that did not answer.
 	samples := make([]probe.Sample, 0, len(stats)*maxSamples)
-	stat := rttLabels()
+	stat := p.stat
 	for j, s := range stats {
 		r := &out[pos[j]]
 		if !s.First.IsZero() {
@@ -91,6 +91,15 @@ func (p *Pinger) ProbeAll(ctx context.Context, targets []inventory.Target) []pro
 		samples = fillResult(r, s, samples, stat)
 	}
 	return out
+}
+
+// Expect returns the result ProbeAll gives target when every echo is
+// answered, with zero values: the probe command lays its text output out
+// from it while the echoes are in flight (exposition.Prepare).
+func (p *Pinger) Expect(target inventory.Target) probe.Result {
+	r := probe.Result{Target: target, Probe: "icmp", Start: p.clock.Now()}
+	fillResult(&r, Stats{Sent: p.opts.Count, Received: p.opts.Count}, nil, p.stat)
+	return r
 }
 
 // maxSamples is the most samples fillResult adds for one target.

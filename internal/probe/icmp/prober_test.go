@@ -120,6 +120,13 @@ func TestProberLoopback(t *testing.T) {
 			t.Errorf("%s: samples %v", targets[i].Name, got)
 		}
 	}
+	// Expect is the shape of an answered target's result (the probe
+	// command's prepared output relies on it), not of an unanswered one.
+	for i, r := range results {
+		if got, want := probe.SameShape(r, p.Expect(targets[i])), i < 4; got != want {
+			t.Errorf("%s: SameShape(result, Expect) = %v, want %v", targets[i].Name, got, want)
+		}
+	}
 	for i, r := range results[4:] {
 		if r.Err == nil || len(r.Samples) != 1 || r.Samples[0].Name != MetricLossRatio || r.Samples[0].Value != 1 {
 			t.Errorf("%s: want an error with loss 1: %+v", targets[4+i].Name, r)

@@ -1,4 +1,6 @@
-package agent
+// Package residency keeps a program's start-up pages out of its resident
+// memory (Linux).
+package residency
 
 import (
 	"bytes"
@@ -9,28 +11,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// releaseStartupPages unmaps the read-only mappings of the running
+// ReleaseExecutablePages unmaps the read-only mappings of the running
 // executable with madvise(MADV_DONTNEED) and returns how many bytes of
-// address space it advised. Run calls it once, when start-up is over.
+// address space it advised. The agent and the collector's serve call it
+// once, when start-up is over.
 //
-// On Linux the agent's own binary is most of its resident memory: every page
-// of code and read-only data that was ever touched stays mapped, and package
-// initialisation, flag and YAML parsing and registry construction touch most
-// of the 9 MB binary (the kernel also maps the neighbours of each faulted page,
-// in 64 kB fault-around windows). Once start-up is over the agent therefore
-// unmaps its read-only file-backed mappings once with madvise(MADV_DONTNEED).
-// Only the page-table entries go: the pages stay in the page cache (nothing is
-// written or dropped from it), so the ones the scrape and push paths use come
-// back on their next use as minor faults, not disk reads, and the
-// start-up-only ones stay out of the agent's RSS. docs/benchmarks.md
-// ("Releasing start-up pages") has the measured effect after 200 and 1,000
-// scrapes, with push on, and the variants that did not help (MADV_RANDOM does
-// not stop fault-around; MADV_PAGEOUT gives the same RSS but evicts the pages
-// from the page cache, so they come back as disk reads).
+// On Linux a Go program's own binary is much of its resident memory: every
+// page of code and read-only data that was ever touched stays mapped, and
+// package initialisation, flag and YAML parsing and the construction of the
+// program's parts touch most of the binary (the kernel also maps the
+// neighbours of each faulted page, in 64 kB fault-around windows). Once
+// start-up is over the program therefore unmaps its read-only file-backed
+// mappings once with madvise(MADV_DONTNEED). Only the page-table entries go:
+// the pages stay in the page cache (nothing is written or dropped from it),
+// so the ones the steady state uses come back on their next use as minor
+// faults, not disk reads, and the start-up-only ones stay out of the RSS.
+// docs/benchmarks.md ("Releasing start-up pages" for the agent, "Issue 11 §5,
+// third pass" for serve) has the measured effect, and the variants that did
+// not help (MADV_RANDOM does not stop fault-around; MADV_PAGEOUT gives the
+// same RSS but evicts the pages from the page cache, so they come back as
+// disk reads).
 //
 // Only mappings that are not writable are touched: for a private writable
 // mapping MADV_DONTNEED would throw away the process's own changes.
-func releaseStartupPages() (int64, error) {
+func ReleaseExecutablePages() (int64, error) {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		return 0, fmt.Errorf("stat /proc/self/exe: %w", err)
