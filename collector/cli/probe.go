@@ -233,7 +233,7 @@ type expecter interface {
 // expectedResults returns what each job is expected to give: its prober's
 // Expect, or a result without samples (a check that answered and measured
 // nothing more).
-func expectedResults(clk clockwork.Clock, set *checks.Set, jobs []*scheduler.Job) []probe.Result {
+func expectedResults(clk clockwork.Clock, set *probers.Set, jobs []*scheduler.Job) []probe.Result {
 	out := make([]probe.Result, len(jobs))
 	now := clk.Now()
 	for i, j := range jobs {

@@ -57,7 +57,7 @@ config() {
   echo "  devices:"
   for i in $(seq 1 "$devices"); do
     site=central; [ $((i % 2)) = 0 ] && site=east
-    echo "    - {name: dev$i, class: camera, address: 127.0.$((i / 250)).$((i % 250 + 1)), site: $site, checks: [tcp], probe: {tcp_ports: [1]}, interval: 60s}"
+    echo "    - {name: dev$i, class: camera, address: 127.0.$((i / 250)).$((i % 250 + 1)), site: $site, probes: [tcp], probe_options: {tcp_ports: [1]}, interval: 60s}"
   done
 }
 # start ENABLED starts a collector on a fresh data directory.

@@ -63,7 +63,7 @@ inventory:
       class: camera
       range: 127.0.0.1-$last
       site: hq
-      checks: [icmp]
+      probes: [icmp]
 probes:
   intervals: {camera: 60s}
 rules: {files: []}
