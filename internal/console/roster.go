@@ -136,9 +136,7 @@ func (c *Console) rosterAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	in := roster.APIOverride{From: strings.TrimSpace(r.PostFormValue("from")), To: strings.TrimSpace(r.PostFormValue("to")),
 		Role: roster.Role(r.PostFormValue("role")), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
-	for _, u := range strings.FieldsFunc(r.PostFormValue("users"), func(r rune) bool { return r == ',' || r == ' ' || r == '，' || r == '、' }) {
-		in.Users = append(in.Users, u)
-	}
+	in.Users = strings.FieldsFunc(r.PostFormValue("users"), func(r rune) bool { return r == ',' || r == ' ' || r == '，' || r == '、' })
 	o, err := roster.FromAPI(in)
 	if err == nil {
 		_, err = c.o.Roster.AddOverride(r.Context(), o, user(r).Name)

@@ -199,8 +199,9 @@ func (s *scanner) visit(n ast.Node) bool {
 func (s *scanner) call(c *ast.CallExpr) {
 	pkg, fn := selName(c.Fun)
 	switch {
-	case fn == "Add" && len(c.Args) == 5:
-		// probe.Result.Add(name, probe.Type, value, help, labels)
+	case (fn == "Add" || fn == "add") && len(c.Args) == 5 && probeTypes[lastName(c.Args[1])] != "":
+		// probe.Result.Add(name, probe.Type, value, help, labels), and the
+		// series builder's add with the same arguments (probe/series.go)
 		if _, t := selName(c.Args[1]); probeTypes[t] != "" {
 			name, ok := s.str(c.Args[0])
 			if !ok {
@@ -364,11 +365,28 @@ func (s *scanner) labelKeys(e ast.Expr, depth int) []string {
 			if kv, ok := el.(*ast.KeyValueExpr); ok {
 				if k, ok := s.str(kv.Key); ok {
 					out = append(out, k)
+				} else if id, ok := kv.Key.(*ast.Ident); ok && id.Name == "Name" && lastName(x.Type) == "Label" {
+					// labelset.Label{Name: "probe", Value: …}
+					if v, ok := s.str(kv.Value); ok {
+						out = append(out, v)
+					}
 				}
 			}
 		}
 		return out
 	case *ast.CallExpr:
+		if id, ok := x.Fun.(*ast.Ident); ok && id.Name == "append" {
+			// append(labels, labelset.Label{Name: "probe", …}, …)
+			var out []string
+			for _, a := range x.Args {
+				out = append(out, s.labelKeys(a, depth+1)...)
+			}
+			return out
+		}
+		if id, ok := x.Fun.(*ast.Ident); ok {
+			// a local closure returning labels: pl := func() … { return … }
+			return s.closureLabels(id, depth+1)
+		}
 		if _, fn := selName(x.Fun); fn == "with" && len(x.Args) >= 1 {
 			out := s.labelKeys(x.Args[0], depth+1)
 			for i := 1; i < len(x.Args); i += 2 {
@@ -404,4 +422,46 @@ func (s *scanner) labelKeys(e ast.Expr, depth int) []string {
 		return out
 	}
 	return nil
+}
+
+// lastName is the name of an identifier or the selected name of a selector
+// (probe.Gauge → Gauge), else "".
+func lastName(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.SelectorExpr:
+		return x.Sel.Name
+	}
+	return ""
+}
+
+// closureLabels returns the label names a local closure assigned to id in
+// the enclosing function returns.
+func (s *scanner) closureLabels(id *ast.Ident, depth int) []string {
+	if s.fn == nil || depth > 4 {
+		return nil
+	}
+	var out []string
+	ast.Inspect(s.fn.Body, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || len(as.Lhs) != len(as.Rhs) {
+			return true
+		}
+		for i, l := range as.Lhs {
+			lx, ok := l.(*ast.Ident)
+			fl, isFn := as.Rhs[i].(*ast.FuncLit)
+			if !ok || !isFn || lx.Name != id.Name {
+				continue
+			}
+			ast.Inspect(fl.Body, func(n ast.Node) bool {
+				if r, ok := n.(*ast.ReturnStmt); ok && len(r.Results) == 1 {
+					out = append(out, s.labelKeys(r.Results[0], depth+1)...)
+				}
+				return true
+			})
+		}
+		return true
+	})
+	return out
 }
