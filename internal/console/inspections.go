@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -268,15 +265,9 @@ func (c *Console) inspectionPhoto(w http.ResponseWriter, r *http.Request) {
 		c.notFound(w, r)
 		return
 	}
-	f, err := os.Open(filepath.Join(c.o.Sources.PhotoDir, want))
-	if err != nil {
+	if err := inspect.ServePhoto(w, c.o.Sources.PhotoDir, want); errors.Is(err, inspect.ErrPhotoMissing) {
 		c.notFound(w, r)
-		return
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", inspect.PhotoContentType(want))
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	if _, err := io.Copy(w, f); err != nil {
+	} else if err != nil {
 		c.o.Logger.Warn("console: photo", "photo", want, "err", err)
 	}
 }

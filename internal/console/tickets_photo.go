@@ -2,10 +2,7 @@ package console
 
 import (
 	"errors"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/roomwatch/roomwatch/internal/inspect"
@@ -54,16 +51,9 @@ func (c *Console) ticketPhoto(w http.ResponseWriter, r *http.Request) {
 		c.notFound(w, r)
 		return
 	}
-	f, err := os.Open(filepath.Join(c.o.Sources.PhotoDir, name))
-	if err != nil {
+	if err := inspect.ServePhoto(w, c.o.Sources.PhotoDir, name); errors.Is(err, inspect.ErrPhotoMissing) {
 		c.notFound(w, r)
-		return
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", inspect.PhotoContentType(name))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	if _, err := io.Copy(w, f); err != nil {
+	} else if err != nil {
 		c.o.Logger.Warn("console: ticket photo", "photo", name, "err", err)
 	}
 }

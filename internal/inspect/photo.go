@@ -46,6 +46,27 @@ func PhotoContentType(name string) string {
 	return "image/jpeg"
 }
 
+// ErrPhotoMissing is ServePhoto's error when the stored file cannot be
+// opened: nothing was written, the caller answers 404.
+var ErrPhotoMissing = errors.New("photo missing")
+
+// ServePhoto writes the stored photo dir/name to w with its content type,
+// nosniff and a long private cache (a stored photo is named by its
+// content's hash, so it never changes). An error wrapping ErrPhotoMissing
+// means nothing was written; any other is the copy's, only worth logging.
+func ServePhoto(w http.ResponseWriter, dir, name string) error {
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrPhotoMissing, name, err)
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", PhotoContentType(name))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	_, err = io.Copy(w, f)
+	return err
+}
+
 // SavePhoto checks that r holds one JPEG or PNG image of at most max bytes
 // (MaxPhotoBytes when max <= 0), by its content, not its name, and stores it
 // as dir/<sha256>.<ext>. It returns the file name, which the completion

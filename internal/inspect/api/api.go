@@ -402,16 +402,9 @@ func (h *handler) photo(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("%w: inspection %d has no photo %q", inspect.ErrNotFound, id, want))
 		return
 	}
-	f, err := os.Open(filepath.Join(h.o.PhotoDir, name))
-	if err != nil {
-		fail(w, fmt.Errorf("%w: photo %s: %v", inspect.ErrNotFound, name, err))
-		return
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", inspect.PhotoContentType(name))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	if _, err := io.Copy(w, f); err != nil {
+	if err := inspect.ServePhoto(w, h.o.PhotoDir, name); errors.Is(err, inspect.ErrPhotoMissing) {
+		fail(w, fmt.Errorf("%w: %v", inspect.ErrNotFound, err))
+	} else if err != nil {
 		h.o.Logger.Warn("serve photo", "photo", name, "err", err)
 	}
 }

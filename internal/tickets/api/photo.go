@@ -3,11 +3,8 @@ package api
 import (
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
@@ -90,16 +87,9 @@ func (h *handler) photo(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: ticket %d has no photo %q", tickets.ErrNotFound, id, name))
 		return
 	}
-	f, err := os.Open(filepath.Join(h.o.PhotoDir, name))
-	if err != nil {
-		h.fail(w, r, fmt.Errorf("%w: photo %s: %v", tickets.ErrNotFound, name, err))
-		return
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", inspect.PhotoContentType(name))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	if _, err := io.Copy(w, f); err != nil {
+	if err := inspect.ServePhoto(w, h.o.PhotoDir, name); errors.Is(err, inspect.ErrPhotoMissing) {
+		h.fail(w, r, fmt.Errorf("%w: %v", tickets.ErrNotFound, err))
+	} else if err != nil {
 		h.o.Logger.Warn("serve photo", "photo", name, "err", err)
 	}
 }
