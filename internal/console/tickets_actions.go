@@ -12,6 +12,25 @@ import (
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
 
+// formPart sets the part a spare or repair form names: one of t's
+// registered parts (part_id) or a new one (part, serial, location, cause).
+// False when the form names neither or a part t does not have.
+func formPart(f func(string) string, t *tickets.Ticket, req *tickets.ActionRequest) bool {
+	if id := f("part_id"); id != "" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || !slices.ContainsFunc(t.Parts, func(p tickets.Part) bool { return p.ID == n }) {
+			return false
+		}
+		req.PartID = n
+		return true
+	}
+	if f("part") == "" {
+		return false
+	}
+	req.Part = &tickets.Part{Part: f("part"), Serial: f("serial"), Location: f("location"), Cause: f("cause")}
+	return true
+}
+
 // actionRequest builds the ticket service's request from a ticket page's
 // form for action a by u (the actor: the logged-in person). A form value
 // the console itself checks and finds wrong returns its error key; the
@@ -34,15 +53,7 @@ func (c *Console) actionRequest(r *http.Request, u accounts.User, a tickets.Acti
 		req.Text, req.Attachment = f("text"), f("attachment")
 		req.Emergency = a == tickets.ActionPlan && r.PostFormValue("emergency") != ""
 	case tickets.ActionSpare:
-		if id := f("part_id"); id != "" {
-			n, err := strconv.ParseInt(id, 10, 64)
-			if err != nil || !slices.ContainsFunc(t.Parts, func(p tickets.Part) bool { return p.ID == n }) {
-				return req, "tickets.err.part_id"
-			}
-			req.PartID = n
-		} else if f("part") != "" {
-			req.Part = &tickets.Part{Part: f("part"), Serial: f("serial"), Location: f("location"), Cause: f("cause")}
-		} else {
+		if !formPart(f, t, &req) {
 			return req, "tickets.err.part_id"
 		}
 	case tickets.ActionRepairOut:
@@ -50,15 +61,7 @@ func (c *Console) actionRequest(r *http.Request, u accounts.User, a tickets.Acti
 		if !req.RepairKind.Valid() {
 			return req, "tickets.err.repair_kind"
 		}
-		if id := f("part_id"); id != "" {
-			n, err := strconv.ParseInt(id, 10, 64)
-			if err != nil || !slices.ContainsFunc(t.Parts, func(p tickets.Part) bool { return p.ID == n }) {
-				return req, "tickets.err.part_id"
-			}
-			req.PartID = n
-		} else if f("part") != "" {
-			req.Part = &tickets.Part{Part: f("part"), Serial: f("serial"), Location: f("location"), Cause: f("cause")}
-		} else {
+		if !formPart(f, t, &req) {
 			return req, "tickets.err.part_id"
 		}
 	case tickets.ActionFollowUp:
