@@ -30,6 +30,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go driver "sqlite"
 
 	"github.com/roomwatch/roomwatch/internal/auth"
+	"github.com/roomwatch/roomwatch/internal/dbfile"
 	"github.com/roomwatch/roomwatch/internal/integrity"
 )
 
@@ -195,15 +196,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	} else {
 		f.Close()
 	}
-	v := url.Values{}
-	v.Add("_pragma", "busy_timeout(10000)")
-	v.Add("_pragma", "journal_mode(WAL)")
-	v.Add("_pragma", "synchronous(FULL)")
-	v.Add("_pragma", "foreign_keys(1)")
-	// Write transactions lock at BEGIN: a concurrent writer (the user
-	// command in another process) is waited for, not an instant SQLITE_BUSY.
-	v.Add("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+o.Path+"?"+v.Encode())
+	db, err := sql.Open("sqlite", dbfile.Writable(o.Path, "foreign_keys(1)"))
 	if err != nil {
 		return nil, fmt.Errorf("open accounts %s: %w", o.Path, err)
 	}

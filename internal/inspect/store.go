@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go driver "sqlite"
 
+	"github.com/roomwatch/roomwatch/internal/dbfile"
 	"github.com/roomwatch/roomwatch/internal/integrity"
 )
 
@@ -81,16 +81,7 @@ func OpenStore(path string) (*Store, error) { return OpenStoreWith(path, StoreOp
 
 // OpenStoreWith opens (or creates) the record database at path.
 func OpenStoreWith(path string, o StoreOptions) (*Store, error) {
-	v := url.Values{}
-	v.Add("_pragma", "busy_timeout(10000)")
-	v.Add("_pragma", "journal_mode(WAL)")
-	v.Add("_pragma", "synchronous(FULL)")
-	// Write transactions take the write lock when they begin, so a
-	// concurrent writer (the scheduler, another process) makes them wait
-	// out busy_timeout instead of failing at once with SQLITE_BUSY when a
-	// read snapshot cannot be upgraded.
-	v.Add("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
+	db, err := sql.Open("sqlite", dbfile.Writable(path))
 	if err != nil {
 		return nil, fmt.Errorf("open inspection records %s: %w", path, err)
 	}

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go driver "sqlite"
 
 	"github.com/roomwatch/roomwatch/internal/calendar"
+	"github.com/roomwatch/roomwatch/internal/dbfile"
 )
 
 // FileName is the roster database's name in the data directory.
@@ -60,12 +60,7 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("roster: no database path")
 	}
-	v := url.Values{}
-	v.Add("_pragma", "busy_timeout(10000)")
-	v.Add("_pragma", "journal_mode(WAL)")
-	v.Add("_pragma", "synchronous(FULL)")
-	v.Add("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
+	db, err := sql.Open("sqlite", dbfile.Writable(path))
 	if err != nil {
 		return nil, fmt.Errorf("roster: open %s: %w", path, err)
 	}

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
+	"github.com/roomwatch/roomwatch/internal/dbfile"
 	_ "modernc.org/sqlite" // the pure-Go driver "sqlite"
 )
 
@@ -36,11 +36,7 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("silence: no database path")
 	}
-	v := url.Values{}
-	v.Add("_pragma", "busy_timeout(10000)")
-	v.Add("_pragma", "journal_mode(WAL)")
-	v.Add("_pragma", "synchronous(FULL)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
+	db, err := sql.Open("sqlite", dbfile.Writable(path))
 	if err != nil {
 		return nil, fmt.Errorf("silence: open %s: %w", path, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
+	"github.com/roomwatch/roomwatch/internal/dbfile"
 	"github.com/roomwatch/roomwatch/internal/report"
 )
 
@@ -49,16 +50,14 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 }
 
 func open(ctx context.Context, path string, ro bool) (*Store, error) {
-	v := url.Values{}
-	v.Add("_pragma", "busy_timeout(10000)")
+	dsn := dbfile.Writable(path)
 	if ro {
+		v := url.Values{}
+		v.Add("_pragma", "busy_timeout(10000)")
 		v.Add("mode", "ro")
-	} else {
-		v.Add("_pragma", "journal_mode(WAL)")
-		v.Add("_pragma", "synchronous(FULL)")
-		v.Add("_txlock", "immediate")
+		dsn = "file:" + path + "?" + v.Encode()
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open rollups %s: %w", path, err)
 	}
