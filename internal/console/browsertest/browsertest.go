@@ -330,15 +330,28 @@ func (b *Browser) Type(sel, value string) {
 	b.Do(chromedp.SendKeys(chromedp.CSS(sel), value, chromedp.NodeVisible))
 }
 
-// Text returns the visible text of the first node matching sel.
+// visibleText is a page function: the innerText of the first node matching
+// its argument once that node is rendered (has a layout box), else null.
+const visibleText = `(sel) => {
+	const e = document.querySelector(sel);
+	return e && e.getClientRects().length > 0 ? {text: e.innerText} : null;
+}`
+
+// Text returns the visible text of the first node matching sel, waiting up
+// to 15 s for one to be rendered. The lookup and the read are one step in
+// the page: a page that replaces its nodes as it updates itself (the wall
+// display, the duty desk) cannot remove the node between the two, as it
+// can between chromedp's query and read ("No node with given id found").
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	res, err := chromedp.Run(b.ctx, chromedp.PollFunction[struct {
+		Text string `json:"text"`
+	}](visibleText, chromedp.WithPollingArgs(sel), chromedp.WithPollingTimeout(15*time.Second)))
 	if err != nil {
-		b.t.Fatalf("browser: text of %s: %v", sel, err)
+		b.t.Fatalf("browser: text of %s: %v (problems: %v)", sel, err, b.Problems())
 	}
 	b.Check()
-	return s
+	return res.Text
 }
 
 // Eval evaluates a JavaScript expression through DevTools (not subject to
