@@ -108,6 +108,55 @@ func TestServeProbeSeriesParity(t *testing.T) {
 	}
 }
 
+// TestServeBriefSeriesForCameras: with the default probes.series a camera's
+// ping keeps its brief series (device info, up, loss, mean RTT) and a router's
+// the full ones (duration, last run, failures, RTT min/max, jitter), the same
+// in the TSDB and on /metrics.
+func TestServeBriefSeriesForCameras(t *testing.T) {
+	t.Parallel()
+	base := startProbeServe(t, `
+    - {name: cam-1, class: camera, site: hq, address: 127.0.0.41, probes: [icmp], interval: 3s, timeout: 2500ms}
+    - {name: gw-1, class: router, site: hq, address: 127.0.0.42, probes: [icmp], interval: 3s, timeout: 2500ms}
+`)
+	devices := []string{"cam-1", "gw-1"}
+	names := func(series []string, device string) []string {
+		var out []string
+		for _, s := range series {
+			if strings.Contains(s, `device="`+device+`"`) {
+				name, rest, _ := strings.Cut(s, "{")
+				if strings.Contains(rest, `stat="`) {
+					_, st, _ := strings.Cut(rest, `stat="`)
+					st, _, _ = strings.Cut(st, `"`)
+					name += "/" + st
+				}
+				out = append(out, name)
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	wantCam := []string{"roomwatch_device_info", "roomwatch_ping_loss_ratio", "roomwatch_ping_rtt_seconds/avg", "roomwatch_probe_up"}
+	wantGW := []string{"roomwatch_device_info", "roomwatch_ping_jitter_seconds", "roomwatch_ping_loss_ratio",
+		"roomwatch_ping_rtt_seconds/avg", "roomwatch_ping_rtt_seconds/max", "roomwatch_ping_rtt_seconds/min",
+		"roomwatch_probe_duration_seconds", "roomwatch_probe_failures_total", "roomwatch_probe_last_run_timestamp_seconds",
+		"roomwatch_probe_up"}
+	var fromMetrics, fromTSDB []string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		fromMetrics = exposedProbeSeries(t, base, devices)
+		fromTSDB = storedProbeSeries(t, base, devices)
+		if slices.Equal(fromMetrics, fromTSDB) && slices.Equal(names(fromTSDB, "cam-1"), wantCam) &&
+			slices.Equal(names(fromTSDB, "gw-1"), wantGW) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("camera series %q (want %q), router series %q (want %q); /metrics vs TSDB:\n%s",
+				names(fromTSDB, "cam-1"), wantCam, names(fromTSDB, "gw-1"), wantGW, seriesDiff(fromMetrics, fromTSDB))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // TestServeProbeFailureStalesSeries: a UPS on battery whose SNMP agent stops
 // answering no longer shows roomwatch_ups_on_battery, neither to the rules
 // (an instant query on the TSDB right after the failed check, well within the

@@ -151,8 +151,8 @@ func runOnce(ctx context.Context, clk clockwork.Clock, set *probers.Set, jobs []
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	results := make([]probe.Result, 0, len(jobs))
-	fill := func(r *probe.Result, t inventory.Target, kind string, start time.Time) {
-		r.Target, r.Probe = t, kind
+	fill := func(r *probe.Result, j *scheduler.Job, kind string, start time.Time) {
+		r.Target, r.Probe, r.Brief = j.Target, kind, j.Brief
 		if r.Start.IsZero() {
 			r.Start = start
 		}
@@ -160,8 +160,8 @@ func runOnce(ctx context.Context, clk clockwork.Clock, set *probers.Set, jobs []
 			r.Duration = time.Since(start)
 		}
 	}
-	add := func(r probe.Result, t inventory.Target, kind string, start time.Time) {
-		fill(&r, t, kind, start)
+	add := func(r probe.Result, j *scheduler.Job, kind string, start time.Time) {
+		fill(&r, j, kind, start)
 		mu.Lock()
 		results = append(results, r)
 		mu.Unlock()
@@ -184,7 +184,7 @@ func runOnce(ctx context.Context, clk clockwork.Clock, set *probers.Set, jobs []
 			pctx, cancel := context.WithTimeout(ctx, d)
 			defer cancel()
 			start := clk.Now()
-			add(set.Probers[j.Kind].Probe(pctx, j.Target), j.Target, j.Kind, start)
+			add(set.Probers[j.Kind].Probe(pctx, j.Target), j, j.Kind, start)
 		}(j, d)
 	}
 	for kind, bj := range batches {
@@ -207,7 +207,7 @@ func runOnce(ctx context.Context, clk clockwork.Clock, set *probers.Set, jobs []
 				if i >= len(rs) {
 					rs = append(rs, probe.Result{Err: probe.Errorf(probe.ReasonTimeout, "%s: no result", kind)})
 				}
-				fill(&rs[i], j.Target, kind, start)
+				fill(&rs[i], j, kind, start)
 			}
 			mu.Lock()
 			results = append(results, rs[:len(bj)]...)
@@ -243,9 +243,10 @@ func expectedResults(clk clockwork.Clock, set *probers.Set, jobs []*scheduler.Jo
 		}
 		if e, ok := p.(expecter); ok {
 			out[i] = e.Expect(j.Target)
-			continue
+		} else {
+			out[i] = probe.Result{Target: j.Target, Probe: j.Kind, Start: now}
 		}
-		out[i] = probe.Result{Target: j.Target, Probe: j.Kind, Start: now}
+		out[i].Brief = j.Brief
 	}
 	return out
 }

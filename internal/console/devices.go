@@ -95,7 +95,7 @@ func (c *Console) deviceRows(ctx context.Context, u accounts.User) []deviceRow {
 		return nil
 	}
 	up := c.byDevice(ctx, `min by (device) (roomwatch_probe_up)`)
-	last := c.byDevice(ctx, `max by (device) (roomwatch_probe_last_run_timestamp_seconds)`)
+	last := c.byDevice(ctx, `max by (device) (timestamp(roomwatch_probe_up))`)
 	open := map[string]int{}
 	for _, t := range c.openTickets(ctx, tickets.Filter{}) {
 		open[t.Device]++

@@ -33,6 +33,9 @@ type Sample struct {
 	Type   Type
 	Labels map[string]string
 	Value  float64
+	// Detail marks a sample that adds detail to another (the spread of the
+	// RTTs beside their mean): left out of a brief result's series.
+	Detail bool
 }
 
 // Result is what one probe of one target measured.
@@ -45,6 +48,11 @@ type Result struct {
 	// Vendor and Model, when the probe identified the device (sysObjectID, ISAPI…).
 	Vendor, Model string
 	Err           error // nil when the device answered
+	// Brief asks for the brief series of this result (the scheduler sets it
+	// from `probes.series` for the device's class): whether the device
+	// answered and what the probe measured, without the per-check duration,
+	// last-run and failures series or the samples marked Detail.
+	Brief bool
 }
 
 // Add appends a sample to the result.

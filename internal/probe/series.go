@@ -87,7 +87,9 @@ func (e *InvalidSampleError) Reason() string {
 // the device), roomwatch_probe_up, roomwatch_probe_duration_seconds,
 // roomwatch_probe_last_run_timestamp_seconds (when Start is set),
 // roomwatch_probe_failures_total, roomwatch_probe_error_info while failing
-// (all with probe=<check>), then the probe's samples.
+// (all with probe=<check>), then the probe's samples. A Brief result leaves
+// out the duration, last-run and failures series and the samples marked
+// Detail (docs/probes.md, "Brief series").
 func ResultSeries(r Result, failures float64) (series []Series, invalid []*InvalidSampleError) {
 	b := &seriesBuilder{target: identity(r.Target)}
 	b.series = make([]Series, 0, 6+len(r.Samples))
@@ -117,16 +119,27 @@ func ResultSeries(r Result, failures float64) (series []Series, invalid []*Inval
 	}
 	pl := func() []labelset.Label { return append(b.labels(1), labelset.Label{Name: "probe", Value: r.Probe}) }
 	b.add(MetricUp, Gauge, up, "Whether the device answered the check (1) or not (0).", pl())
-	b.add(MetricDuration, Gauge, r.Duration.Seconds(), "How long the check took, in seconds.", pl())
-	if !r.Start.IsZero() {
-		b.add(MetricLastRun, Gauge, float64(r.Start.UnixNano())/1e9, "When the check last ran, as a Unix time.", pl())
+	if r.Brief {
+		b.skip(2) // duration, failures
+		if !r.Start.IsZero() {
+			b.skip(1) // last run
+		}
+	} else {
+		b.add(MetricDuration, Gauge, r.Duration.Seconds(), "How long the check took, in seconds (full series only, probes.series).", pl())
+		if !r.Start.IsZero() {
+			b.add(MetricLastRun, Gauge, float64(r.Start.UnixNano())/1e9, "When the check last ran, as a Unix time (full series only, probes.series).", pl())
+		}
+		b.add(MetricFailures, Counter, failures, "Checks that failed since the collector started (full series only, probes.series).", pl())
 	}
-	b.add(MetricFailures, Counter, failures, "Checks that failed since the collector started.", pl())
 	if r.Err != nil {
 		b.add(MetricErrorInfo, Info, 1, "Why the check fails now (reason from a fixed set; the message is in the logs and the API).",
 			append(b.labels(2), labelset.Label{Name: "probe", Value: r.Probe}, labelset.Label{Name: "reason", Value: Reason(r.Err)}))
 	}
 	for _, smp := range r.Samples {
+		if r.Brief && smp.Detail {
+			b.skip(1)
+			continue
+		}
 		b.Add(smp.Name, smp.Type, smp.Value, smp.Help, smp.Labels)
 	}
 	return b.series, b.invalid
@@ -135,7 +148,8 @@ func ResultSeries(r Result, failures float64) (series []Series, invalid []*Inval
 // ResultValues appends to dst the values ResultSeries gives r's series, by
 // Series.Source: a caller that built the series of a result of the same
 // shape (SameShape) takes this one's values without building them again.
-// It must follow ResultSeries' order of Add calls.
+// It must follow ResultSeries' order of Add calls; the series a Brief result
+// leaves out keep their place (ResultSeries skips their Source).
 func ResultValues(dst []float64, r Result, failures float64) []float64 {
 	up := 1.0
 	if r.Err != nil {
@@ -162,7 +176,7 @@ func ResultValues(dst []float64, r Result, failures float64) []float64 {
 func SameShape(a, b Result) bool {
 	if a.Target.Name != b.Target.Name || a.Target.Address != b.Target.Address || a.Target.Device != b.Target.Device ||
 		a.Probe != b.Probe || a.Start.IsZero() != b.Start.IsZero() || (a.Err == nil) != (b.Err == nil) ||
-		len(a.Samples) != len(b.Samples) {
+		a.Brief != b.Brief || len(a.Samples) != len(b.Samples) {
 		return false
 	}
 	if a.Err != nil && Reason(a.Err) != Reason(b.Err) {
@@ -170,7 +184,7 @@ func SameShape(a, b Result) bool {
 	}
 	for i := range a.Samples {
 		x, y := &a.Samples[i], &b.Samples[i]
-		if x.Name != y.Name || x.Type != y.Type || x.Help != y.Help || !maps.Equal(x.Labels, y.Labels) {
+		if x.Name != y.Name || x.Type != y.Type || x.Help != y.Help || x.Detail != y.Detail || !maps.Equal(x.Labels, y.Labels) {
 			return false
 		}
 	}
@@ -200,6 +214,9 @@ type seriesBuilder struct {
 	// perDevice marks the series added next as PerDevice.
 	perDevice bool
 }
+
+// skip leaves out the next n series of ResultValues' order.
+func (b *seriesBuilder) skip(n int) { b.n += n }
 
 // labels returns an empty label slice with room for n labels, the target's
 // and an exported_ one, from the arena.

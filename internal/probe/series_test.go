@@ -75,6 +75,40 @@ func TestResultSeries(t *testing.T) {
 			},
 			invalid: []string{`invalid metric name "bad name"`, `metric roomwatch_x: invalid label name "bad-label"`},
 		},
+		{
+			name:     "brief: no duration, last run, failures or detail samples",
+			failures: 2,
+			r: func() Result {
+				cam := &inventory.Device{Name: "cam-7", Class: inventory.ClassCamera, Site: "hq"}
+				r := Result{Target: inventory.Target{Device: cam, Name: "cam-7", Address: "10.0.0.7"}, Probe: "icmp", Start: start,
+					Duration: 2 * time.Second, Brief: true}
+				r.Samples = []Sample{
+					{Name: "roomwatch_ping_loss_ratio", Type: Gauge, Value: 0},
+					{Name: "roomwatch_ping_rtt_seconds", Type: Gauge, Labels: map[string]string{"stat": "min"}, Value: 0.001, Detail: true},
+					{Name: "roomwatch_ping_rtt_seconds", Type: Gauge, Labels: map[string]string{"stat": "avg"}, Value: 0.002},
+					{Name: "roomwatch_ping_rtt_seconds", Type: Gauge, Labels: map[string]string{"stat": "max"}, Value: 0.003, Detail: true},
+					{Name: "roomwatch_ping_jitter_seconds", Type: Gauge, Value: 0.0005, Detail: true},
+				}
+				return r
+			}(),
+			want: []string{
+				`roomwatch_device_info{address="10.0.0.7",class="camera",device="cam-7",site="hq"} 1`,
+				`roomwatch_probe_up{class="camera",device="cam-7",probe="icmp",site="hq"} 1`,
+				`roomwatch_ping_loss_ratio{class="camera",device="cam-7",site="hq"} 0`,
+				`roomwatch_ping_rtt_seconds{class="camera",device="cam-7",site="hq",stat="avg"} 0.002`,
+			},
+		},
+		{
+			name: "brief and failing: the reason stays",
+			r: Result{Target: inventory.Target{Name: "lone"}, Probe: "tcp", Start: start, Duration: time.Second, Brief: true,
+				Err: Errorf(ReasonTimeout, "no answer")},
+			failures: 1,
+			want: []string{
+				`roomwatch_device_info{device="lone"} 1`,
+				`roomwatch_probe_up{device="lone",probe="tcp"} 0`,
+				`roomwatch_probe_error_info{device="lone",probe="tcp",reason="timeout"} 1`,
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -24,6 +24,12 @@ func TestResultValues(t *testing.T) {
 	ok.Add("roomwatch_ping_rtt_seconds", Gauge, 0.0005, "rtt", map[string]string{"stat": "max"})
 	failed := Result{Target: target, Probe: "tcp", Start: start, Duration: time.Second, Err: Errorf(ReasonTimeout, "no answer")}
 	noStart := Result{Target: inventory.Target{Name: "bare", Address: "10.0.0.8"}, Probe: "http"}
+	brief := ok
+	brief.Brief = true
+	brief.Samples = append([]Sample(nil), ok.Samples...)
+	brief.Samples[1].Detail = true // min: left out, max stays
+	briefFailed := failed
+	briefFailed.Brief = true
 	for _, tc := range []struct {
 		name     string
 		r        Result
@@ -33,6 +39,10 @@ func TestResultValues(t *testing.T) {
 		{"answered, with an invalid and a duplicate sample", ok, 0, 8},
 		{"failing", failed, 3, 6},
 		{"no start, no device", noStart, 1, 4},
+		// device info, up, loss, the second min (not a detail: its value
+		// at its own Source) and max; the invalid one is not a series.
+		{"brief", brief, 0, 5},
+		{"brief and failing", briefFailed, 3, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			series, _ := ResultSeries(tc.r, tc.failures)
@@ -79,6 +89,8 @@ func TestSameShape(t *testing.T) {
 		{"another check", func(r *Result) { r.Probe = "tcp" }, false},
 		{"another address", func(r *Result) { r.Target.Address = "10.0.0.9" }, false},
 		{"another device", func(r *Result) { r.Target.Device = &inventory.Device{Name: "cam-1"} }, false},
+		{"brief", func(r *Result) { r.Brief = true }, false},
+		{"a detail sample", func(r *Result) { r.Samples[1].Detail = true }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := base(), base()

@@ -78,7 +78,7 @@ func TestStoreCollector(t *testing.T) {
 	if problems, err := promtest.GatherAndLint(reg); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", err, problems)
 	}
-	exp := `# HELP roomwatch_probe_failures_total Checks that failed since the collector started.
+	exp := `# HELP roomwatch_probe_failures_total Checks that failed since the collector started (full series only, probes.series).
 # TYPE roomwatch_probe_failures_total counter
 roomwatch_probe_failures_total{class="nvr",device="nvr-01",model="DS-7608NI-K2",probe="http",site="hq",vendor="Hikvision"} 0
 roomwatch_probe_failures_total{class="nvr",device="nvr-01",model="DS-7608NI-K2",probe="isapi",site="hq",vendor="Hikvision"} 0

@@ -28,8 +28,8 @@ const (
 // Help texts, shared by the samples and Catalogue.
 const (
 	helpLoss   = "Fraction of the ICMP echoes of the last probe that got no reply within the timeout (0-1)."
-	helpRTT    = "Round-trip time of the answered ICMP echoes of the last probe, by stat (min, avg, max)."
-	helpJitter = "Mean absolute difference between the round-trip times of consecutive answered echoes of the last probe."
+	helpRTT    = "Round-trip time of the answered ICMP echoes of the last probe, by stat (min, avg, max; brief series keep avg only, probes.series)."
+	helpJitter = "Mean absolute difference between the round-trip times of consecutive answered echoes of the last probe (full series only, probes.series)."
 )
 
 // Catalogue describes every metric the Prober can emit (label values empty),
@@ -38,7 +38,7 @@ func Catalogue() []probe.Sample {
 	return []probe.Sample{
 		{Name: MetricLossRatio, Help: helpLoss, Type: probe.Gauge},
 		{Name: MetricRTT, Help: helpRTT, Type: probe.Gauge, Labels: map[string]string{"stat": ""}},
-		{Name: MetricJitter, Help: helpJitter, Type: probe.Gauge},
+		{Name: MetricJitter, Help: helpJitter, Type: probe.Gauge, Detail: true},
 	}
 }
 
@@ -121,10 +121,11 @@ func fillResult(r *probe.Result, s Stats, buf []probe.Sample, stat [3]map[string
 	buf = append(buf, lossSample(s.LossRatio))
 	if s.Reachable() {
 		for i, d := range [3]time.Duration{s.RTTMin, s.RTTAvg, s.RTTMax} {
-			buf = append(buf, probe.Sample{Name: MetricRTT, Help: helpRTT, Type: probe.Gauge, Labels: stat[i], Value: d.Seconds()})
+			// The mean is the RTT; min and max are its spread (Detail).
+			buf = append(buf, probe.Sample{Name: MetricRTT, Help: helpRTT, Type: probe.Gauge, Labels: stat[i], Value: d.Seconds(), Detail: i != 1})
 		}
 		if s.Received > 1 {
-			buf = append(buf, probe.Sample{Name: MetricJitter, Help: helpJitter, Type: probe.Gauge, Value: s.Jitter.Seconds()})
+			buf = append(buf, probe.Sample{Name: MetricJitter, Help: helpJitter, Type: probe.Gauge, Value: s.Jitter.Seconds(), Detail: true})
 		}
 	}
 	// Full slice expression: appending to one result's samples never

@@ -39,7 +39,11 @@ func render(samples []probe.Sample) string {
 			ls = append(ls, fmt.Sprintf("%s=%q", k, v))
 		}
 		sort.Strings(ls)
-		lines = append(lines, fmt.Sprintf("%s{%s} %g  # %s: %s", s.Name, strings.Join(ls, ","), s.Value, s.Type, s.Help))
+		kind := string(s.Type)
+		if s.Detail {
+			kind += ", detail"
+		}
+		lines = append(lines, fmt.Sprintf("%s{%s} %g  # %s: %s", s.Name, strings.Join(ls, ","), s.Value, kind, s.Help))
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n") + "\n"

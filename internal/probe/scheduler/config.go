@@ -29,6 +29,45 @@ type Config struct {
 	renamed   bool
 	// ProfilesDir holds the SNMP device profiles; default rules/profiles.
 	ProfilesDir string `yaml:"profiles_dir"`
+	// Series per device class overrides DefaultSeries: which series a
+	// device's probes store and expose (docs/probes.md, "Brief series").
+	Series map[inventory.Class]SeriesLevel `yaml:"series"`
+}
+
+// SeriesLevel is how many series a device's probes store and expose.
+type SeriesLevel string
+
+// Series levels.
+const (
+	// SeriesFull is every series a probe result has.
+	SeriesFull SeriesLevel = "full"
+	// SeriesBrief leaves out what nothing in roomwatch reads and what
+	// another series says already: the per-probe duration, last-run time
+	// (the timestamp of roomwatch_probe_up) and failures counter, and the
+	// samples a probe marks as detail (the RTT's min and max, jitter).
+	// For a camera pinged every minute that is 4 series instead of 10,
+	// which is what keeps 10,000 cameras in the collector's memory budget.
+	SeriesBrief SeriesLevel = "brief"
+)
+
+// DefaultSeries is the series level of a class `probes.series` does not
+// name: brief for cameras and checkpoint cameras, the classes counted in
+// thousands, full for the rest.
+func DefaultSeries(c inventory.Class) SeriesLevel {
+	switch c {
+	case inventory.ClassCamera, inventory.ClassCheckpoint:
+		return SeriesBrief
+	}
+	return SeriesFull
+}
+
+// Brief reports whether a device's probe results keep brief series.
+func (c *Config) Brief(d *inventory.Device) bool {
+	level, ok := c.Series[d.Class]
+	if !ok {
+		level = DefaultSeries(d.Class)
+	}
+	return level == SeriesBrief
 }
 
 // DefaultConcurrency is sized for a 2-core collector: probes wait on the
@@ -130,6 +169,14 @@ func (c *Config) Validate() error {
 			if !KnownProbe(k) {
 				return &config.LineError{Msg: fmt.Sprintf("probes.by_class.%s: unknown probe %q (known: %v)", class, k, ProbeNames())}
 			}
+		}
+	}
+	for class, level := range c.Series {
+		if !class.Valid() {
+			return &config.LineError{Msg: fmt.Sprintf("probes.series: unknown class %q", class)}
+		}
+		if level != SeriesFull && level != SeriesBrief {
+			return &config.LineError{Msg: fmt.Sprintf("probes.series.%s: %q is neither %q nor %q", class, level, SeriesFull, SeriesBrief)}
 		}
 	}
 	return nil

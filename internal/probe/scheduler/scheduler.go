@@ -46,6 +46,8 @@ type Job struct {
 	Kind     string
 	Interval time.Duration
 	Timeout  time.Duration
+	// Brief is set on the job's results (Config.Brief).
+	Brief bool
 
 	next    time.Time
 	running bool
@@ -91,7 +93,7 @@ func Plan(targets []inventory.Target, cfg *Config, have func(kind string) bool) 
 				missing[k] = append(missing[k], t.Device.Name)
 				continue
 			}
-			jobs = append(jobs, &Job{Target: t, Kind: k, Interval: cfg.Interval(t.Device), Timeout: cfg.TimeoutFor(t.Device)})
+			jobs = append(jobs, &Job{Target: t, Kind: k, Interval: cfg.Interval(t.Device), Timeout: cfg.TimeoutFor(t.Device), Brief: cfg.Brief(t.Device)})
 		}
 	}
 	var errs []error
@@ -335,7 +337,7 @@ func (s *Scheduler) runOne(ctx context.Context, j *Job) {
 	if ctx.Err() != nil {
 		return // shutting down: a cancelled probe measured nothing
 	}
-	s.finish(ctx, &r, j.Target, j.Kind, start)
+	s.finish(ctx, &r, j, j.Kind, start)
 	s.emit(ctx, r)
 }
 
@@ -384,14 +386,15 @@ func (s *Scheduler) runBatch(ctx context.Context, kind string, jobs []*Job) {
 		} else {
 			r = probe.Result{Err: probe.Errorf(probe.ReasonTimeout, "%s: no answer within %v", kind, timeout)}
 		}
-		s.finish(ctx, &r, j.Target, kind, start)
+		s.finish(ctx, &r, j, kind, start)
 		s.emit(ctx, r)
 	}
 }
 
 // finish fills what the scheduler knows and logs up/down transitions.
-func (s *Scheduler) finish(_ context.Context, r *probe.Result, t inventory.Target, kind string, start time.Time) {
-	r.Target, r.Probe = t, kind
+func (s *Scheduler) finish(_ context.Context, r *probe.Result, j *Job, kind string, start time.Time) {
+	t := j.Target
+	r.Target, r.Probe, r.Brief = t, kind, j.Brief
 	if r.Start.IsZero() {
 		r.Start = start
 	}

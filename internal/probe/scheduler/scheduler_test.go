@@ -294,6 +294,9 @@ func TestICMPIsBatched(t *testing.T) {
 	sink := newCollect()
 	var rtsp proberFunc = func(context.Context, inventory.Target) probe.Result { return probe.Result{} }
 	jobs := append(jobsFor(targets, "icmp", time.Minute, 10*time.Second), jobsFor(targets[:10], "rtsp", time.Minute, 10*time.Second)...)
+	for _, j := range jobs[:150] {
+		j.Brief = true // the scheduler hands it on to the results
+	}
 	s, err := New(Options{Clock: fc, Probers: map[string]probe.Prober{"rtsp": rtsp}, Batch: map[string]BatchProber{"icmp": b}, Sinks: []Sink{sink}}, jobs)
 	if err != nil {
 		t.Fatal(err)
@@ -313,9 +316,16 @@ func TestICMPIsBatched(t *testing.T) {
 	}
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
+	brief := map[string]bool{}
+	for _, j := range jobs[:150] {
+		brief[j.Target.Name] = true
+	}
 	for _, r := range sink.results {
 		if r.Probe == "" || r.Target.Device == nil {
 			t.Fatalf("result without identity: %+v", r)
+		}
+		if want := r.Probe == "icmp" && brief[r.Target.Name]; r.Brief != want {
+			t.Errorf("%s %s: Brief %v, want %v", r.Target.Name, r.Probe, r.Brief, want)
 		}
 	}
 }
@@ -464,6 +474,31 @@ func TestPlanAndConfig(t *testing.T) {
 			t.Errorf("%s: %q, want %q", k, got[k], w)
 		}
 	}
+	// Series levels: brief for cameras and checkpoints by default,
+	// probes.series overrides per class.
+	briefOf := func(cfg *Config) map[string]bool {
+		out := map[string]bool{}
+		jobs, _ := Plan(targets, cfg, func(string) bool { return true })
+		for _, j := range jobs {
+			out[j.Target.Name] = j.Brief
+		}
+		return out
+	}
+	if got, want := briefOf(&Config{}), map[string]bool{"cam1": true, "kk1": true}; !mapsEqualTrue(got, want) {
+		t.Errorf("default brief devices %v, want %v", got, want)
+	}
+	var levels Config
+	if err := config.Decode("c.yml", []byte("series: {camera: full, ups: brief}\n"), &levels); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := briefOf(&levels), map[string]bool{"kk1": true, "ups1": true}; !mapsEqualTrue(got, want) {
+		t.Errorf("probes.series brief devices %v, want %v", got, want)
+	}
+	for _, y := range []string{"series: {camera: terse}\n", "series: {toaster: brief}\n"} {
+		if err := config.Decode("c.yml", []byte(y), &Config{}); err == nil || !strings.Contains(err.Error(), "probes.series") {
+			t.Errorf("%q: error %v, want one naming probes.series", y, err)
+		}
+	}
 	bad := []Config{
 		{Intervals: map[inventory.Class]configDuration{"toaster": 1}},
 		{Timeout: configDuration(time.Minute), Intervals: map[inventory.Class]configDuration{inventory.ClassUPS: configDuration(30 * time.Second)}},
@@ -478,6 +513,21 @@ func TestPlanAndConfig(t *testing.T) {
 }
 
 type configDuration = config.Duration
+
+// mapsEqualTrue reports whether the keys mapped to true are the same in a and b.
+func mapsEqualTrue(a, b map[string]bool) bool {
+	for k, v := range a {
+		if v != b[k] {
+			return false
+		}
+	}
+	for k, v := range b {
+		if v != a[k] {
+			return false
+		}
+	}
+	return true
+}
 
 // TestOldChecksSpelling: `probes.checks` (the name before "probe" became the
 // one word) is read into by_class with a deprecation; both set is an error.
