@@ -59,11 +59,36 @@ func (s *Store) Write(_ context.Context, rs []probe.Result) error {
 			s.latest[k] = e
 		}
 		e.r = r
+		e.r.Samples = ownSamples(r)
 		if r.Err != nil {
 			e.failures++
 		}
 	}
 	return nil
+}
+
+// ownSamples returns a copy of r's samples, without those a Brief result
+// never shows. A batch prober's results share one array per sweep
+// (icmp.ProbeAll: 10,000 cameras × 5 samples, 3.6 MB), which the Store would
+// otherwise keep whole until the next sweep. The copy is new on every Write,
+// never reused: entries hands out the results it holds without a lock.
+func ownSamples(r probe.Result) []probe.Sample {
+	n := 0
+	for _, smp := range r.Samples {
+		if !r.Brief || !smp.Detail {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]probe.Sample, 0, n)
+	for _, smp := range r.Samples {
+		if !r.Brief || !smp.Detail {
+			out = append(out, smp)
+		}
+	}
+	return out
 }
 
 // Latest returns the latest result of every target and check, sorted by

@@ -138,3 +138,34 @@ func TestWriteTextMatchesRegistry(t *testing.T) {
 		t.Errorf("escaped label missing:\n%s", direct.String())
 	}
 }
+
+// TestStoreOwnsItsSamples: the Store keeps its own copy of a result's samples
+// (a batch prober reuses nothing, but shares one array per sweep, which the
+// Store must not keep alive), without the detail samples of a brief result.
+func TestStoreOwnsItsSamples(t *testing.T) {
+	t.Parallel()
+	cam := &inventory.Device{Name: "cam-1", Class: inventory.ClassCamera, Site: "hq"}
+	sweep := []probe.Sample{
+		{Name: "roomwatch_ping_loss_ratio", Type: probe.Gauge, Value: 0},
+		{Name: "roomwatch_ping_rtt_seconds", Type: probe.Gauge, Labels: map[string]string{"stat": "min"}, Value: 0.001, Detail: true},
+		{Name: "roomwatch_ping_rtt_seconds", Type: probe.Gauge, Labels: map[string]string{"stat": "avg"}, Value: 0.002},
+	}
+	brief := probe.Result{Target: inventory.Target{Device: cam, Name: "cam-1", Address: "127.0.0.1"}, Probe: "icmp", Brief: true, Samples: sweep[:3:3]}
+	full := brief
+	full.Target.Name, full.Brief = "cam-2", false
+	s := NewStore()
+	if err := s.Write(context.Background(), []probe.Result{brief, full}); err != nil {
+		t.Fatal(err)
+	}
+	sweep[0].Value = 1 // the prober's array, reused: the Store's copy stays
+	got := s.Latest()
+	if len(got) != 2 {
+		t.Fatalf("%d results", len(got))
+	}
+	if n := len(got[0].Samples); n != 2 || got[0].Samples[0].Value != 0 || got[0].Samples[1].Detail {
+		t.Errorf("brief result's samples: %+v, want loss 0 and the mean RTT", got[0].Samples)
+	}
+	if n := len(got[1].Samples); n != 3 || got[1].Samples[0].Value != 0 {
+		t.Errorf("full result's samples: %+v, want all three as written", got[1].Samples)
+	}
+}
