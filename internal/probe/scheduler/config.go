@@ -5,6 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/roomwatch/roomwatch/internal/config"
 	"github.com/roomwatch/roomwatch/internal/inventory"
 )
@@ -49,6 +51,17 @@ const (
 	// which is what keeps 10,000 cameras in the collector's memory budget.
 	SeriesBrief SeriesLevel = "brief"
 )
+
+// UnmarshalYAML implements yaml.Unmarshaler: a level other than full or
+// brief is refused with its line.
+func (l *SeriesLevel) UnmarshalYAML(n *yaml.Node) error {
+	v := SeriesLevel(n.Value)
+	if n.Kind != yaml.ScalarNode || (v != SeriesFull && v != SeriesBrief) {
+		return config.Errorf(n, "probes.series: %q is neither %q nor %q", n.Value, SeriesFull, SeriesBrief)
+	}
+	*l = v
+	return nil
+}
 
 // DefaultSeries is the series level of a class `probes.series` does not
 // name: brief for cameras and checkpoint cameras, the classes counted in

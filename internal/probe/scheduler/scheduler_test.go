@@ -494,9 +494,12 @@ func TestPlanAndConfig(t *testing.T) {
 	if got, want := briefOf(&levels), map[string]bool{"kk1": true, "ups1": true}; !mapsEqualTrue(got, want) {
 		t.Errorf("probes.series brief devices %v, want %v", got, want)
 	}
-	for _, y := range []string{"series: {camera: terse}\n", "series: {toaster: brief}\n"} {
-		if err := config.Decode("c.yml", []byte(y), &Config{}); err == nil || !strings.Contains(err.Error(), "probes.series") {
-			t.Errorf("%q: error %v, want one naming probes.series", y, err)
+	for y, want := range map[string]string{
+		"intervals: {camera: 1m}\nseries: {camera: terse}\n": `c.yml:2: probes.series: "terse" is neither "full" nor "brief"`,
+		"series: {toaster: brief}\n":                         `probes.series: unknown class "toaster"`,
+	} {
+		if err := config.Decode("c.yml", []byte(y), &Config{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", y, err, want)
 		}
 	}
 	bad := []Config{
