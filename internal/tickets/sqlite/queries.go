@@ -299,6 +299,10 @@ func pauseField(p *tickets.Pause, reason bool) string {
 }
 
 func (x *txn) ClaimNotice(n tickets.Notice) (bool, error) {
+	// INSERT OR IGNORE would also ignore the table's CHECK: say it.
+	if n.TicketID == 0 && n.ComplaintID == 0 {
+		return false, fmt.Errorf("claim notice %s: %w: neither a ticket nor a complaint", n.Key, tickets.ErrInvalid)
+	}
 	res, err := x.ExecContext(x.ctx, qClaimNotice, n.Key, nullID(n.TicketID), nullID(n.ComplaintID), n.Timer, n.Step, n.Kind, n.Role, ns(n.DueAt))
 	if err != nil {
 		return false, err
