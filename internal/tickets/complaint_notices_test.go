@@ -292,3 +292,41 @@ func TestComplaintNotices(t *testing.T) {
 		})
 	}
 }
+
+// TestComplaintNoticeSurvivesRestart: a complaint filed while no escalator
+// runs (the collector stops before its pass) has its notice claimed in the
+// database; after reopening the database a new escalator sends it, once.
+func TestComplaintNoticeSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	notices := func(o *tickets.Options) { o.Notices = true }
+	env := ticketstest.New(t, notices)
+	if _, err := env.Service.FileComplaint(ctx, tickets.ComplaintRequest{Text: "电话无人接", Actor: "jiafang"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	env = ticketstest.NewAt(t, env.DBPath, env.Clock, notices)
+	n, err := notify.New(notify.Config{Channels: []notify.ChannelConfig{{Name: "pm", Type: "webhook", URL: srv.URL + "/pm"}}},
+		notify.Options{Clock: env.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a restart after the sending claims and sends nothing again
+		esc, err := env.Service.Escalator(tickets.EscalationOptions{Notifier: n, Routes: map[string][]string{"project_manager": {"pm"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := esc.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, paths := rcv.snapshot()
+	if len(got) != 1 || paths[0] != "/pm" || got[0].Title != "【投诉】#1 电话无人接 请于 2025-03-04 09:00 前答复" {
+		t.Fatalf("after the restart: %q %+v", paths, got)
+	}
+}
