@@ -277,7 +277,7 @@ func (tp *ticketPipeline) mount(s *Server) error {
 	}
 	esc, err := tp.svc.Escalator(tickets.EscalationOptions{
 		Notifier: n, Routes: cfg.Tickets.Routes, People: cfg.Tickets.People, Interval: cfg.Tickets.EscalationInterval.Std(),
-		URL: external, Logger: s.log, Duty: s.duty(),
+		URL: external, Logger: s.log, Duty: s.duty(), Accounts: s.escalationAccounts(),
 	})
 	if err != nil {
 		return fmt.Errorf("tickets: escalator: %w", err)

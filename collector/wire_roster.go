@@ -84,6 +84,16 @@ func (s *Server) duty() tickets.DutyRoster {
 	return s.stores.Roster.roster
 }
 
+// escalationAccounts is the escalator's account lookup (the filer of a
+// complaint, for the reply notice): accounts.db once the console opened it
+// (lateAccounts); nil without a roster.
+func (s *Server) escalationAccounts() tickets.Accounts {
+	if s.stores.Roster == nil {
+		return nil
+	}
+	return &s.stores.Roster.acc
+}
+
 // wireRoster, after the console opened accounts.db, lets the roster look
 // people up, mounts the roster API and warns of names on the roster that
 // have no enabled account (also shown on the console's roster page).

@@ -47,13 +47,28 @@ func sampleData() Data {
 	}
 }
 
+// sampleDataFor is sampleData with, for the complaint events, a complaint
+// about the sample ticket.
+func sampleDataFor(ev Event) Data {
+	d := sampleData()
+	switch ev {
+	case EventComplaint, EventComplaintOverdue, EventComplaintReply:
+		d.Complaint = &Complaint{ID: "#3", Text: "工程师到场太慢，UPS 告警两小时无人处理", Contact: "李科长 13800000000",
+			FiledBy: "县局信通科", FiledAt: time.Date(2026, 2, 13, 18, 0, 0, 0, d.Location),
+			DueAt: time.Date(2026, 2, 14, 18, 0, 0, 0, d.Location), Overdue: 30 * time.Minute,
+			Reply: "已约谈驻场工程师，今后 20 分钟内到场", RepliedBy: "项目经理王经理",
+			RepliedAt: time.Date(2026, 2, 14, 10, 0, 0, 0, d.Location), URL: "http://roomwatch.local/complaints"}
+	}
+	return d
+}
+
 // TestTemplatesGolden renders every shipped template; run with -update to
 // rewrite testdata/golden/*.txt after a deliberate wording change.
 func TestTemplatesGolden(t *testing.T) {
 	t.Parallel()
 	ts := DefaultTemplates()
 	for _, ev := range Events() {
-		m, err := ts.Render(ev, sampleData())
+		m, err := ts.Render(ev, sampleDataFor(ev))
 		if err != nil {
 			t.Fatalf("%s: %v", ev, err)
 		}

@@ -29,11 +29,21 @@ const (
 	// reopened; to the assignee and the project manager. Extra carries
 	// "reason" (the customer's note) and "rejected_by".
 	EventRejected Event = "rejected"
+	// EventComplaint (投诉): a complaint was filed; to the project manager.
+	// Data.Complaint carries it (and TicketID, Title, URL its ticket, if any).
+	EventComplaint Event = "complaint"
+	// EventComplaintOverdue (投诉超时未答复): a complaint is still unanswered
+	// at its reply deadline; to the project manager, once.
+	EventComplaintOverdue Event = "complaint_overdue"
+	// EventComplaintReply (投诉答复): the complaint was answered; to the
+	// person who filed it (Data.To).
+	EventComplaintReply Event = "complaint_reply"
 )
 
 // Events returns every event in display order.
 func Events() []Event {
-	return []Event{EventNew, EventDispatch, EventWarning, EventBreach, EventEscalate, EventRecovered, EventClosed, EventRejected}
+	return []Event{EventNew, EventDispatch, EventWarning, EventBreach, EventEscalate, EventRecovered, EventClosed, EventRejected,
+		EventComplaint, EventComplaintOverdue, EventComplaintReply}
 }
 
 // Data is what templates see. Fields are already display strings where the
@@ -69,8 +79,32 @@ type Data struct {
 	// To are the people the notice is for (the duty roster's person on
 	// duty); empty: the channels' configured addressees (see Recipient).
 	To []Recipient `json:"to,omitempty"`
+	// Complaint is the complaint of a complaint notice (the complaint
+	// events); nil for the ticket events. TicketID, Title and URL are then
+	// the ticket it is about, empty when it is about the service in general.
+	Complaint *Complaint `json:"complaint,omitempty"`
 
 	Location *time.Location `json:"-"`
+}
+
+// Complaint is a complaint (投诉) as its notices show it.
+type Complaint struct {
+	ID string `json:"id"` // "#3"
+	// Text is what the complainant said; Contact how to reach them.
+	Text    string `json:"text"`
+	Contact string `json:"contact,omitempty"`
+	// FiledBy is who filed it (the account's name shown).
+	FiledBy string    `json:"filed_by"`
+	FiledAt time.Time `json:"filed_at"`
+	// DueAt is the reply deadline; Overdue how long past it (overdue notice).
+	DueAt   time.Time     `json:"due_at"`
+	Overdue time.Duration `json:"overdue,omitempty"`
+	// Reply, RepliedBy and RepliedAt: the answer (reply notice).
+	Reply     string    `json:"reply,omitempty"`
+	RepliedBy string    `json:"replied_by,omitempty"`
+	RepliedAt time.Time `json:"replied_at,omitzero"`
+	// URL links to the complaints page of the web UI.
+	URL string `json:"url,omitempty"`
 }
 
 // Message is a rendered notice.

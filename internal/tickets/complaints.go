@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/roomwatch/roomwatch/internal/sla"
 )
 
 // DefaultComplaintReply is the time a complaint (投诉) is answered in when the
@@ -101,6 +103,9 @@ type ComplaintFilter struct {
 type ComplaintStore interface {
 	Complaint(ctx context.Context, id int64) (*Complaint, error)
 	Complaints(ctx context.Context, f ComplaintFilter) ([]Complaint, error)
+	// OverdueComplaints returns the unanswered, unclosed complaints due at
+	// or before at that have no notice of kind yet, oldest deadline first.
+	OverdueComplaints(ctx context.Context, at time.Time, kind string) ([]Complaint, error)
 }
 
 // complaintStore returns the store's complaint reads.
@@ -138,6 +143,9 @@ func (s *Service) FileComplaint(ctx context.Context, r ComplaintRequest) (*Compl
 			return err
 		}
 		c.ID = id
+		if err := s.claimComplaintNotice(tx, c, NoticeComplaint, string(sla.ProjectManager), now); err != nil {
+			return err
+		}
 		if c.TicketID == 0 {
 			return nil
 		}
@@ -147,6 +155,7 @@ func (s *Service) FileComplaint(ctx context.Context, r ComplaintRequest) (*Compl
 	if err != nil {
 		return nil, err
 	}
+	s.nudge() // its notice goes now
 	c.view(now, s.o.Location)
 	return c, nil
 }
@@ -160,17 +169,25 @@ func (s *Service) AnswerComplaint(ctx context.Context, id int64, reply, actor st
 	if actor == "" {
 		return nil, fmt.Errorf("%w: no actor", ErrInvalid)
 	}
-	return s.changeComplaint(ctx, id, func(tx *auditTx, c *Complaint, now time.Time) error {
+	out, err := s.changeComplaint(ctx, id, func(tx *auditTx, c *Complaint, now time.Time) error {
 		if c.ClosedAt != nil {
 			return fmt.Errorf("%w: complaint %d is closed", ErrInvalidTransition, id)
 		}
 		c.Reply, c.RepliedBy, c.RepliedAt = reply, actor, &now
+		if err := s.claimComplaintNotice(tx, c, NoticeComplaintReply, complainantRole+c.FiledBy, now); err != nil {
+			return err
+		}
 		if c.TicketID == 0 {
 			return nil
 		}
 		return tx.AddEvent(c.TicketID, Event{At: now, Actor: actor, Kind: EventComplaintReply,
 			Note: fmt.Sprintf("投诉 #%d 答复: %s", id, reply), Detail: detail("complaint", id)})
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.nudge() // the reply goes to the filer now
+	return out, nil
 }
 
 // CloseComplaint closes an answered complaint.

@@ -36,7 +36,9 @@ type Config struct {
 	// EscalationInterval between escalation passes (default 30s).
 	EscalationInterval config.Duration `yaml:"escalation_interval"`
 	// Routes maps an escalation role (engineer, project_manager, …) to notify
-	// channel names; a role without a route goes to every channel.
+	// channel names; a role without a route goes to every channel. The
+	// routes group, assignee and complainant (the reply to a complaint's
+	// filer, at their own addresses) are not roles of the chain.
 	Routes map[string][]string `yaml:"routes"`
 	// People maps a person (an assignee's name as dispatched) to their own
 	// notify channels: the dispatch notice goes there.

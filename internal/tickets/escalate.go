@@ -32,6 +32,10 @@ type EscalationOptions struct {
 	// at the notice's due time as its recipients (notify.Recipient): their
 	// own phone, e-mail and WeCom/DingTalk id on the role's channels.
 	Duty DutyRoster
+	// Accounts looks up the account that filed a complaint, for the reply
+	// notice to it (its phone, e-mail, WeCom/DingTalk id); nil: replies are
+	// not sent (recorded as not sent).
+	Accounts Accounts
 	// Interval between passes; default 30s, on the service's clock.
 	Interval time.Duration
 	// URL is the web UI's base URL for links in notices ("" = none).
@@ -115,6 +119,11 @@ func (e *Escalator) RunOnce(ctx context.Context) error {
 			}
 		}
 	}
+	overdue, err := e.overdueComplaints(ctx, now)
+	if err != nil {
+		return fmt.Errorf("overdue complaints: %w", err)
+	}
+	due = append(due, overdue...)
 	if len(due) > 0 {
 		if err := e.s.o.Store.Update(ctx, func(tx Tx) error {
 			for _, n := range due {
@@ -151,6 +160,9 @@ func eventOf(kind string) notify.Event {
 }
 
 func (e *Escalator) send(ctx context.Context, n Notice) error {
+	if n.ComplaintID != 0 {
+		return e.sendComplaint(ctx, n) // complaint_notices.go
+	}
 	t, err := e.s.Get(ctx, n.TicketID)
 	if err != nil {
 		return err
@@ -211,22 +223,8 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 		state = NoticeFailed
 	}
 	err = e.s.update(ctx, func(tx *auditTx) error {
-		for _, a := range attempts {
-			res := "成功 ok"
-			if !a.OK {
-				res = "失败 failed: " + a.Error
-			}
-			if err := tx.AddEvent(n.TicketID, Event{At: a.Start, Actor: "system:escalation", Kind: EventNotice,
-				Note:   fmt.Sprintf("%s → %s 经 %s 第%d次 %s", what, d.Role, a.Channel, a.Number, res),
-				Detail: noticeDetail(n.Key, a, d.To)}); err != nil {
-				return err
-			}
-		}
-		if len(attempts) == 0 && sendErr != nil {
-			if err := tx.AddEvent(n.TicketID, Event{At: now, Actor: "system:escalation", Kind: EventNotice,
-				Note: fmt.Sprintf("%s → %s 未发送 not sent: %v", what, d.Role, sendErr)}); err != nil {
-				return err
-			}
+		if err := e.recordAttempts(tx, n, n.TicketID, what, d, attempts, sendErr, now); err != nil {
+			return err
 		}
 		return tx.FinishNotice(n.Key, state, now)
 	})
@@ -235,6 +233,28 @@ func (e *Escalator) send(ctx context.Context, n Notice) error {
 	}
 	if sendErr != nil {
 		return fmt.Errorf("notice %s: %w", n.Key, sendErr)
+	}
+	return nil
+}
+
+// recordAttempts puts the attempts of notice n (what, to d.Role) on the
+// history of ticket id, or that it was not sent (sendErr) when there were none.
+func (e *Escalator) recordAttempts(tx *auditTx, n Notice, id int64, what string, d notify.Data, attempts []notify.Attempt,
+	sendErr error, now time.Time) error {
+	for _, a := range attempts {
+		res := "成功 ok"
+		if !a.OK {
+			res = "失败 failed: " + a.Error
+		}
+		if err := tx.AddEvent(id, Event{At: a.Start, Actor: "system:escalation", Kind: EventNotice,
+			Note:   fmt.Sprintf("%s → %s 经 %s 第%d次 %s", what, d.Role, a.Channel, a.Number, res),
+			Detail: noticeDetail(n.Key, a, d.To)}); err != nil {
+			return err
+		}
+	}
+	if len(attempts) == 0 && sendErr != nil {
+		return tx.AddEvent(id, Event{At: now, Actor: "system:escalation", Kind: EventNotice,
+			Note: fmt.Sprintf("%s → %s 未发送 not sent: %v", what, d.Role, sendErr)})
 	}
 	return nil
 }

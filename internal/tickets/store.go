@@ -111,16 +111,21 @@ const (
 	NoticePending NoticeState = "pending" // claimed, sending (or interrupted by a crash)
 	NoticeSent    NoticeState = "sent"
 	NoticeFailed  NoticeState = "failed"
+	// NoticeCancelled: not sent because it no longer applied when its turn
+	// came (a complaint answered before its overdue notice went out).
+	NoticeCancelled NoticeState = "cancelled"
 )
 
 // Notice is one warning or escalation to send once.
 type Notice struct {
 	Key      string // "<ticket>/<timer>/<step>", unique
-	TicketID int64
-	Timer    string
-	Step     int
-	Kind     string // warn, breach, escalate
-	Role     string
-	DueAt    time.Time
-	State    NoticeState
+	TicketID int64  // 0: a complaint notice not about a ticket
+	// ComplaintID is the complaint of a complaint notice (0: a ticket notice).
+	ComplaintID int64
+	Timer       string
+	Step        int
+	Kind        string // warn, breach, escalate
+	Role        string
+	DueAt       time.Time
+	State       NoticeState
 }

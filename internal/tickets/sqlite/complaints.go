@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/roomwatch/roomwatch/internal/tickets"
 )
@@ -91,6 +92,29 @@ func (s *Store) Complaints(ctx context.Context, f tickets.ComplaintFilter) ([]ti
 	rows, err := s.r.QueryContext(ctx, q, append(args, min(limit, 1000))...)
 	if err != nil {
 		return nil, err
+	}
+	defer rows.Close()
+	var out []tickets.Complaint
+	for rows.Next() {
+		c, err := scanComplaint(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
+
+// OverdueComplaints implements tickets.ComplaintStore: the unanswered
+// complaints due at or before at whose notice of kind is not claimed yet,
+// oldest deadline first.
+func (s *Store) OverdueComplaints(ctx context.Context, at time.Time, kind string) ([]tickets.Complaint, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+complaintCols+` FROM complaints c
+WHERE replied_at IS NULL AND closed_at IS NULL AND due_at <= ?
+AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.complaint_id = c.id AND n.kind = ?)
+ORDER BY due_at, id LIMIT 1000`, ns(at), kind)
+	if err != nil {
+		return nil, fmt.Errorf("overdue complaints: %w", err)
 	}
 	defer rows.Close()
 	var out []tickets.Complaint

@@ -49,8 +49,8 @@ ended_at = excluded.ended_at, paused_ns = excluded.paused_ns, paused_at = exclud
 	qInsertPart   = `INSERT INTO parts (ticket_id, part, serial, location, cause, at, actor, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qPartRepair   = `UPDATE parts SET repair_kind = ?, repair_out_at = ?, repair_back_at = ? WHERE id = ? AND ticket_id = ?`
 	qInsertAffect = `INSERT INTO affected (ticket_id, device, alertname, at) VALUES (?, ?, ?, ?)`
-	qClaimNotice  = `INSERT OR IGNORE INTO notices (key, ticket_id, timer, step, kind, role, due_at, state)
-VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`
+	qClaimNotice  = `INSERT OR IGNORE INTO notices (key, ticket_id, complaint_id, timer, step, kind, role, due_at, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')`
 	qFinishNotice = `UPDATE notices SET state = ?, finished_at = ? WHERE key = ?`
 )
 
@@ -299,13 +299,20 @@ func pauseField(p *tickets.Pause, reason bool) string {
 }
 
 func (x *txn) ClaimNotice(n tickets.Notice) (bool, error) {
-	res, err := x.ExecContext(x.ctx, qClaimNotice, n.Key, n.TicketID, n.Timer, n.Step, n.Kind, n.Role, ns(n.DueAt))
+	// INSERT OR IGNORE would also ignore the table's CHECK: say it.
+	if n.TicketID == 0 && n.ComplaintID == 0 {
+		return false, fmt.Errorf("claim notice %s: %w: neither a ticket nor a complaint", n.Key, tickets.ErrInvalid)
+	}
+	res, err := x.ExecContext(x.ctx, qClaimNotice, n.Key, nullID(n.TicketID), nullID(n.ComplaintID), n.Timer, n.Step, n.Kind, n.Role, ns(n.DueAt))
 	if err != nil {
 		return false, err
 	}
 	c, err := res.RowsAffected()
 	return c == 1, err
 }
+
+// nullID is NULL for id 0 (a notice without a ticket or complaint).
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
 
 func (x *txn) FinishNotice(key string, st tickets.NoticeState, at time.Time) error {
 	_, err := x.ExecContext(x.ctx, qFinishNotice, st, ns(at), key)
@@ -403,7 +410,8 @@ func (s *Store) queryTickets(ctx context.Context, q string, args ...any) ([]tick
 
 // PendingNotices implements tickets.Store.
 func (s *Store) PendingNotices(ctx context.Context) ([]tickets.Notice, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT key, ticket_id, timer, step, kind, role, due_at, state FROM notices WHERE state = 'pending' ORDER BY due_at, key`)
+	rows, err := s.r.QueryContext(ctx, `SELECT key, COALESCE(ticket_id, 0), COALESCE(complaint_id, 0), timer, step, kind, role, due_at, state
+FROM notices WHERE state = 'pending' ORDER BY due_at, key`)
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +420,7 @@ func (s *Store) PendingNotices(ctx context.Context) ([]tickets.Notice, error) {
 	for rows.Next() {
 		var n tickets.Notice
 		var due int64
-		if err := rows.Scan(&n.Key, &n.TicketID, &n.Timer, &n.Step, &n.Kind, &n.Role, &due, &n.State); err != nil {
+		if err := rows.Scan(&n.Key, &n.TicketID, &n.ComplaintID, &n.Timer, &n.Step, &n.Kind, &n.Role, &due, &n.State); err != nil {
 			return nil, err
 		}
 		n.DueAt = fromNS(due)

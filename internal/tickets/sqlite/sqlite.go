@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
@@ -169,7 +170,10 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 // migrate applies the embedded migrations not yet recorded in schema_version.
-func migrate(ctx context.Context, db *sql.DB) error {
+func migrate(ctx context.Context, db *sql.DB) error { return migrateTo(ctx, db, math.MaxInt) }
+
+// migrateTo is migrate up to version upTo (a test builds an older schema).
+func migrateTo(ctx context.Context, db *sql.DB, upTo int) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return err
 	}
@@ -188,7 +192,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with a number", base)
 		}
-		if n <= cur {
+		if n <= cur || n > upTo {
 			continue
 		}
 		body, err := migrations.ReadFile(name)
