@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/auth"
@@ -22,7 +23,40 @@ var pageNames = append([]string{"login", "password", "home", "error", "desk", "t
 
 type pages struct {
 	cat *i18n.Catalogue
-	set map[string]*template.Template // never executed: cloned per request
+	st  *staticFiles
+	set map[string]*template.Template // never executed: cloned once per language
+
+	mu     sync.Mutex
+	byLang map[string]*template.Template // lang + "\x00" + page -> its clone bound to lang
+}
+
+// lookup returns page name's templates bound to lang's functions. Each
+// language's clone is made once and reused by every request: html/template
+// executes a template concurrently and escapes it once (at its first
+// execution), where a clone per request copied and escaped every parse
+// tree of the page again, garbage on each of the wall's and desks' reads.
+func (p *pages) lookup(name, lang string) (*template.Template, error) {
+	lang = p.cat.Lang(lang) // "t" falls back the same way: at most one clone per catalogue language
+	key := lang + "\x00" + name
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.byLang[key]; ok {
+		return t, nil
+	}
+	base, ok := p.set[name]
+	if !ok {
+		return nil, fmt.Errorf("no page %q", name)
+	}
+	t, err := base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	t = t.Funcs(funcs(p.cat, p.st, lang))
+	if p.byLang == nil {
+		p.byLang = map[string]*template.Template{}
+	}
+	p.byLang[key] = t
+	return t, nil
 }
 
 // funcs are the template functions; "t" is rebound per request to the
@@ -39,7 +73,7 @@ func funcs(cat *i18n.Catalogue, st *staticFiles, lang string) template.FuncMap {
 }
 
 func parsePages(cat *i18n.Catalogue, st *staticFiles) (*pages, error) {
-	p := &pages{cat: cat, set: map[string]*template.Template{}}
+	p := &pages{cat: cat, st: st, set: map[string]*template.Template{}}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs(cat, st, i18n.Default)).
 			ParseFS(templateFiles, "templates/layout.html", "templates/complaint_rows.html", "templates/"+name+".html")
@@ -119,14 +153,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, name 
 		}
 		p.MustChange = u.MustChangePassword
 	}
-	base, ok := c.pages.set[name]
-	if !ok {
-		c.internalError(w, r, fmt.Errorf("no page %q", name))
-		return
-	}
-	t, err := base.Clone()
+	t, err := c.pages.lookup(name, p.Lang)
 	if err == nil {
-		t = t.Funcs(funcs(c.cat, c.static, p.Lang))
 		var buf bytes.Buffer
 		if err = t.ExecuteTemplate(&buf, "layout.html", p); err == nil {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
