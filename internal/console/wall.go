@@ -36,6 +36,9 @@ type wallEntry struct {
 	at  time.Time
 	seq uint64 // the ticket service's change sequence it was computed at
 	v   wallView
+	// panels holds the panel rendered from v, by language: every wall
+	// reading the panel after a change gets the same bytes, rendered once.
+	panels map[string][]byte
 }
 
 type availEntry struct {
@@ -46,7 +49,7 @@ type availEntry struct {
 // wallCache holds the wall's data by the sites it covers ("" = all).
 type wallCache struct {
 	mu    sync.Mutex // held while computing: concurrent displays wait for one computation
-	views map[string]wallEntry
+	views map[string]*wallEntry
 	avail *availEntry
 }
 
@@ -54,25 +57,57 @@ type wallCache struct {
 // wallTTL and again after any ticket change (a wall told of a change by its
 // event stream never gets the data from before it).
 func (c *Console) cachedWall(ctx context.Context, u accounts.User, query string) wallView {
+	c.wallc.mu.Lock()
+	defer c.wallc.mu.Unlock()
+	v := c.wallEntry(ctx, u).v
+	v.Query = query
+	return v
+}
+
+// wallEntry returns the wall's entry for u's sites, computed again when
+// older than wallTTL or than the last ticket change. Called with
+// c.wallc.mu held.
+func (c *Console) wallEntry(ctx context.Context, u accounts.User) *wallEntry {
 	key := strings.Join(u.Sites, ",")
 	var seq uint64
 	if c.o.Tickets != nil {
 		seq = c.o.Tickets.ChangeSeq()
 	}
-	c.wallc.mu.Lock()
-	defer c.wallc.mu.Unlock()
 	now := c.o.Clock.Now()
 	e, ok := c.wallc.views[key]
 	if !ok || e.seq != seq || now.Sub(e.at) >= wallTTL || now.Before(e.at) {
-		e = wallEntry{at: now, seq: seq, v: c.wallData(ctx, u)}
+		e = &wallEntry{at: now, seq: seq, v: c.wallData(ctx, u)}
 		if c.wallc.views == nil {
-			c.wallc.views = map[string]wallEntry{}
+			c.wallc.views = map[string]*wallEntry{}
 		}
 		c.wallc.views[key] = e
 	}
-	v := e.v
-	v.Query = query
-	return v
+	return e
+}
+
+// cachedWallPanel returns the wall's panel for u in lang: rendered once per
+// computation of the wall's data and language, and shared by every display
+// reading it (the panel does not show the reader's query string).
+func (c *Console) cachedWallPanel(ctx context.Context, u accounts.User, lang string) ([]byte, error) {
+	c.wallc.mu.Lock()
+	defer c.wallc.mu.Unlock()
+	e := c.wallEntry(ctx, u)
+	if b, ok := e.panels[lang]; ok {
+		return b, nil
+	}
+	t, err := c.pages.lookup("wall", lang)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "panel", page{Lang: lang, Path: wallPrefix, TitleKey: "wall.title", Data: e.v}); err != nil {
+		return nil, fmt.Errorf("render wall/panel: %w", err)
+	}
+	if e.panels == nil {
+		e.panels = map[string][]byte{}
+	}
+	e.panels[lang] = buf.Bytes()
+	return buf.Bytes(), nil
 }
 
 // availToday is each device's availability since midnight (the least
@@ -349,26 +384,18 @@ func (c *Console) wallEvents(w http.ResponseWriter, r *http.Request) {
 // wallPanel is the wall's panel alone, fetched by wall.js after a ticket
 // change and every WallRefresh.
 func (c *Console) wallPanel(w http.ResponseWriter, r *http.Request) {
-	u, q, ok := c.wallAccess(r)
+	u, _, ok := c.wallAccess(r)
 	if !ok {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, c.cat.T(langOf(r), "wall.need_token"), http.StatusUnauthorized)
 		return
 	}
-	base := c.pages.set["wall"]
-	t, err := base.Clone()
+	body, err := c.cachedWallPanel(r.Context(), u, langOf(r))
 	if err != nil {
-		c.internalError(w, r, err)
-		return
-	}
-	t = t.Funcs(funcs(c.cat, c.static, langOf(r)))
-	var buf bytes.Buffer
-	p := page{Lang: langOf(r), Path: wallPrefix, TitleKey: "wall.title", Data: c.cachedWall(r.Context(), u, q)}
-	if err := t.ExecuteTemplate(&buf, "panel", p); err != nil {
 		c.internalError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = buf.WriteTo(w)
+	_, _ = w.Write(body)
 }
