@@ -191,12 +191,10 @@ func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 	now := c.o.Clock.Now().In(c.o.Location)
 	v := wallView{Now: now.Format("2006-01-02 15:04:05"), RefreshMS: WallRefresh.Milliseconds(),
 		TicketsAbsent: c.o.Sources.Tickets == nil, Live: c.o.Tickets != nil}
-	rows := c.deviceRows(ctx, u)
+	rows := c.deviceRows(ctx, u, rowDetail{})
 	byClass := map[string]*wallCount{}
 	bySite := map[string]*wallCount{}
-	display := map[string]string{}
 	for _, r := range rows {
-		display[r.Name] = r.Display
 		for _, m := range []struct {
 			m   map[string]*wallCount
 			key string
