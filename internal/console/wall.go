@@ -25,8 +25,10 @@ import (
 const WallRefresh = 20 * time.Second
 
 // The wall's data is shared by every display showing the same sites: it is
-// computed at most once per wallTTL (so 50 displays cost what one does),
-// and today's availability, a scan of the day's samples, once per availTTL.
+// computed at most once per wallTTL and after each ticket change (so 50
+// displays cost what one does), its device part at most once per
+// wallDevicesTTL (wall_devices.go), and today's availability, a scan of the
+// day's samples, once per availTTL.
 const (
 	wallTTL  = 2 * time.Second
 	availTTL = time.Minute
@@ -50,7 +52,9 @@ type availEntry struct {
 type wallCache struct {
 	mu    sync.Mutex // held while computing: concurrent displays wait for one computation
 	views map[string]*wallEntry
-	avail *availEntry
+	// devices holds the device part by the same key (wall_devices.go).
+	devices map[string]*wallDeviceEntry
+	avail   *availEntry
 }
 
 // cachedWall returns the wall's data for u, computed at most once per
@@ -191,54 +195,8 @@ func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 	now := c.o.Clock.Now().In(c.o.Location)
 	v := wallView{Now: now.Format("2006-01-02 15:04:05"), RefreshMS: WallRefresh.Milliseconds(),
 		TicketsAbsent: c.o.Sources.Tickets == nil, Live: c.o.Tickets != nil}
-	rows := c.deviceRows(ctx, u, rowDetail{})
-	byClass := map[string]*wallCount{}
-	bySite := map[string]*wallCount{}
-	for _, r := range rows {
-		for _, m := range []struct {
-			m   map[string]*wallCount
-			key string
-			wc  wallCount
-		}{{byClass, r.Class, wallCount{Key: r.ClassKey}}, {bySite, r.Site, wallCount{Name: r.Site}}} {
-			wc := m.m[m.key]
-			if wc == nil {
-				x := m.wc
-				wc = &x
-				m.m[m.key] = wc
-			}
-			switch r.State {
-			case "up":
-				wc.Up++
-			case "down":
-				wc.Down++
-			default:
-				wc.Unknown++
-			}
-		}
-	}
-	flat := func(m map[string]*wallCount) []wallCount {
-		out := make([]wallCount, 0, len(m))
-		for _, wc := range m {
-			out = append(out, *wc)
-		}
-		sort.Slice(out, func(i, j int) bool {
-			if out[i].Down != out[j].Down {
-				return out[i].Down > out[j].Down
-			}
-			return out[i].Key+out[i].Name < out[j].Key+out[j].Name
-		})
-		return out
-	}
-	v.Classes, v.Sites = flat(byClass), flat(bySite)
-	if inv := c.o.Sources.Inventory; inv != nil {
-		for i := range v.Sites {
-			for _, s := range inv.Sites {
-				if s.Name == v.Sites[i].Name && s.DisplayName != "" {
-					v.Sites[i].Name = s.DisplayName
-				}
-			}
-		}
-	}
+	d := c.wallDevices(ctx, u, now)
+	v.Classes, v.Sites, v.Avail, v.Worst = d.classes, d.sites, d.avail, d.worst
 
 	levels := map[string]int{}
 	var open []tickets.Ticket
@@ -281,26 +239,6 @@ func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 	c.markWallSilenced(ctx, v.Tickets)
 
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.o.Location)
-	avail := c.availToday(ctx, now, midnight)
-	var sum float64
-	var n int
-	for _, r := range rows {
-		if a, ok := avail[r.Name]; ok {
-			sum += a
-			n++
-			if a < 1 {
-				v.Worst = append(v.Worst, wallWorst{Device: r.Name, Display: r.Display, Avail: fmt.Sprintf("%.2f%%", 100*a)})
-			}
-		}
-	}
-	if n > 0 {
-		v.Avail = fmt.Sprintf("%.2f%%", 100*sum/float64(n))
-	}
-	sort.SliceStable(v.Worst, func(i, j int) bool { return avail[v.Worst[i].Device] < avail[v.Worst[j].Device] })
-	if len(v.Worst) > 8 {
-		v.Worst = v.Worst[:8]
-	}
-
 	if st := c.o.Sources.Inspections; st != nil {
 		list, err := st.List(ctx, inspect.Filter{From: midnight, Limit: 500})
 		if err == nil {
