@@ -235,16 +235,12 @@ func (c *Console) deskPanel(w http.ResponseWriter, r *http.Request) {
 // partBytes renders the template part of page name (no layout).
 func (c *Console) partBytes(r *http.Request, name, part string, p page) ([]byte, error) {
 	p.Lang, p.Path = langOf(r), r.URL.Path
-	base, ok := c.pages.set[name]
-	if !ok {
-		return nil, fmt.Errorf("no page %q", name)
-	}
-	t, err := base.Clone()
+	t, err := c.pages.lookup(name, p.Lang)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := t.Funcs(funcs(c.cat, c.static, p.Lang)).ExecuteTemplate(&buf, part, p); err != nil {
+	if err := t.ExecuteTemplate(&buf, part, p); err != nil {
 		return nil, fmt.Errorf("render %s/%s: %w", name, part, err)
 	}
 	return buf.Bytes(), nil

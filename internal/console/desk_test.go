@@ -41,7 +41,7 @@ func newDeskEnvWith(t *testing.T, edit func(*console.Options)) *deskEnv {
 }
 
 // newDeskEnvOn is newDeskEnvWith on a given ticket service.
-func newDeskEnvOn(t *testing.T, tk *ticketstest.Env, edit func(*console.Options)) *deskEnv {
+func newDeskEnvOn(t testing.TB, tk *ticketstest.Env, edit func(*console.Options)) *deskEnv {
 	t.Helper()
 	st, err := accounts.Open(context.Background(), accounts.Options{
 		Path: filepath.Join(t.TempDir(), accounts.FileName), Clock: tk.Clock, BcryptCost: bcrypt.MinCost, Audit: &memAudit{}})
@@ -63,7 +63,7 @@ func newDeskEnvOn(t *testing.T, tk *ticketstest.Env, edit func(*console.Options)
 	return &deskEnv{srv: srv, store: st, tk: tk}
 }
 
-func (e *deskEnv) user(t *testing.T, name string, role auth.Role, sites ...string) *http.Client {
+func (e *deskEnv) user(t testing.TB, name string, role auth.Role, sites ...string) *http.Client {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := e.store.Add(ctx, accounts.NewUser{Name: name, DisplayName: name + "-显示名", Role: role, Password: initialPW, Sites: sites}, "test"); err != nil {

@@ -88,17 +88,30 @@ type devicesView struct {
 
 func classKey(c inventory.Class) string { return "devices.class." + string(c) }
 
+// rowDetail says what deviceRows fills besides each device's live state:
+// the wall needs neither (a query over every device and the open tickets
+// saved on each of its computations).
+type rowDetail struct {
+	LastCheck   bool // LastCheck: the time of the last probe run
+	OpenTickets bool // OpenTickets: the device's open tickets
+}
+
 // deviceRows is the inventory the user covers with each device's live state.
-func (c *Console) deviceRows(ctx context.Context, u accounts.User) []deviceRow {
+func (c *Console) deviceRows(ctx context.Context, u accounts.User, want rowDetail) []deviceRow {
 	inv := c.o.Sources.Inventory
 	if inv == nil {
 		return nil
 	}
 	up := c.byDevice(ctx, `min by (device) (roomwatch_probe_up)`)
-	last := c.byDevice(ctx, `max by (device) (timestamp(roomwatch_probe_up))`)
+	var last map[string]float64
+	if want.LastCheck {
+		last = c.byDevice(ctx, `max by (device) (timestamp(roomwatch_probe_up))`)
+	}
 	open := map[string]int{}
-	for _, t := range c.openTickets(ctx, tickets.Filter{}) {
-		open[t.Device]++
+	if want.OpenTickets {
+		for _, t := range c.openTickets(ctx, tickets.Filter{}) {
+			open[t.Device]++
+		}
 	}
 	rows := make([]deviceRow, 0, len(inv.Devices))
 	for _, d := range inv.Devices {
@@ -132,7 +145,7 @@ func (c *Console) deviceRows(ctx context.Context, u accounts.User) []deviceRow {
 
 func (c *Console) deviceList(w http.ResponseWriter, r *http.Request) {
 	v := devicesView{Absent: c.o.Sources.Inventory == nil}
-	v.Rows = c.deviceRows(r.Context(), user(r))
+	v.Rows = c.deviceRows(r.Context(), user(r), rowDetail{LastCheck: true, OpenTickets: true})
 	// Down first, then unknown, then up; by site and name within.
 	rank := map[string]int{"down": 0, "unknown": 1, "up": 2}
 	sort.SliceStable(v.Rows, func(i, j int) bool {
@@ -209,7 +222,7 @@ func (c *Console) devicePage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	v := deviceView{Vendor: d.Vendor, Model: d.Model, Room: d.Room, Rack: d.Rack, Charts: c.o.Sources.Metrics != nil}
-	for _, row := range c.deviceRows(ctx, accounts.User{}) {
+	for _, row := range c.deviceRows(ctx, accounts.User{}, rowDetail{LastCheck: true, OpenTickets: true}) {
 		if row.Name == d.Name {
 			v.Row = row
 			break

@@ -355,6 +355,9 @@ func TestBrowserPagesGolden(t *testing.T) {
 	t.Run("wall", func(t *testing.T) {
 		b := chrome.New(t, browsertest.Options{Width: 1920, Height: 1080})
 		b.Navigate(e.url + "/wall?lang=zh-CN&k=" + e.kiosk)
+		// wall.js replaces the panel once its stream opens: read it after
+		// that (before, the node read could be the one being replaced).
+		waitFor(t, b, `document.getElementById("wall").dataset.refreshed === "1"`, "wall refreshed over its event stream")
 		if got := b.Text("#wall-classes"); got == "" {
 			t.Error("wall shows no classes")
 		}

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/roomwatch/roomwatch/internal/accounts"
 	"github.com/roomwatch/roomwatch/internal/auth"
@@ -22,11 +23,49 @@ var pageNames = append([]string{"login", "password", "home", "error", "desk", "t
 
 type pages struct {
 	cat *i18n.Catalogue
-	set map[string]*template.Template // never executed: cloned per request
+	st  *staticFiles
+	set map[string]*template.Template // the default language's, parsed at start
+
+	mu    sync.Mutex
+	other map[string]*template.Template // lang + "\x00" + page, parsed on first use
 }
 
-// funcs are the template functions; "t" is rebound per request to the
-// request's language (see render).
+// lookup returns page name's templates bound to lang's functions. Each
+// page is parsed once per language and its templates reused by every
+// request (html/template executes a template concurrently and escapes it
+// once, at its first execution); a clone per request had copied and
+// escaped every parse tree of the page again, garbage on each of the
+// wall's and desks' reads, and a clone kept per language would hold a
+// second copy of the default language's trees.
+func (p *pages) lookup(name, lang string) (*template.Template, error) {
+	if lang = p.cat.Lang(lang); lang == i18n.Default { // "t" falls back the same way
+		if t, ok := p.set[name]; ok {
+			return t, nil
+		}
+		return nil, fmt.Errorf("no page %q", name)
+	}
+	if _, ok := p.set[name]; !ok {
+		return nil, fmt.Errorf("no page %q", name)
+	}
+	key := lang + "\x00" + name
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.other[key]; ok {
+		return t, nil
+	}
+	t, err := parsePage(p.cat, p.st, name, lang)
+	if err != nil {
+		return nil, err
+	}
+	if p.other == nil {
+		p.other = map[string]*template.Template{}
+	}
+	p.other[key] = t
+	return t, nil
+}
+
+// funcs are the template functions; "t" speaks lang (each language has its
+// own parse of the pages, see lookup).
 func funcs(cat *i18n.Catalogue, st *staticFiles, lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":  func(key string, kv ...string) string { return cat.T(lang, key, kv...) },
@@ -39,16 +78,25 @@ func funcs(cat *i18n.Catalogue, st *staticFiles, lang string) template.FuncMap {
 }
 
 func parsePages(cat *i18n.Catalogue, st *staticFiles) (*pages, error) {
-	p := &pages{cat: cat, set: map[string]*template.Template{}}
+	p := &pages{cat: cat, st: st, set: map[string]*template.Template{}}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs(cat, st, i18n.Default)).
-			ParseFS(templateFiles, "templates/layout.html", "templates/complaint_rows.html", "templates/"+name+".html")
+		t, err := parsePage(cat, st, name, i18n.Default)
 		if err != nil {
-			return nil, fmt.Errorf("console: templates: %w", err)
+			return nil, err
 		}
 		p.set[name] = t
 	}
 	return p, nil
+}
+
+// parsePage parses page name with the layout, its functions bound to lang.
+func parsePage(cat *i18n.Catalogue, st *staticFiles, name, lang string) (*template.Template, error) {
+	t, err := template.New("layout.html").Funcs(funcs(cat, st, lang)).
+		ParseFS(templateFiles, "templates/layout.html", "templates/complaint_rows.html", "templates/"+name+".html")
+	if err != nil {
+		return nil, fmt.Errorf("console: templates: %w", err)
+	}
+	return t, nil
 }
 
 // navItem is one entry of the navigation bar.
@@ -119,14 +167,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, name 
 		}
 		p.MustChange = u.MustChangePassword
 	}
-	base, ok := c.pages.set[name]
-	if !ok {
-		c.internalError(w, r, fmt.Errorf("no page %q", name))
-		return
-	}
-	t, err := base.Clone()
+	t, err := c.pages.lookup(name, p.Lang)
 	if err == nil {
-		t = t.Funcs(funcs(c.cat, c.static, p.Lang))
 		var buf bytes.Buffer
 		if err = t.ExecuteTemplate(&buf, "layout.html", p); err == nil {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -89,7 +89,7 @@ func (e *env) addUser(t *testing.T, name, display string, role auth.Role, change
 }
 
 // client is an HTTP client with a cookie jar that does not follow redirects.
-func client(t *testing.T) *http.Client {
+func client(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {

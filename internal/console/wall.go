@@ -25,8 +25,10 @@ import (
 const WallRefresh = 20 * time.Second
 
 // The wall's data is shared by every display showing the same sites: it is
-// computed at most once per wallTTL (so 50 displays cost what one does),
-// and today's availability, a scan of the day's samples, once per availTTL.
+// computed at most once per wallTTL and after each ticket change (so 50
+// displays cost what one does), its device part at most once per
+// wallDevicesTTL (wall_devices.go), and today's availability, a scan of the
+// day's samples, once per availTTL.
 const (
 	wallTTL  = 2 * time.Second
 	availTTL = time.Minute
@@ -36,6 +38,9 @@ type wallEntry struct {
 	at  time.Time
 	seq uint64 // the ticket service's change sequence it was computed at
 	v   wallView
+	// panels holds the panel rendered from v, by language: every wall
+	// reading the panel after a change gets the same bytes, rendered once.
+	panels map[string][]byte
 }
 
 type availEntry struct {
@@ -46,33 +51,67 @@ type availEntry struct {
 // wallCache holds the wall's data by the sites it covers ("" = all).
 type wallCache struct {
 	mu    sync.Mutex // held while computing: concurrent displays wait for one computation
-	views map[string]wallEntry
-	avail *availEntry
+	views map[string]*wallEntry
+	// devices holds the device part by the same key (wall_devices.go).
+	devices map[string]*wallDeviceEntry
+	avail   *availEntry
 }
 
 // cachedWall returns the wall's data for u, computed at most once per
 // wallTTL and again after any ticket change (a wall told of a change by its
 // event stream never gets the data from before it).
 func (c *Console) cachedWall(ctx context.Context, u accounts.User, query string) wallView {
+	c.wallc.mu.Lock()
+	defer c.wallc.mu.Unlock()
+	v := c.wallEntry(ctx, u).v
+	v.Query = query
+	return v
+}
+
+// wallEntry returns the wall's entry for u's sites, computed again when
+// older than wallTTL or than the last ticket change. Called with
+// c.wallc.mu held.
+func (c *Console) wallEntry(ctx context.Context, u accounts.User) *wallEntry {
 	key := strings.Join(u.Sites, ",")
 	var seq uint64
 	if c.o.Tickets != nil {
 		seq = c.o.Tickets.ChangeSeq()
 	}
-	c.wallc.mu.Lock()
-	defer c.wallc.mu.Unlock()
 	now := c.o.Clock.Now()
 	e, ok := c.wallc.views[key]
 	if !ok || e.seq != seq || now.Sub(e.at) >= wallTTL || now.Before(e.at) {
-		e = wallEntry{at: now, seq: seq, v: c.wallData(ctx, u)}
+		e = &wallEntry{at: now, seq: seq, v: c.wallData(ctx, u)}
 		if c.wallc.views == nil {
-			c.wallc.views = map[string]wallEntry{}
+			c.wallc.views = map[string]*wallEntry{}
 		}
 		c.wallc.views[key] = e
 	}
-	v := e.v
-	v.Query = query
-	return v
+	return e
+}
+
+// cachedWallPanel returns the wall's panel for u in lang: rendered once per
+// computation of the wall's data and language, and shared by every display
+// reading it (the panel does not show the reader's query string).
+func (c *Console) cachedWallPanel(ctx context.Context, u accounts.User, lang string) ([]byte, error) {
+	c.wallc.mu.Lock()
+	defer c.wallc.mu.Unlock()
+	e := c.wallEntry(ctx, u)
+	if b, ok := e.panels[lang]; ok {
+		return b, nil
+	}
+	t, err := c.pages.lookup("wall", lang)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "panel", page{Lang: lang, Path: wallPrefix, TitleKey: "wall.title", Data: e.v}); err != nil {
+		return nil, fmt.Errorf("render wall/panel: %w", err)
+	}
+	if e.panels == nil {
+		e.panels = map[string][]byte{}
+	}
+	e.panels[lang] = buf.Bytes()
+	return buf.Bytes(), nil
 }
 
 // availToday is each device's availability since midnight (the least
@@ -156,56 +195,8 @@ func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 	now := c.o.Clock.Now().In(c.o.Location)
 	v := wallView{Now: now.Format("2006-01-02 15:04:05"), RefreshMS: WallRefresh.Milliseconds(),
 		TicketsAbsent: c.o.Sources.Tickets == nil, Live: c.o.Tickets != nil}
-	rows := c.deviceRows(ctx, u)
-	byClass := map[string]*wallCount{}
-	bySite := map[string]*wallCount{}
-	display := map[string]string{}
-	for _, r := range rows {
-		display[r.Name] = r.Display
-		for _, m := range []struct {
-			m   map[string]*wallCount
-			key string
-			wc  wallCount
-		}{{byClass, r.Class, wallCount{Key: r.ClassKey}}, {bySite, r.Site, wallCount{Name: r.Site}}} {
-			wc := m.m[m.key]
-			if wc == nil {
-				x := m.wc
-				wc = &x
-				m.m[m.key] = wc
-			}
-			switch r.State {
-			case "up":
-				wc.Up++
-			case "down":
-				wc.Down++
-			default:
-				wc.Unknown++
-			}
-		}
-	}
-	flat := func(m map[string]*wallCount) []wallCount {
-		out := make([]wallCount, 0, len(m))
-		for _, wc := range m {
-			out = append(out, *wc)
-		}
-		sort.Slice(out, func(i, j int) bool {
-			if out[i].Down != out[j].Down {
-				return out[i].Down > out[j].Down
-			}
-			return out[i].Key+out[i].Name < out[j].Key+out[j].Name
-		})
-		return out
-	}
-	v.Classes, v.Sites = flat(byClass), flat(bySite)
-	if inv := c.o.Sources.Inventory; inv != nil {
-		for i := range v.Sites {
-			for _, s := range inv.Sites {
-				if s.Name == v.Sites[i].Name && s.DisplayName != "" {
-					v.Sites[i].Name = s.DisplayName
-				}
-			}
-		}
-	}
+	d := c.wallDevices(ctx, u, now)
+	v.Classes, v.Sites, v.Avail, v.Worst = d.classes, d.sites, d.avail, d.worst
 
 	levels := map[string]int{}
 	var open []tickets.Ticket
@@ -248,26 +239,6 @@ func (c *Console) wallData(ctx context.Context, u accounts.User) wallView {
 	c.markWallSilenced(ctx, v.Tickets)
 
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.o.Location)
-	avail := c.availToday(ctx, now, midnight)
-	var sum float64
-	var n int
-	for _, r := range rows {
-		if a, ok := avail[r.Name]; ok {
-			sum += a
-			n++
-			if a < 1 {
-				v.Worst = append(v.Worst, wallWorst{Device: r.Name, Display: r.Display, Avail: fmt.Sprintf("%.2f%%", 100*a)})
-			}
-		}
-	}
-	if n > 0 {
-		v.Avail = fmt.Sprintf("%.2f%%", 100*sum/float64(n))
-	}
-	sort.SliceStable(v.Worst, func(i, j int) bool { return avail[v.Worst[i].Device] < avail[v.Worst[j].Device] })
-	if len(v.Worst) > 8 {
-		v.Worst = v.Worst[:8]
-	}
-
 	if st := c.o.Sources.Inspections; st != nil {
 		list, err := st.List(ctx, inspect.Filter{From: midnight, Limit: 500})
 		if err == nil {
@@ -349,26 +320,18 @@ func (c *Console) wallEvents(w http.ResponseWriter, r *http.Request) {
 // wallPanel is the wall's panel alone, fetched by wall.js after a ticket
 // change and every WallRefresh.
 func (c *Console) wallPanel(w http.ResponseWriter, r *http.Request) {
-	u, q, ok := c.wallAccess(r)
+	u, _, ok := c.wallAccess(r)
 	if !ok {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, c.cat.T(langOf(r), "wall.need_token"), http.StatusUnauthorized)
 		return
 	}
-	base := c.pages.set["wall"]
-	t, err := base.Clone()
+	body, err := c.cachedWallPanel(r.Context(), u, langOf(r))
 	if err != nil {
-		c.internalError(w, r, err)
-		return
-	}
-	t = t.Funcs(funcs(c.cat, c.static, langOf(r)))
-	var buf bytes.Buffer
-	p := page{Lang: langOf(r), Path: wallPrefix, TitleKey: "wall.title", Data: c.cachedWall(r.Context(), u, q)}
-	if err := t.ExecuteTemplate(&buf, "panel", p); err != nil {
 		c.internalError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = buf.WriteTo(w)
+	_, _ = w.Write(body)
 }
