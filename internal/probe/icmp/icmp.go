@@ -206,6 +206,11 @@ type Pinger struct {
 	runs    map[uint32]*run
 	nextRun atomic.Uint32
 
+	// foreign counts the packets read that were not replies to this
+	// Pinger (another program's, or too late): what the raw socket's
+	// identifier filter keeps from the reader.
+	foreign atomic.Uint64
+
 	closed    atomic.Bool
 	wg        sync.WaitGroup
 	realClock bool // Options.Clock is the real clock: kernel receive timestamps may be used
@@ -248,6 +253,10 @@ func New(opts Options) (*Pinger, error) {
 		if err != nil {
 			p.epErr[fam] = err
 			continue
+		}
+		if err := ep.filterID(p.id); err != nil {
+			p.log.Debug("icmp: no identifier filter on the raw socket; replies to other programs are dropped after reading",
+				"family", ep.family(), "err", err)
 		}
 		p.eps[fam] = ep
 		p.log.Debug("icmp socket open", "family", ep.family(), "mode", ep.mode())
@@ -400,6 +409,7 @@ func (p *Pinger) read(ep *endpoint) {
 func (p *Pinger) deliver(ep *endpoint, m *ipv4.Message, now time.Time, cached *run) *run {
 	e, src4, ok := parseEcho(m.Buffers[0][:m.N], ep.v6, ep.raw && !ep.v6)
 	if !ok || e.cookie != p.cookie || (ep.raw && e.id != p.id) {
+		p.foreign.Add(1)
 		return cached
 	}
 	r := cached

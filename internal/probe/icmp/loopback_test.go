@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"golang.org/x/net/bpf"
 
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
@@ -158,4 +159,47 @@ func TestFit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRawSocketFiltersOtherPingers: a raw socket gets every ICMP packet of
+// the host; the identifier filter keeps another pinger's replies (here a
+// second Pinger pinging 300 addresses, as fping or blackbox_exporter beside
+// the collector would) out of this Pinger's reader. Without the filter it
+// reads and drops each of them (foreign counts them).
+func TestRawSocketFiltersOtherPingers(t *testing.T) {
+	testutil.RequireRoot(t)
+	t.Parallel()
+	opts := Options{Mode: ModeRaw, Count: 2, Interval: 10 * time.Millisecond, Timeout: 2 * time.Second}
+	quiet := newPinger(t, opts)
+	other := newPinger(t, opts)
+	if quiet.id == other.id {
+		t.Skip("two pingers drew the same random identifier")
+	}
+	addrs := loopbackAddrs(300)
+	checkAnswered(t, other.PingAll(context.Background(), addrs), addrs, 2, 2*time.Second)
+	// Its own replies still come in, and nothing of the other's did.
+	checkAnswered(t, quiet.PingAll(context.Background(), addrs[:10]), addrs[:10], 2, 2*time.Second)
+	if n := quiet.foreign.Load(); n != 0 {
+		t.Errorf("the quiet pinger read %d packets not meant for it (the other sent 600 echoes)", n)
+	}
+
+	// The check can fail: without the filter the same traffic reaches it.
+	bare := newPinger(t, opts)
+	if err := bare.eps[0].pc.IPv4PacketConn().SetBPF(acceptAll(t)); err != nil {
+		t.Fatal(err)
+	}
+	checkAnswered(t, other.PingAll(context.Background(), addrs), addrs, 2, 2*time.Second)
+	if n := bare.foreign.Load(); n == 0 {
+		t.Error("without the filter the pinger read none of the other's replies: the test shows nothing")
+	}
+}
+
+// acceptAll is a BPF program that lets every packet in.
+func acceptAll(t *testing.T) []bpf.RawInstruction {
+	t.Helper()
+	prog, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0xffff}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
 }
