@@ -14,7 +14,9 @@
 // datagram ICMP socket ("unprivileged", allowed when the process's group is in
 // net.ipv4.ping_group_range). ModeAuto tries raw first, then datagram. On raw
 // IPv4 sockets the kernel hands every ICMP packet to every raw socket; on Linux
-// an ICMP_FILTER lets only echo replies wake the reader.
+// an ICMP_FILTER lets only echo replies through and a BPF filter only those
+// carrying this Pinger's identifier, so another pinger on the host never
+// wakes the reader.
 //
 // Jitter is the mean absolute difference between the round-trip times of
 // consecutive answered echoes of one address (RFC 3550's instantaneous
