@@ -221,7 +221,7 @@ func (c *Console) deskPanel(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		return c.partBytes(r, "desk", "desk-panel", page{Data: d})
+		return c.partBytes("desk", "desk-panel", page{Lang: lang, Path: r.URL.Path, Data: d})
 	})
 	if err != nil {
 		c.internalError(w, r, err)
@@ -232,9 +232,8 @@ func (c *Console) deskPanel(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// partBytes renders the template part of page name (no layout).
-func (c *Console) partBytes(r *http.Request, name, part string, p page) ([]byte, error) {
-	p.Lang, p.Path = langOf(r), r.URL.Path
+// partBytes renders the template part of page name (no layout) in p.Lang.
+func (c *Console) partBytes(name, part string, p page) ([]byte, error) {
 	t, err := c.pages.lookup(name, p.Lang)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -99,19 +98,15 @@ func (c *Console) cachedWallPanel(ctx context.Context, u accounts.User, lang str
 	if b, ok := e.panels[lang]; ok {
 		return b, nil
 	}
-	t, err := c.pages.lookup("wall", lang)
+	b, err := c.partBytes("wall", "panel", page{Lang: lang, Path: wallPrefix, TitleKey: "wall.title", Data: e.v})
 	if err != nil {
 		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "panel", page{Lang: lang, Path: wallPrefix, TitleKey: "wall.title", Data: e.v}); err != nil {
-		return nil, fmt.Errorf("render wall/panel: %w", err)
 	}
 	if e.panels == nil {
 		e.panels = map[string][]byte{}
 	}
-	e.panels[lang] = buf.Bytes()
-	return buf.Bytes(), nil
+	e.panels[lang] = b
+	return b, nil
 }
 
 // availToday is each device's availability since midnight (the least
