@@ -46,13 +46,19 @@ type Accounts interface {
 	Get(ctx context.Context, name string) (accounts.User, error)
 }
 
+// complaintNoticeKey is the key of complaint id's notice of kind to role:
+// one per complaint, kind and role (a reply's key adds its time).
+func complaintNoticeKey(id int64, kind, role string) string {
+	return fmt.Sprintf("complaint/%d/%s/%s", id, kind, role)
+}
+
 // claimComplaintNotice records, when notices are on, the notice of kind
 // about complaint c to role at now, in the complaint's transaction.
 func (s *Service) claimComplaintNotice(tx Tx, c *Complaint, kind, role string, now time.Time) error {
 	if !s.o.Notices {
 		return nil
 	}
-	key := fmt.Sprintf("complaint/%d/%s/%s", c.ID, kind, role)
+	key := complaintNoticeKey(c.ID, kind, role)
 	if kind == NoticeComplaintReply { // a complaint may be answered again
 		key += fmt.Sprintf("/%d", now.UnixNano())
 	}
@@ -77,7 +83,7 @@ func (e *Escalator) overdueComplaints(ctx context.Context, now time.Time) ([]Not
 	var due []Notice
 	role := string(sla.ProjectManager)
 	for _, c := range over {
-		due = append(due, Notice{Key: fmt.Sprintf("complaint/%d/%s/%s", c.ID, NoticeComplaintOverdue, role), TicketID: c.TicketID,
+		due = append(due, Notice{Key: complaintNoticeKey(c.ID, NoticeComplaintOverdue, role), TicketID: c.TicketID,
 			ComplaintID: c.ID, Kind: NoticeComplaintOverdue, Role: role, DueAt: c.DueAt})
 	}
 	return due, nil

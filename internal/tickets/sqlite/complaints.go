@@ -93,16 +93,7 @@ func (s *Store) Complaints(ctx context.Context, f tickets.ComplaintFilter) ([]ti
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []tickets.Complaint
-	for rows.Next() {
-		c, err := scanComplaint(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *c)
-	}
-	return out, rows.Err()
+	return collectComplaints(rows)
 }
 
 // OverdueComplaints implements tickets.ComplaintStore: the unanswered
@@ -116,6 +107,11 @@ ORDER BY due_at, id LIMIT 1000`, ns(at), kind)
 	if err != nil {
 		return nil, fmt.Errorf("overdue complaints: %w", err)
 	}
+	return collectComplaints(rows)
+}
+
+// collectComplaints reads every complaint of rows and closes them.
+func collectComplaints(rows *sql.Rows) ([]tickets.Complaint, error) {
 	defer rows.Close()
 	var out []tickets.Complaint
 	for rows.Next() {
