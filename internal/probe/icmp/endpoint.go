@@ -154,10 +154,8 @@ func (ep *endpoint) filterID(id uint16) error {
 	if err != nil {
 		return err
 	}
-	if c := ep.pc.IPv4PacketConn(); c != nil && !ep.v6 {
-		return c.SetBPF(prog)
-	}
-	if c := ep.pc.IPv6PacketConn(); c != nil {
+	// ipv4.PacketConn and ipv6.PacketConn, the endpoint's conn, both have it.
+	if c, ok := ep.conn.(interface{ SetBPF([]bpf.RawInstruction) error }); ok {
 		return c.SetBPF(prog)
 	}
 	return nil

@@ -52,11 +52,13 @@ const (
 	SeriesBrief SeriesLevel = "brief"
 )
 
+func (l SeriesLevel) valid() bool { return l == SeriesFull || l == SeriesBrief }
+
 // UnmarshalYAML implements yaml.Unmarshaler: a level other than full or
 // brief is refused with its line.
 func (l *SeriesLevel) UnmarshalYAML(n *yaml.Node) error {
 	v := SeriesLevel(n.Value)
-	if n.Kind != yaml.ScalarNode || (v != SeriesFull && v != SeriesBrief) {
+	if n.Kind != yaml.ScalarNode || !v.valid() {
 		return config.Errorf(n, "probes.series: %q is neither %q nor %q", n.Value, SeriesFull, SeriesBrief)
 	}
 	*l = v
@@ -188,7 +190,7 @@ func (c *Config) Validate() error {
 		if !class.Valid() {
 			return &config.LineError{Msg: fmt.Sprintf("probes.series: unknown class %q", class)}
 		}
-		if level != SeriesFull && level != SeriesBrief {
+		if !level.valid() { // a Config built in code; YAML refuses it with its line
 			return &config.LineError{Msg: fmt.Sprintf("probes.series.%s: %q is neither %q nor %q", class, level, SeriesFull, SeriesBrief)}
 		}
 	}
