@@ -98,3 +98,38 @@ func TestWallDevicePart(t *testing.T) {
 		t.Errorf("servers %s 10 s after the last count, want 1/1/0", got)
 	}
 }
+
+// TestWallWithoutAvailability: before any probe sample today the wall shows
+// no availability and says so, instead of "every device reachable today".
+func TestWallWithoutAvailability(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(store.Options{Dir: filepath.Join(t.TempDir(), "tsdb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var acc *accounts.Store
+	e0 := ticketstest.New(t, nil)
+	e := newDeskEnvOn(t, e0, func(o *console.Options) {
+		acc = o.Accounts.(*accounts.Store)
+		o.Sources.Tokens = acc
+		o.Sources.Metrics = st.PromQL()
+		o.Sources.Inventory = &inventory.Inventory{Sites: []inventory.Site{{Name: "central"}},
+			Devices: []inventory.Device{{Name: "srv1", Class: inventory.ClassServer, Site: "central"}}}
+	})
+	_, kiosk, err := acc.IssueToken(ctx, "大屏", accounts.TokenKiosk, auth.RoleViewer, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(e.srv.URL + "/wall/panel?k=" + url.QueryEscape(kiosk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="wall-avail">—<`) ||
+		!strings.Contains(body, "今日尚无可用率数据") || strings.Contains(body, "今日所有设备均可达") {
+		t.Errorf("wall panel without availability data (%d):\n%s", resp.StatusCode, body)
+	}
+}
