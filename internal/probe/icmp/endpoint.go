@@ -144,6 +144,12 @@ func echoReplyFilter(v6 bool, id uint16) ([]bpf.RawInstruction, error) {
 	return bpf.Assemble(prog)
 }
 
+// bpfSetter attaches a BPF program to a socket: ipv4.PacketConn and
+// ipv6.PacketConn, an endpoint's conn.
+type bpfSetter interface {
+	SetBPF(filter []bpf.RawInstruction) error
+}
+
 // filterID attaches echoReplyFilter to a raw endpoint; best effort (Linux
 // only), since deliver checks the identifier anyway.
 func (ep *endpoint) filterID(id uint16) error {
@@ -154,8 +160,7 @@ func (ep *endpoint) filterID(id uint16) error {
 	if err != nil {
 		return err
 	}
-	// ipv4.PacketConn and ipv6.PacketConn, the endpoint's conn, both have it.
-	if c, ok := ep.conn.(interface{ SetBPF([]bpf.RawInstruction) error }); ok {
+	if c, ok := ep.conn.(bpfSetter); ok {
 		return c.SetBPF(prog)
 	}
 	return nil
